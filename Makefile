@@ -1,0 +1,66 @@
+# smartcart: `make run` starts the demo store, `make test` runs the whole suite.
+# Needs only python3 (3.11+) with its venv module; everything else goes into .venv/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# mysqlclient needs the MariaDB client headers, so it is installed only when asked for.
+ifneq ($(findstring mysql,$(DATABASE_URL)),)
+INSTALL_DB_DRIVER := $(PY) -m pip install --quiet --disable-pip-version-check -r requirements/mysql.txt
+else
+INSTALL_DB_DRIVER := true
+endif
+
+.PHONY: run test lint typecheck check-deploy clean help
+
+help:
+	@echo "make run   - set up .venv, migrate, load the demo store and serve it on http://$(HOST):$(PORT)/"
+	@echo "make test  - set up .venv with the dev tools and run the whole test suite"
+	@echo "make lint  - ruff check and format check;  make typecheck - mypy"
+
+$(PY):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-base: $(PY) requirements/base.txt
+	@echo "==> Installing runtime requirements into $(VENV)/"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
+	@echo "==> Installing development requirements into $(VENV)/"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $@
+
+run: $(VENV)/.installed-base
+	@$(INSTALL_DB_DRIVER)
+	@echo "==> Migrating the database"
+	@$(PY) manage.py migrate --no-input
+	@echo "==> Loading the demo store"
+	@$(PY) manage.py load_demo_store
+	@echo ""
+	@echo "smartcart is starting on http://$(HOST):$(PORT)/"
+	@echo "  shop:      http://$(HOST):$(PORT)/"
+	@echo "  admin:     http://$(HOST):$(PORT)/admin/"
+	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/"
+	@echo "  emails are written to var/mail/"
+	@echo "Press Ctrl+C to stop."
+	@$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	@$(INSTALL_DB_DRIVER)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	@$(BIN)/mypy .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Carts and their lines. Models arrive with the carts issue."""

@@ -1,0 +1,65 @@
+"""Reads of the catalog, shaped for the pages and APIs that use them."""
+
+from django.db.models import Q
+
+from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
+from catalog.models import Category, Product, ProductQuerySet
+
+
+def product_search(
+    *, query: str = "", category_slug: str = "", include_inactive: bool = False
+) -> ProductQuerySet:
+    """Products whose name contains ``query`` or that carry any barcode ``query`` can stand for.
+
+    A barcode may be typed in any GS1 form: the UPC-A finds a product stored from its EAN-13.
+    """
+    products = Product.objects.select_related("category").prefetch_related("barcodes")
+    if not include_inactive:
+        products = products.active()
+    if category_slug:
+        products = products.filter(category__slug=category_slug)
+    query = query.strip()
+    if query:
+        products = products.filter(product_search_condition(query)).distinct()
+    return products
+
+
+def product_search_condition(query: str) -> Q:
+    """The name-or-barcode condition behind every product search (shop, admin, API)."""
+    condition = Q(name__icontains=query)
+    gtins = gtin_candidates(query)
+    if gtins:
+        condition |= Q(barcodes__gtin__in=gtins)
+    return condition
+
+
+def product_get_for_shoppers(*, slug: str) -> Product | None:
+    return (
+        Product.objects.active()
+        .select_related("category")
+        .prefetch_related("barcodes")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Product | None:
+    """The product carrying the barcode ``text`` (any GS1 form), or None.
+
+    With the scanner's ``symbology`` the code has one reading; without it every valid reading
+    of the digits is tried.
+    """
+    if symbology:
+        try:
+            gtins = [gtin_normalise(text, symbology=symbology).gtin]
+        except BarcodeError:
+            return None
+    else:
+        gtins = gtin_candidates(text)
+    if not gtins:
+        return None
+    return Product.objects.select_related("category").filter(barcodes__gtin__in=gtins).first()
+
+
+def category_list() -> list[Category]:
+    return list(Category.objects.all())

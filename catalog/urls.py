@@ -1,0 +1,10 @@
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.product_list, name="home"),
+    path("products/<slug:slug>/", views.product_detail, name="product_detail"),
+]

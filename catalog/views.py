@@ -1,0 +1,30 @@
+"""Shopper pages of the catalog: the home page with search, and a product page."""
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from catalog import selectors
+
+PRODUCTS_PER_PAGE = 24
+
+
+def product_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    category_slug = request.GET.get("category", "")[:100]
+    products = selectors.product_search(query=query, category_slug=category_slug)
+    page = Paginator(products, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "category_slug": category_slug,
+        "categories": selectors.category_list(),
+    }
+    return render(request, "catalog/product_list.html", context)
+
+
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = selectors.product_get_for_shoppers(slug=slug)
+    if product is None:
+        raise Http404("No such product.")
+    return render(request, "catalog/product_detail.html", {"product": product})

@@ -1,0 +1,1 @@
+"""Registered cart devices, pairings and scans. Models arrive with the devices issue."""

@@ -1,0 +1,1 @@
+"""Orders, payments and webhook events. Models arrive with the orders issue."""

@@ -1,0 +1,22 @@
+"""Top-level URLs: the shop, the admin, the APIs and their documentation."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = "smartcart store admin"
+admin.site.site_title = "smartcart admin"
+admin.site.index_title = "Run the store"
+
+urlpatterns = [
+    path("", include("catalog.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("catalog.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
