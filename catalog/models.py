@@ -67,7 +67,9 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=models.Q(price__gte=Decimal("0")), name="product_price_not_negative"
             ),
-            models.CheckConstraint(condition=models.Q(stock__gte=0), name="product_stock_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(stock__gte=0), name="product_stock_not_negative"
+            ),
         ]
         permissions = [("adjust_stock", "Can adjust product stock")]
 

@@ -49,11 +49,10 @@ def barcodes_normalise(codes: Iterable[str], *, product: Product | None = None) 
 def product_slug_unique(name: str, *, exclude_pk: int | None = None) -> str:
     """A slug for ``name`` that no other product uses (``milk``, ``milk-2``, ...)."""
     base = slugify(name)[:200] or "product"
-    taken = set(
-        Product.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
+    others = Product.objects.filter(slug__startswith=base)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    taken = set(others.values_list("slug", flat=True))
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

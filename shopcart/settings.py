@@ -120,8 +120,14 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
         "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
         **_db.get("OPTIONS", {}),
     }
-    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    # unicode_520 gives emoji and other 4-byte characters their own weights; the older
+    # utf8mb4_unicode_ci and utf8mb4_general_ci treat them all as equal ("🍓" = "🍌").
+    # Create the production database with the same: see .env.example.
+    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_520_ci"}
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# With persistent connections, check a reused one first: the server may have closed it
+# (MariaDB's wait_timeout) while the worker was idle.
+_db["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -180,7 +186,11 @@ STORE_CURRENCY = env.str("STORE_CURRENCY", default="EUR")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+if not PRODUCTION:
+    # WhiteNoise serves from the finders here; an empty root keeps it from warning on each request.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))

@@ -5,9 +5,12 @@ manager, ``clerk`` a store clerk. ``*_client`` fixtures are Django test clients 
 """
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from catalog.staff_groups import store_groups_sync
+from shopcart.celery import app as celery_app
 from tests.factories import UserFactory
 
 
@@ -21,17 +24,25 @@ def bob(db):
     return UserFactory(username="bob@example.com", first_name="Bob")
 
 
+def _store_group(name: str) -> Group:
+    # Transactional tests (live_server, browser) flush the tables, taking the groups that the
+    # migration created with them; put them back the way the migration does.
+    if not Group.objects.filter(name=name).exists():
+        store_groups_sync(apps)
+    return Group.objects.get(name=name)
+
+
 @pytest.fixture
 def staff(db):
     user = UserFactory(username="manager@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="Store manager"))
+    user.groups.add(_store_group("Store manager"))
     return user
 
 
 @pytest.fixture
 def clerk(db):
     user = UserFactory(username="clerk@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="Store clerk"))
+    user.groups.add(_store_group("Store clerk"))
     return user
 
 
@@ -59,3 +70,22 @@ def staff_client(staff):
 @pytest.fixture
 def clerk_client(clerk):
     return _client_for(clerk)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher is deliberately slow; tests create many users and need no protection.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_run_eagerly():
+    """Tasks run in the test's process even when CELERY_BROKER_URL points at a real broker.
+
+    The Celery app reads its configuration once, so Django's ``settings`` fixture cannot reach
+    it. Tests that exercise a real worker start one and switch this off themselves.
+    """
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from catalog.barcodes import gs1_check_digit
 from catalog.models import Barcode, Category, Product
@@ -14,9 +14,9 @@ def valid_gtin13(n: int) -> str:
     return payload + str(gs1_check_digit(payload))
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}@example.com")
@@ -24,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery")
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(factory.django.DjangoModelFactory[Category]):
     class Meta:
         model = Category
         django_get_or_create = ("slug",)
@@ -33,7 +33,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"category-{n}")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -44,7 +44,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     stock = 10
 
 
-class BarcodeFactory(factory.django.DjangoModelFactory):
+class BarcodeFactory(factory.django.DjangoModelFactory[Barcode]):
     class Meta:
         model = Barcode
 

@@ -1,0 +1,157 @@
+"""The catalog in the Django admin, for store staff.
+
+Managers edit everything and import/export CSV; clerks (``catalog.adjust_stock`` without
+``catalog.change_product``) may open a product and change its stock, nothing else.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
+from import_export.forms import ExportForm
+
+from catalog.forms import (
+    PRODUCT_FIELDS,
+    BarcodeInlineForm,
+    BarcodeInlineFormSet,
+    ProductAdminForm,
+)
+from catalog.models import LOW_STOCK_THRESHOLD, Barcode, Category, Product
+from catalog.resources import ProductResource
+from catalog.selectors import product_search_condition
+from catalog.services import product_deactivate
+
+MESSAGE_DEACTIVATED = "Deactivated {count} product(s)."
+MESSAGE_IMPORT_FAILED = "Nothing was imported: the file has errors. Upload it again to see them."
+
+# What a clerk may change on a product; every other field is read-only for them.
+CLERK_FIELDS = {"stock"}
+
+
+def can_edit_products(request: HttpRequest) -> bool:
+    return request.user.has_perm("catalog.change_product")
+
+
+def can_adjust_stock(request: HttpRequest) -> bool:
+    return request.user.has_perm("catalog.adjust_stock")
+
+
+class StockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("out", "Out of stock (0)"),
+            ("low", f"Low (≤ {LOW_STOCK_THRESHOLD})"),
+            ("in", "In stock"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.value() == "out":
+            return queryset.filter(stock__lte=0)
+        if self.value() == "low":
+            return queryset.low_stock()  # type: ignore[attr-defined]
+        if self.value() == "in":
+            return queryset.in_stock()  # type: ignore[attr-defined]
+        return queryset
+
+
+class BarcodeInline(admin.TabularInline):
+    model = Barcode
+    form = BarcodeInlineForm
+    formset = BarcodeInlineFormSet
+    extra = 1
+
+
+@admin.register(Product)
+class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
+    form = ProductAdminForm
+    fields = PRODUCT_FIELDS
+    inlines = [BarcodeInline]
+    list_display = ["name", "category", "price", "stock", "active", "barcode_list"]
+    list_select_related = ["category"]
+    list_filter = ["category", "active", StockFilter]
+    # The search itself is get_search_results; this turns the search box on.
+    search_fields = ["name"]
+    search_help_text = "Name, or any form of a barcode (EAN-13, UPC-A, UPC-E, EAN-8, GTIN-14)."
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["deactivate_selected"]
+    resource_classes = [ProductResource]
+    formats = [CSV]
+    export_form_class = ExportForm  # always every column, so an export re-imports unchanged
+    import_template_name = "admin/catalog/product/import.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return super().get_queryset(request).prefetch_related("barcodes")
+
+    @admin.display(description="barcodes")
+    def barcode_list(self, product: Product) -> str:
+        return ", ".join(barcode.gtin for barcode in product.barcodes.all())
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Product], search_term: str
+    ) -> tuple[QuerySet[Product], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Barcode matches join the barcodes table, so a product can appear twice.
+        return queryset.filter(product_search_condition(term)), True
+
+    @admin.action(description="Deactivate selected products", permissions=["deactivate"])
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        products = list(queryset)
+        for product in products:
+            product_deactivate(product=product)
+        self.message_user(request, MESSAGE_DEACTIVATED.format(count=len(products)))
+
+    # --- What clerks may do ------------------------------------------------------------------
+
+    def has_deactivate_permission(self, request: HttpRequest) -> bool:
+        return can_edit_products(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_edit_products(request) or can_adjust_stock(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if can_edit_products(request):
+            return []
+        return [name for name in PRODUCT_FIELDS if name not in CLERK_FIELDS]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        # A read-only slug cannot be prepopulated (the admin would fail to find its input).
+        return self.prepopulated_fields if can_edit_products(request) else {}
+
+    # --- CSV import and export ---------------------------------------------------------------
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and can_edit_products(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        # The confirm step imports for real; should the data have changed since the preview
+        # and a row now fail, the resource has rolled everything back: say so.
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(request, MESSAGE_IMPORT_FAILED)
+            return HttpResponseRedirect(reverse("admin:catalog_product_import"))
+        return super().process_result(result, request)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "product_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    @admin.display(description="products", ordering="product_count")
+    def product_count(self, category: Category) -> int:
+        return category.product_count  # type: ignore[attr-defined]

@@ -1,0 +1,138 @@
+"""``manage.py load_demo_store``: the demo catalog and the demo accounts, safe to run again.
+
+Rows are matched by slug (categories, products), GTIN (barcodes) and username (accounts). A row
+that already holds the demo values is left alone, so a second run changes nothing; a demo row
+that was edited gets its demo values back.
+"""
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models, transaction
+from django.urls import reverse
+
+from catalog import demo_data
+from catalog.barcodes import gtin_normalise
+from catalog.models import Barcode, Category, Product
+
+ERROR_PRODUCTION = (
+    "load_demo_store creates accounts with published passwords, so it refuses to run when "
+    "SMARTCART_MODE=production. Use --no-accounts to load only the demo catalog."
+)
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _upsert(model: type[M], lookup: dict[str, Any], values: dict[str, Any]) -> tuple[M, str]:
+    """``update_or_create``, except that a row already holding ``values`` is not saved again."""
+    current = model._default_manager.filter(**lookup).first()
+    if current is not None and all(getattr(current, f) == v for f, v in values.items()):
+        return current, UNCHANGED
+    row, created = model._default_manager.update_or_create(defaults=values, **lookup)
+    return row, CREATED if created else UPDATED
+
+
+def _categories_load() -> dict[str, Category]:
+    return {
+        c.slug: _upsert(Category, {"slug": c.slug}, {"name": c.name})[0]
+        for c in demo_data.CATEGORIES
+    }
+
+
+def _product_load(
+    item: demo_data.DemoProduct, categories: dict[str, Category], barcodes: Counter[str]
+) -> str:
+    """Load one demo product and its barcodes (counted into ``barcodes``); returns its outcome."""
+    values = {
+        "name": item.name,
+        "description": item.description,
+        "price": Decimal(item.price),
+        "stock": item.stock,
+        "category_id": categories[item.category].pk,
+        "active": True,
+    }
+    product, outcome = _upsert(Product, {"slug": item.slug}, values)
+    for code in item.barcodes:
+        gtin = gtin_normalise(code).gtin
+        barcodes[_upsert(Barcode, {"gtin": gtin}, {"product_id": product.pk})[1]] += 1
+    return outcome
+
+
+def _account_load(*, email: str, password: str, is_staff: bool) -> tuple[AbstractBaseUser, str]:
+    """The demo user ``email`` with ``password``; the hash is only rewritten when it differs."""
+    user, outcome = _upsert(
+        get_user_model(),
+        {"username": email},
+        {"email": email, "is_staff": is_staff, "is_active": True},
+    )
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        outcome = UPDATED if outcome == UNCHANGED else outcome
+    return user, outcome
+
+
+def _summary(counts: Counter[str]) -> str:
+    return ", ".join(f"{counts[outcome]} {outcome}" for outcome in (CREATED, UPDATED, UNCHANGED))
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo store: about 40 products with valid barcodes in 6 categories, a staff "
+        "account and a shopper account. Idempotent; demo rows get their demo values back."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-accounts",
+            action="store_true",
+            help="Load only the catalog; create no accounts (allowed in production).",
+        )
+
+    def handle(self, *args: Any, no_accounts: bool = False, **options: Any) -> None:
+        if settings.PRODUCTION and not no_accounts:
+            raise CommandError(ERROR_PRODUCTION)
+        with transaction.atomic(durable=True):
+            self._catalog_load()
+            if not no_accounts:
+                self._accounts_load()
+        self._urls_print()
+
+    def _catalog_load(self) -> None:
+        categories = _categories_load()
+        products: Counter[str] = Counter()
+        barcodes: Counter[str] = Counter()
+        for item in demo_data.PRODUCTS:
+            products[_product_load(item, categories, barcodes)] += 1
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {len(demo_data.PRODUCTS)} products in {len(categories)} categories; "
+                f"products: {_summary(products)}; barcodes: {_summary(barcodes)}."
+            )
+        )
+
+    def _accounts_load(self) -> None:
+        managers, _ = Group.objects.get_or_create(name=demo_data.STORE_MANAGER_GROUP)
+        accounts = [
+            ("Staff", demo_data.DEMO_STAFF_EMAIL, demo_data.DEMO_STAFF_PASSWORD, True),
+            ("Shopper", demo_data.DEMO_SHOPPER_EMAIL, demo_data.DEMO_SHOPPER_PASSWORD, False),
+        ]
+        self.stdout.write("Demo accounts (email / password):")
+        for role, email, password, is_staff in accounts:
+            user, outcome = _account_load(email=email, password=password, is_staff=is_staff)
+            if is_staff:
+                user.groups.add(managers)  # type: ignore[attr-defined]
+            self.stdout.write(f"  {role + ':':9}{email} / {password}  ({outcome})")
+
+    def _urls_print(self) -> None:
+        site = settings.SITE_URL.rstrip("/")
+        self.stdout.write(f"Shop:     {site}{reverse('catalog:home')}")
+        self.stdout.write(f"Admin:    {site}{reverse('admin:index')}")
+        self.stdout.write(f"API docs: {site}{reverse('api-docs')}")

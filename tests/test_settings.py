@@ -1,0 +1,194 @@
+"""The settings module, loaded in fresh interpreters with chosen environments.
+
+Each case starts ``python -c`` with only the variables it names (plus PATH), so neither the
+developer's shell nor the environment of this test run leaks in. The probe also ignores a
+``.env`` file in the checkout for the same reason.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json
+import environ
+
+# Hermetic: a developer's .env must not change what this probe sees.
+environ.Env.read_env = staticmethod(lambda *args, **kwargs: None)
+
+# Settings and the Celery app only: django.setup() would import the database driver.
+from django.conf import settings
+from shopcart.celery import app
+
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "SECRET_KEY": settings.SECRET_KEY,
+    "ENGINE": db["ENGINE"],
+    "NAME": str(db["NAME"]),
+    "HOST": db.get("HOST", ""),
+    "PORT": db.get("PORT", ""),
+    "OPTIONS": db.get("OPTIONS", {}),
+    "TEST": db.get("TEST", {}),
+    "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
+    "CACHE_BACKEND": settings.CACHES["default"]["BACKEND"],
+    "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION", ""),
+    "CELERY_TASK_ALWAYS_EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
+    "celery_task_always_eager": app.conf.task_always_eager,
+    "celery_broker_url": app.conf.broker_url,
+    "EMAIL_BACKEND": settings.EMAIL_BACKEND,
+    "EMAIL_FILE_PATH": str(settings.EMAIL_FILE_PATH),
+    "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
+    "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
+    "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
+    "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
+}))
+"""
+
+
+def _run_settings(**environment: str) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "shopcart.settings"}
+    env.update(environment)
+    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed probe
+        [sys.executable, "-c", PROBE],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _settings(**environment: str) -> dict:
+    result = _run_settings(**environment)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _refusal(**environment: str) -> str:
+    result = _run_settings(**environment)
+    assert result.returncode != 0, "settings loaded but should have been refused"
+    assert "ImproperlyConfigured" in result.stderr
+    return result.stderr
+
+
+LONG_KEY = "k" * 60
+
+
+def test_production_refuses_to_start_without_secret_key():
+    stderr = _refusal(SMARTCART_MODE="production", ALLOWED_HOSTS="shop.example.com")
+
+    assert "SECRET_KEY must be set when SMARTCART_MODE=production." in stderr
+
+
+@pytest.mark.parametrize("debug", ["1", "true", "on"])
+def test_production_refuses_to_start_with_debug_on(debug):
+    stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, DEBUG=debug)
+
+    assert "DEBUG must be off when SMARTCART_MODE=production." in stderr
+
+
+def test_unknown_mode_is_refused():
+    stderr = _refusal(SMARTCART_MODE="prod")
+
+    assert "SMARTCART_MODE must be 'embedded' or 'production'." in stderr
+
+
+def test_production_with_a_secret_key_starts_hardened():
+    loaded = _settings(
+        SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="shop.example.com"
+    )
+
+    assert loaded["DEBUG"] is False
+    assert loaded["SECRET_KEY"] == LONG_KEY
+    assert loaded["SESSION_COOKIE_SECURE"] is True
+    assert loaded["CSRF_COOKIE_SECURE"] is True
+    assert loaded["SECURE_SSL_REDIRECT"] is True
+    assert loaded["SECURE_HSTS_SECONDS"] >= 60 * 60 * 24 * 365
+
+
+def test_embedded_defaults_with_a_clean_environment():
+    loaded = _settings()
+
+    var_dir = BASE_DIR / "var"
+    assert loaded["DEBUG"] is True
+    assert loaded["SECRET_KEY"]
+    assert loaded["ENGINE"] == "django.db.backends.sqlite3"
+    assert Path(loaded["NAME"]).parent == var_dir
+    assert loaded["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert loaded["OPTIONS"]["timeout"] > 0
+    assert loaded["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert loaded["celery_task_always_eager"] is True
+    assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert Path(loaded["EMAIL_FILE_PATH"]) == var_dir / "mail"
+    assert loaded["CACHE_BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_mysql_database_url_selects_mysql_with_utf8mb4():
+    # Only settings are read: no driver import, no connection.
+    loaded = _settings(DATABASE_URL="mysql://shop:secret@db.example.com:3306/smartcart")
+
+    assert loaded["ENGINE"] == "django.db.backends.mysql"
+    assert (loaded["NAME"], loaded["HOST"], loaded["PORT"]) == (
+        "smartcart",
+        "db.example.com",
+        3306,
+    )
+    assert loaded["OPTIONS"]["charset"] == "utf8mb4"
+    assert "STRICT_TRANS_TABLES" in loaded["OPTIONS"]["init_command"]
+    assert loaded["OPTIONS"]["isolation_level"] == "read committed"
+    assert loaded["TEST"]["CHARSET"] == "utf8mb4"
+    assert loaded["TEST"]["COLLATION"] == "utf8mb4_unicode_520_ci"
+    assert loaded["CONN_HEALTH_CHECKS"] is True
+
+
+def test_celery_broker_url_turns_eager_off():
+    loaded = _settings(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
+
+    assert loaded["CELERY_TASK_ALWAYS_EAGER"] is False
+    assert loaded["celery_task_always_eager"] is False
+    assert loaded["celery_broker_url"] == "redis://127.0.0.1:6379/0"
+
+
+def test_redis_url_switches_the_cache_to_redis():
+    loaded = _settings(REDIS_URL="redis://127.0.0.1:6379/1")
+
+    assert loaded["CACHE_BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["CACHE_LOCATION"] == "redis://127.0.0.1:6379/1"
+
+
+def test_email_host_switches_email_to_smtp():
+    loaded = _settings(EMAIL_HOST="smtp.example.com")
+
+    assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+ENV_READ = re.compile(r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""")
+ENV_DOCUMENTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+
+
+def test_env_example_documents_exactly_the_variables_settings_reads():
+    read = set(ENV_READ.findall((BASE_DIR / "shopcart" / "settings.py").read_text()))
+    documented = set(ENV_DOCUMENTED.findall((BASE_DIR / ".env.example").read_text()))
+
+    assert read, "found no env.*() calls in settings.py: is the pattern still right?"
+    assert read - documented == set(), "read by settings.py but missing from .env.example"
+    assert documented - read == set(), "in .env.example but no longer read by settings.py"
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="REDIS_URL is not set: the cache is in-process")
+def test_redis_cache_round_trips():
+    cache.set("tests:settings:probe", "🍓", timeout=30)
+
+    assert cache.get("tests:settings:probe") == "🍓"
+    cache.delete("tests:settings:probe")
