@@ -43,11 +43,7 @@ run: $(VENV)/.installed-base
 	@echo "==> Loading the demo store"
 	@$(PY) manage.py load_demo_store
 	@echo ""
-	@echo "smartcart is starting on http://$(HOST):$(PORT)/"
-	@echo "  shop:      http://$(HOST):$(PORT)/"
-	@echo "  admin:     http://$(HOST):$(PORT)/admin/"
-	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/"
-	@echo "  emails are written to var/mail/"
+	@echo "smartcart is starting on http://$(HOST):$(PORT)/ (emails are written to var/mail/)."
 	@echo "Press Ctrl+C to stop."
 	@$(PY) manage.py runserver $(HOST):$(PORT)
 
