@@ -66,6 +66,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "shopcart",
     "catalog",
     "carts",
     "orders",
@@ -81,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "shopcart.urls"
@@ -165,7 +174,8 @@ if env.str("EMAIL_HOST", default=""):
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
     EMAIL_TIMEOUT = 20
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    # One .eml file per message under EMAIL_FILE_PATH; open it with any mail program.
+    EMAIL_BACKEND = "shopcart.mail_backends.EmlFileBackend"
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,7 +184,56 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "catalog:home"
+
+# Shoppers: django-allauth. Email + password, confirmed by email before the first login.
+ACCOUNT_ADAPTER = "shopcart.accounts.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "shopcart.accounts.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+# allauth's rate limits (login failures, sign-ups, emails) stay at their defaults: on.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Members of these groups must use two-factor authentication to reach the admin.
+STAFF_MFA_REQUIRED_GROUPS = ["Store manager"]
+
+
+def _social_providers() -> dict[str, dict]:
+    """Social login providers, each only when its client id and secret are configured.
+
+    Providers can also be added by staff in the admin (Social applications).
+    """
+    providers: dict[str, dict] = {}
+    for name, scope in (("google", ["profile", "email"]), ("facebook", ["email"])):
+        client_id = env.str(f"{name.upper()}_CLIENT_ID", default="")
+        if client_id:
+            app = {"client_id": client_id, "secret": env.str(f"{name.upper()}_CLIENT_SECRET")}
+            providers[name] = {"APPS": [app], "SCOPE": scope}
+    if env.str("OIDC_CLIENT_ID", default=""):
+        app = {
+            "provider_id": env.str("OIDC_PROVIDER_ID", default="oidc"),
+            "name": env.str("OIDC_PROVIDER_NAME", default="Single sign-on"),
+            "client_id": env.str("OIDC_CLIENT_ID"),
+            "secret": env.str("OIDC_CLIENT_SECRET"),
+            "settings": {"server_url": env.str("OIDC_SERVER_URL")},
+        }
+        providers["openid_connect"] = {"APPS": [app]}
+    return providers
+
+
+SOCIALACCOUNT_PROVIDERS = _social_providers()
 
 # --- Internationalisation and money ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -182,6 +241,7 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 STORE_NAME = env.str("STORE_NAME", default="smartcart demo store")
+MFA_TOTP_ISSUER = STORE_NAME
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="EUR")
 
 # --- Static and media -----------------------------------------------------------------------

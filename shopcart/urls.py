@@ -12,6 +12,8 @@ admin.site.index_title = "Run the store"
 
 urlpatterns = [
     path("", include("catalog.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("cart/", include("carts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
