@@ -20,10 +20,11 @@ from catalog.forms import (
     BarcodeInlineFormSet,
     ProductAdminForm,
 )
-from catalog.models import LOW_STOCK_THRESHOLD, Barcode, Category, Product
+from catalog.models import LOW_STOCK_THRESHOLD, Barcode, Category, Coupon, Product
 from catalog.resources import ProductResource
 from catalog.selectors import product_search_condition
 from catalog.services import product_deactivate
+from shopcart.money import money_format
 
 MESSAGE_DEACTIVATED = "Deactivated {count} product(s)."
 MESSAGE_IMPORT_FAILED = "Nothing was imported: the file has errors. Upload it again to see them."
@@ -155,3 +156,53 @@ class CategoryAdmin(admin.ModelAdmin):
     @admin.display(description="products", ordering="product_count")
     def product_count(self, category: Category) -> int:
         return category.product_count  # type: ignore[attr-defined]
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "description",
+        "discount",
+        "category",
+        "valid_from",
+        "valid_until",
+        "uses",
+        "active",
+    ]
+    list_select_related = ["category"]
+    list_filter = ["active", "category"]
+    search_fields = ["code", "description"]
+    readonly_fields = ["times_used"]
+    fieldsets = [
+        (None, {"fields": ["code", "description", "active"]}),
+        ("Discount", {"fields": ["percent_off", "max_discount", "amount_off", "category"]}),
+        (
+            "Conditions",
+            {
+                "fields": [
+                    "min_subtotal",
+                    ("valid_from", "valid_until"),
+                    ("max_uses", "max_uses_per_shopper"),
+                    "times_used",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="discount")
+    def discount(self, coupon: Coupon) -> str:
+        parts = []
+        if coupon.percent_off is not None:
+            parts.append(f"{coupon.percent_off.normalize():f} %")
+        if coupon.amount_off is not None:
+            parts.append(money_format(coupon.amount_off))
+        text = " + ".join(parts)
+        if coupon.max_discount is not None:
+            text += f" (at most {money_format(coupon.max_discount)})"
+        return text
+
+    @admin.display(description="uses")
+    def uses(self, coupon: Coupon) -> str:
+        limit = "∞" if coupon.max_uses is None else str(coupon.max_uses)
+        return f"{coupon.times_used} / {limit}"

@@ -1,6 +1,7 @@
 """The store's catalog: categories, products and their barcodes."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models.functions import Length
@@ -104,3 +105,95 @@ class Barcode(models.Model):
 
     def __str__(self) -> str:
         return self.gtin
+
+
+class CouponQuerySet(models.QuerySet["Coupon"]):
+    def by_code(self, code: str) -> "CouponQuerySet":
+        return self.filter(code=Coupon.normalise_code(code))
+
+
+class Coupon(models.Model):
+    """A discount staff hand out as a code. ``carts.pricing`` is the only place that applies it.
+
+    A coupon takes a percentage off (optionally capped), a flat amount off, or both; only lines
+    of ``category`` count when it is set. Validity window and usage limits are checked when the
+    code is applied and again when the order is placed.
+    """
+
+    code = models.CharField(max_length=40, unique=True, help_text="Shoppers type this; any case.")
+    description = models.CharField(max_length=200, blank=True)
+    percent_off = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="For example 20 for 20 %."
+    )
+    max_discount = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The most this coupon takes off a cart, whatever the percentage gives.",
+    )
+    amount_off = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="A flat amount off."
+    )
+    category = models.ForeignKey(
+        Category,
+        # Deleting a category must not silently widen a coupon to the whole store.
+        on_delete=models.PROTECT,
+        related_name="coupons",
+        null=True,
+        blank=True,
+        help_text="Only lines of this category are discounted. Empty: every line.",
+    )
+    min_subtotal = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="The cart's subtotal must reach this before the coupon applies.",
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    max_uses = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Paid orders that may use it in all. Empty: no limit."
+    )
+    max_uses_per_shopper = models.PositiveIntegerField(null=True, blank=True)
+    times_used = models.PositiveIntegerField(default=0, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CouponQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percent_off__isnull=False) | models.Q(amount_off__isnull=False),
+                name="coupon_has_a_discount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percent_off__gt=0, percent_off__lte=100)
+                | models.Q(percent_off__isnull=True),
+                name="coupon_percent_between_0_and_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_off__gt=0) | models.Q(amount_off__isnull=True),
+                name="coupon_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_discount__gt=0) | models.Q(max_discount__isnull=True),
+                name="coupon_cap_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_subtotal__gte=0), name="coupon_min_subtotal_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.normalise_code(self.code)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def normalise_code(code: str) -> str:
+        return code.strip().upper()

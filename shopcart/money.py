@@ -16,6 +16,11 @@ CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 ERROR_NOT_DECIMAL = "Money must be a Decimal (or an int), not {type}."
 
 
+def money_round(amount: Decimal) -> Decimal:
+    """``amount`` rounded half up to the cent, the store's minor unit."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def money_format(amount: Decimal | int, currency: str | None = None) -> str:
     """``amount`` in ``currency`` (default ``settings.STORE_CURRENCY``): "€1,234.50", "-€0.40".
 
@@ -26,7 +31,7 @@ def money_format(amount: Decimal | int, currency: str | None = None) -> str:
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
         raise TypeError(ERROR_NOT_DECIMAL.format(type=type(amount).__name__))
     code = (currency or settings.STORE_CURRENCY).upper()
-    cents = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    cents = money_round(Decimal(amount))
     sign = "-" if cents < 0 else ""
     digits = f"{abs(cents):,.2f}"
     symbol = CURRENCY_SYMBOLS.get(code)

@@ -1,0 +1,165 @@
+"""carts.pricing: exact Decimal totals, coupons that never over-discount, worked examples."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from carts.pricing import (
+    COUPON_BELOW_MINIMUM,
+    COUPON_NO_ELIGIBLE_LINES,
+    COUPON_NOTHING_TO_DISCOUNT,
+    LineInput,
+    cart_price,
+)
+from catalog.models import Category, Coupon
+
+D = Decimal
+PLASTIC, OTHER = 1, 2
+
+
+def coupon(**terms) -> Coupon:
+    terms.setdefault("min_subtotal", D("0"))
+    return Coupon(code="TEST", **terms)
+
+
+def one_line(amount: str, *, category_id: int | None = None, key: int = 1) -> LineInput:
+    return LineInput(key=key, unit_price=D(amount), quantity=1, category_id=category_id)
+
+
+@pytest.mark.parametrize(
+    ("lines", "terms", "total"),
+    [
+        # The prototype's cap bug: 20 % off capped at 50 must take 20 off, not leave 50.
+        ([one_line("100")], {"percent_off": D("20"), "max_discount": D("50")}, D("80.00")),
+        # The cap bites: 50 % of 100 is 50, capped at 30.
+        ([one_line("100")], {"percent_off": D("50"), "max_discount": D("30")}, D("70.00")),
+        # 10 off a subtotal of 8 is 8 off, never a negative total.
+        ([one_line("8")], {"amount_off": D("10")}, D("0.00")),
+        # 20 % plus 5 flat on 100.
+        ([one_line("100")], {"percent_off": D("20"), "amount_off": D("5")}, D("75.00")),
+        # 20 % off plastic goods only: 30 plastic + 70 other.
+        (
+            [one_line("30", category_id=PLASTIC), one_line("70", category_id=OTHER, key=2)],
+            {"percent_off": D("20"), "category_id": PLASTIC},
+            D("94.00"),
+        ),
+    ],
+)
+def test_worked_examples(lines, terms, total):
+    price = cart_price(lines, coupon(**terms))
+
+    assert price.total == total
+    assert price.coupon_applied
+
+
+def test_subtotal_is_price_times_quantity_over_available_lines_only():
+    lines = [
+        LineInput(key=1, unit_price=D("1.99"), quantity=3),
+        LineInput(key=2, unit_price=D("5.00"), quantity=1, available=False),
+    ]
+
+    price = cart_price(lines)
+
+    assert price.subtotal == D("5.97")
+    assert price.total == D("5.97")
+    assert price.line(2).subtotal == D("5.00")
+    assert price.line(2).available is False
+
+
+def test_unavailable_lines_are_not_discounted():
+    lines = [one_line("10"), LineInput(key=2, unit_price=D("90"), quantity=1, available=False)]
+
+    price = cart_price(lines, coupon(percent_off=D("50")))
+
+    assert price.discount == D("5.00")
+    assert price.line(2).discount == D("0.00")
+
+
+def test_percentage_is_rounded_once_per_line():
+    # 15 % of 0.10 is 0.015 -> 0.02 per line (half up), three lines -> 0.06, not round(0.045).
+    lines = [one_line("0.10", key=k) for k in (1, 2, 3)]
+
+    price = cart_price(lines, coupon(percent_off=D("15")))
+
+    assert price.discount == D("0.06")
+    assert [line.discount for line in price.lines] == [D("0.02")] * 3
+
+
+def test_flat_discount_is_shared_over_lines_to_the_cent():
+    lines = [one_line("1.00", key=k) for k in (1, 2, 3)]
+
+    price = cart_price(lines, coupon(amount_off=D("1.00")))
+
+    assert [line.discount for line in price.lines] == [D("0.34"), D("0.33"), D("0.33")]
+    assert price.total == D("2.00")
+
+
+def test_coupon_below_minimum_subtotal_takes_nothing_off_and_says_why():
+    price = cart_price([one_line("19.99")], coupon(amount_off=D("5"), min_subtotal=D("20")))
+
+    assert price.discount == D("0.00")
+    assert not price.coupon_applied
+    assert price.coupon_problem == COUPON_BELOW_MINIMUM.format(minimum="€20.00")
+
+
+def test_category_coupon_without_eligible_lines_says_why():
+    restricted = coupon(percent_off=D("10"), category=Category(pk=PLASTIC, name="Plastic goods"))
+
+    price = cart_price([one_line("10", category_id=OTHER)], restricted)
+
+    assert price.coupon_problem == COUPON_NO_ELIGIBLE_LINES.format(category="Plastic goods")
+
+
+def test_coupon_on_an_empty_cart_says_why():
+    assert cart_price([], coupon(amount_off=D("1"))).coupon_problem == COUPON_NOTHING_TO_DISCOUNT
+
+
+money = st.decimals(min_value=D("0.01"), max_value=D("500"), places=2)
+lines_strategy = st.lists(
+    st.builds(
+        LineInput,
+        key=st.integers(),
+        unit_price=money,
+        quantity=st.integers(1, 99),
+        category_id=st.sampled_from([PLASTIC, OTHER, None]),
+        available=st.booleans(),
+    ),
+    max_size=12,
+    unique_by=lambda line: line.key,
+)
+coupons_strategy = st.builds(
+    coupon,
+    percent_off=st.none() | st.decimals(min_value=D("0.01"), max_value=D("100"), places=2),
+    amount_off=st.none() | money,
+    max_discount=st.none() | money,
+    category=st.sampled_from(
+        [Category(pk=PLASTIC, name="Plastic goods"), Category(pk=OTHER, name="Other"), None]
+    ),
+    min_subtotal=st.just(D("0")) | money,
+).filter(lambda c: c.percent_off is not None or c.amount_off is not None)
+
+
+@given(lines_strategy, coupons_strategy)
+def test_pricing_invariants(lines, terms):
+    price = cart_price(lines, terms)
+    counted = [line for line in price.lines if line.available]
+    eligible_subtotal = sum(
+        (
+            line.subtotal
+            for line, source in zip(price.lines, lines, strict=True)
+            if line.available and terms.category_id in (None, source.category_id)
+        ),
+        D("0"),
+    )
+
+    assert D("0") <= price.discount <= eligible_subtotal
+    assert price.total >= 0
+    assert price.total == price.subtotal - price.discount
+    assert price.total == sum((line.total for line in counted), D("0"))
+    assert price.discount == sum((line.discount for line in price.lines), D("0"))
+    assert all(D("0") <= line.discount <= line.subtotal for line in price.lines)
+    assert all(line.total.as_tuple().exponent >= -2 for line in price.lines)
+    if terms.max_discount is not None:
+        assert price.discount <= terms.max_discount
