@@ -1,0 +1,202 @@
+"""Live cart events: "cart N is now at version V", published only after the change commits.
+
+The cart page listens through Server-Sent Events and re-reads the cart when its version moves.
+Events carry no cart contents, only the version, so a listener always reads the truth from the
+database and a lost or repeated event does no harm.
+
+Two brokers: in-process (the embedded default: one server process) and Redis pub/sub (when
+``REDIS_URL`` is set: every web node hears every change). A broker that fails to publish logs
+and carries on: the page falls back to polling, and the change itself is already committed.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import defaultdict
+from functools import cache
+from typing import Protocol
+
+import redis
+import redis.asyncio
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "smartcart:cart:"
+
+
+class Subscription(Protocol):
+    """Versions published for one cart after the subscription began."""
+
+    def get(self, timeout: float) -> int | None:
+        """The newest version published since the last call, waiting up to ``timeout`` s."""
+
+    async def aget(self, timeout: float) -> int | None:
+        """``get`` for async code."""
+
+    def close(self) -> None: ...
+
+
+class Broker(Protocol):
+    def publish(self, cart_id: int, version: int) -> None: ...
+
+    def subscribe(self, cart_id: int) -> Subscription: ...
+
+
+def cart_event_publish_on_commit(*, cart_id: int, version: int) -> None:
+    """Tell listeners of ``cart_id`` about ``version`` once the current transaction commits."""
+    transaction.on_commit(lambda: broker().publish(cart_id, version))
+
+
+def cart_event_subscribe(*, cart_id: int) -> Subscription:
+    return broker().subscribe(cart_id)
+
+
+@cache
+def broker() -> Broker:
+    """The process's broker, chosen by settings (``broker.cache_clear()`` re-reads them)."""
+    if settings.REDIS_URL:
+        return RedisBroker(settings.REDIS_URL)
+    return InProcessBroker()
+
+
+# --- In-process -----------------------------------------------------------------------------
+
+
+class _LocalSubscription:
+    def __init__(self, owner: "InProcessBroker", cart_id: int) -> None:
+        self._owner, self._cart_id = owner, cart_id
+        self._changed = threading.Condition()
+        self._pending: int | None = None
+        self._async_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+
+    def push(self, version: int) -> None:
+        with self._changed:
+            self._pending = max(version, self._pending or 0)
+            self._changed.notify_all()
+            waiter = self._async_waiter
+        if waiter is not None:
+            loop, event = waiter
+            loop.call_soon_threadsafe(event.set)
+
+    def get(self, timeout: float) -> int | None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._pending is not None, timeout=timeout)
+            return self._take()
+
+    async def aget(self, timeout: float) -> int | None:
+        event = asyncio.Event()
+        with self._changed:
+            if self._pending is not None:
+                return self._take()
+            self._async_waiter = (asyncio.get_running_loop(), event)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        with self._changed:
+            self._async_waiter = None
+            return self._take()
+
+    def _take(self) -> int | None:
+        version, self._pending = self._pending, None
+        return version
+
+    def close(self) -> None:
+        self._owner.unsubscribe(self._cart_id, self)
+
+
+class InProcessBroker:
+    """Listeners in this process only: right for one server process (the embedded default)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: dict[int, set[_LocalSubscription]] = defaultdict(set)
+
+    def publish(self, cart_id: int, version: int) -> None:
+        with self._lock:
+            listeners = list(self._listeners.get(cart_id, ()))
+        for listener in listeners:
+            listener.push(version)
+
+    def subscribe(self, cart_id: int) -> Subscription:
+        subscription = _LocalSubscription(self, cart_id)
+        with self._lock:
+            self._listeners[cart_id].add(subscription)
+        return subscription
+
+    def unsubscribe(self, cart_id: int, subscription: _LocalSubscription) -> None:
+        with self._lock:
+            self._listeners[cart_id].discard(subscription)
+            if not self._listeners[cart_id]:
+                del self._listeners[cart_id]
+
+
+# --- Redis pub/sub --------------------------------------------------------------------------
+
+
+class _RedisSubscription:
+    """A pub/sub subscription opened lazily, synchronous or asynchronous by first use."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self._url, self._channel = url, channel
+        self._sync: redis.client.PubSub | None = None
+        self._async: redis.asyncio.client.PubSub | None = None
+
+    def get(self, timeout: float) -> int | None:
+        if self._sync is None:
+            self._sync = redis.Redis.from_url(self._url).pubsub(ignore_subscribe_messages=True)
+            self._sync.subscribe(self._channel)
+        newest, deadline = None, time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            message = self._sync.get_message(timeout=left if newest is None else 0)
+            if message is None:
+                if newest is not None:
+                    break
+                continue
+            newest = max(int(message["data"]), newest or 0)
+        return newest
+
+    async def aget(self, timeout: float) -> int | None:
+        if self._async is None:
+            client = redis.asyncio.Redis.from_url(self._url)
+            self._async = client.pubsub(ignore_subscribe_messages=True)
+            await self._async.subscribe(self._channel)
+        newest, deadline = None, time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            message = await self._async.get_message(
+                ignore_subscribe_messages=True, timeout=left if newest is None else 0
+            )
+            if message is None:
+                if newest is not None:
+                    break
+                continue
+            newest = max(int(message["data"]), newest or 0)
+        return newest
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.aclose()
+
+
+class RedisBroker:
+    """Listeners on every web node, through Redis pub/sub."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def publish(self, cart_id: int, version: int) -> None:
+        try:
+            self._client.publish(f"{CHANNEL_PREFIX}{cart_id}", str(version))
+        except redis.RedisError:
+            # The change is committed; pages fall back to polling until Redis is back.
+            logger.warning("could not publish a cart event: Redis unavailable")
+
+    def subscribe(self, cart_id: int) -> Subscription:
+        return _RedisSubscription(self._url, f"{CHANNEL_PREFIX}{cart_id}")

@@ -1,0 +1,111 @@
+"""Live cart events: published after commit only, newest version wins, in-process or Redis."""
+
+import asyncio
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from carts import events
+from carts.events import InProcessBroker, RedisBroker, cart_event_publish_on_commit
+
+needs_redis = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="REDIS_URL is not set: live events use the in-process broker"
+)
+
+
+@pytest.fixture
+def local_broker(monkeypatch):
+    broker = InProcessBroker()
+    monkeypatch.setattr(events, "broker", lambda: broker)
+    return broker
+
+
+def test_listener_gets_the_newest_version_published_since_it_last_asked():
+    broker = InProcessBroker()
+    subscription = broker.subscribe(7)
+
+    broker.publish(7, 2)
+    broker.publish(7, 4)
+    broker.publish(7, 3)  # a late, older event never moves the version back
+    broker.publish(8, 9)  # another cart's event is not heard
+
+    assert subscription.get(timeout=1) == 4
+    assert subscription.get(timeout=0.05) is None
+
+
+def test_closed_subscription_hears_nothing_more():
+    broker = InProcessBroker()
+    subscription = broker.subscribe(7)
+    subscription.close()
+
+    broker.publish(7, 2)
+
+    assert subscription.get(timeout=0.05) is None
+
+
+def test_listener_waiting_in_another_thread_wakes_up():
+    broker = InProcessBroker()
+    subscription = broker.subscribe(7)
+    threading.Timer(0.05, broker.publish, args=(7, 5)).start()
+
+    assert subscription.get(timeout=5) == 5
+
+
+def test_async_listener_wakes_up_on_a_publish_from_another_thread():
+    broker = InProcessBroker()
+    subscription = broker.subscribe(7)
+
+    async def listen():
+        threading.Timer(0.05, broker.publish, args=(7, 6)).start()
+        return await subscription.aget(timeout=5)
+
+    assert asyncio.run(listen()) == 6
+
+
+def test_async_listener_times_out_with_none():
+    subscription = InProcessBroker().subscribe(7)
+
+    assert asyncio.run(subscription.aget(timeout=0.05)) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_is_published_after_commit_and_not_on_rollback(local_broker):
+    subscription = local_broker.subscribe(3)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        cart_event_publish_on_commit(cart_id=3, version=2)
+        raise RuntimeError("rolled back")
+    assert subscription.get(timeout=0.05) is None
+
+    with transaction.atomic():
+        cart_event_publish_on_commit(cart_id=3, version=3)
+        assert subscription.get(timeout=0.05) is None  # not before the commit
+    assert subscription.get(timeout=1) == 3
+
+
+@needs_redis
+def test_redis_broker_delivers_to_sync_and_async_listeners():
+    broker = RedisBroker(settings.REDIS_URL)
+    sync_listener = broker.subscribe(11)
+    async_listener = broker.subscribe(11)
+    assert sync_listener.get(timeout=0.2) is None  # subscribes
+
+    async def listen():
+        first = asyncio.create_task(async_listener.aget(timeout=5))
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(broker.publish, 11, 8)
+        return await first
+
+    assert asyncio.run(listen()) == 8
+    assert sync_listener.get(timeout=2) == 8
+    sync_listener.close()
+
+
+def test_redis_broker_publish_survives_redis_being_down(caplog):
+    broker = RedisBroker("redis://127.0.0.1:1/0")
+
+    broker.publish(1, 2)
+
+    assert "Redis unavailable" in caplog.text
