@@ -1,1 +1,190 @@
-"""Carts and their lines. Models arrive with the carts issue."""
+"""Carts and their lines, stock mismatches, and the shopper's cart pass."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from carts import pass_codes
+from catalog.models import Coupon, Product
+
+
+class Cart(models.Model):
+    """A shopper's cart: one unclosed cart per shopper (or per anonymous browser session).
+
+    ``version`` goes up by one with every change, under the cart's row lock; the live cart page
+    and the JSON API use it to tell whether what they show is current.
+
+    ``current`` is True until the cart closes, then NULL: the unique pairs (owner, current) and
+    (session_key, current) allow any number of closed carts but one unclosed one. (A
+    conditional unique constraint would say the same on SQLite, but MariaDB ignores it.)
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        CHECKING_OUT = "checking_out", "checking out"
+        CLOSED = "closed", "closed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="carts",
+        null=True,
+        blank=True,
+    )
+    # NULL, not "", for shoppers' carts: NULLs never collide in the unique pair below.
+    session_key = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    current = models.BooleanField(null=True, default=True, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.SET_NULL, related_name="carts", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "current"], name="cart_one_current_per_owner"),
+            models.UniqueConstraint(
+                fields=["session_key", "current"], name="cart_one_current_per_session"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=False) | models.Q(session_key__isnull=False),
+                name="cart_has_owner_or_session",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(current__isnull=False, current=True) & ~models.Q(status="closed")
+                )
+                | models.Q(current__isnull=True, status="closed"),
+                name="cart_current_unless_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class CartLine(models.Model):
+    """One product in a cart. ``unit_price`` is the price when the product was first added.
+
+    ``scanned_quantity`` is the part the cart's device scanned in the store (the goods are
+    physically in the cart, so stock does not limit it); the rest was added on the website.
+    """
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        # A product deleted from the catalog leaves its line behind as "unavailable".
+        Product,
+        on_delete=models.SET_NULL,
+        related_name="cart_lines",
+        null=True,
+    )
+    product_name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    scanned_quantity = models.PositiveIntegerField(default=0)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cart_line_one_per_product"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="cart_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scanned_quantity__lte=models.F("quantity")),
+                name="cart_line_scanned_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=Decimal("0")),
+                name="cart_line_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_name}"
+
+    @property
+    def web_quantity(self) -> int:
+        return self.quantity - self.scanned_quantity
+
+
+class StockMismatch(models.Model):
+    """A cart in the store holds more of a product than the recorded stock: staff should count."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_mismatches")
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="stock_mismatches")
+    quantity_in_cart = models.PositiveIntegerField()
+    stock_recorded = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["resolved", "-created_at"]
+        verbose_name_plural = "stock mismatches"
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.quantity_in_cart} in cart {self.cart_id}"
+
+
+class CartPassQuerySet(models.QuerySet["CartPass"]):
+    def active(self) -> "CartPassQuerySet":
+        return self.filter(active=True)
+
+
+class CartPass(models.Model):
+    """A shopper's cart pass: the QR code that makes a cart theirs (text in ``carts.pass_codes``).
+
+    A shopper has at most one active pass. Revoking keeps the row (so an old QR code resolves
+    to "revoked", not "unknown") and turns ``active`` from True to NULL: the unique pair
+    (user, active) then allows any number of revoked passes but one active one. A conditional
+    unique constraint would say the same on SQLite, but MariaDB ignores such conditions.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_passes"
+    )
+    token = models.CharField(
+        max_length=32, unique=True, default=pass_codes.pass_token_new, editable=False
+    )
+    active = models.BooleanField(null=True, default=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CartPassQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "cart passes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "active"], name="cart_pass_one_active_per_user"
+            ),
+            models.CheckConstraint(
+                # "active IS NOT NULL" spelled out: "NULL = true" is unknown, and a CHECK
+                # lets unknown through.
+                condition=(
+                    models.Q(active__isnull=False, active=True, revoked_at__isnull=True)
+                    | models.Q(active__isnull=True, revoked_at__isnull=False)
+                ),
+                name="cart_pass_active_or_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cart pass {self.pk} ({'active' if self.active else 'revoked'})"
+
+    @property
+    def text(self) -> str:
+        """What the QR code says."""
+        return pass_codes.pass_text(self.token)

@@ -16,6 +16,9 @@ DEMO_STAFF_PASSWORD = "smartcart-staff"  # noqa: S105 - a published demo passwor
 DEMO_SHOPPER_EMAIL = "alice@example.com"
 DEMO_SHOPPER_PASSWORD = "smartcart-alice"  # noqa: S105 - a published demo password
 STORE_MANAGER_GROUP = "Store manager"
+# The demo staff account's authenticator-app (TOTP) secret: published, so demo only. Base32,
+# 20 bytes like the secrets allauth generates.
+DEMO_STAFF_TOTP_SECRET = "SMARTCARTDEMOSTAFFTOTPNOTSECRET2"  # noqa: S105 - a published demo secret
 
 
 def _printed(payload: str, length: int) -> str:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
@@ -197,3 +198,24 @@ class Coupon(models.Model):
     @staticmethod
     def normalise_code(code: str) -> str:
         return code.strip().upper()
+
+
+class CouponRedemption(models.Model):
+    """One use of a coupon by an order; counts towards the per-shopper limit."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="redemptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # The redemption still counts towards the coupon's total after an account is deleted.
+        on_delete=models.SET_NULL,
+        related_name="coupon_redemptions",
+        null=True,
+    )
+    order_number = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} on order {self.order_number}"

@@ -30,8 +30,8 @@ class GroupSpec:
 STORE_GROUPS: dict[str, GroupSpec] = {
     STORE_MANAGER: GroupSpec(
         apps=STORE_APPS,
-        # Managers issue API tokens for the staff product API.
-        permissions=("authtoken.view_token", "authtoken.add_token"),
+        # Managers issue API tokens for the staff product API and read the email outbox.
+        permissions=("authtoken.view_token", "authtoken.add_token", "shopcart.view_outboundemail"),
     ),
     STORE_CLERK: GroupSpec(
         permissions=(

@@ -1,5 +1,6 @@
 """Top-level URLs: the shop, the admin, the APIs and their documentation."""
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -9,6 +10,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 admin.site.site_header = "smartcart store admin"
 admin.site.site_title = "smartcart admin"
 admin.site.index_title = "Run the store"
+# Staff sign in through allauth like everyone else: email, password, then the authenticator
+# code when they have one (shopcart/staff_mfa.py makes store managers set one up).
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("catalog.urls")),

@@ -1,16 +1,19 @@
 """Personas and shared fixtures.
 
 ``alice`` and ``bob`` are shoppers (bob must never see alice's things), ``staff`` is a store
-manager, ``clerk`` a store clerk. ``*_client`` fixtures are Django test clients logged in as them.
+manager (with an authenticator app set up, as managers must), ``clerk`` a store clerk.
+``*_client`` fixtures are Django test clients logged in as them.
 """
 
 import pytest
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.test import Client
 
 from catalog.staff_groups import store_groups_sync
 from shopcart.celery import app as celery_app
+from shopcart.staff_mfa import totp_secret_set
 from tests.factories import UserFactory
 
 
@@ -36,6 +39,8 @@ def _store_group(name: str) -> Group:
 def staff(db):
     user = UserFactory(username="manager@example.com", is_staff=True)
     user.groups.add(_store_group("Store manager"))
+    # Store managers must have two-factor set up to open the admin (shopcart/staff_mfa.py).
+    totp_secret_set(user=user, secret=generate_totp_secret())
     return user
 
 

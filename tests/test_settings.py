@@ -129,7 +129,7 @@ def test_embedded_defaults_with_a_clean_environment():
     assert loaded["OPTIONS"]["timeout"] > 0
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is True
     assert loaded["celery_task_always_eager"] is True
-    assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert loaded["EMAIL_BACKEND"] == "shopcart.mail_backends.EmlFileBackend"
     assert Path(loaded["EMAIL_FILE_PATH"]) == var_dir / "mail"
     assert loaded["CACHE_BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 

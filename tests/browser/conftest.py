@@ -13,17 +13,29 @@ Fixtures:
 * ``chromium_path`` - the executable, or a skip;
 * ``browser`` - one headless Chromium per test module;
 * ``new_page(width=..., height=...)`` - a page in a fresh context (own cookies), closed after
-  the test; ``page`` is a 1280x800 desktop one, ``phone_page`` a 375x812 phone one.
+  the test; ``page`` is a 1280x800 desktop one, ``phone_page`` a 375x812 phone one;
+* ``oidc_provider`` - the OpenID Connect provider of ``tests/oidc_provider`` running in its own
+  process on a free 127.0.0.1 port, one per module, with one user and a client whose callback
+  is the live_server's. Its cookies have their own names: browsers keep cookies per host, not
+  per port, and both servers may be on 127.0.0.1.
 """
 
+import http.client
 import os
+import secrets
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -127,3 +139,144 @@ def page(new_page):
 @pytest.fixture
 def phone_page(new_page):
     return new_page(**PHONE)
+
+
+# --- the loopback OpenID Connect provider ---------------------------------------------------
+
+IDP_MANAGE = Path(__file__).resolve().parent.parent / "oidc_provider" / "manage.py"
+IDP_HOST = "127.0.0.1"
+IDP_DISCOVERY_PATH = "/o/.well-known/openid-configuration"
+IDP_START_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """A running loopback provider: where it is, its client for smartcart, and its one user."""
+
+    port: int
+    provider_id: str
+    client_id: str
+    client_secret: str
+    username: str
+    password: str
+    email: str
+    first_name: str
+    last_name: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{IDP_HOST}:{self.port}"
+
+    @property
+    def server_url(self) -> str:
+        """What allauth's ``server_url`` setting wants: discovery is below it."""
+        return f"{self.url}/o"
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def discovery_answers(port: int) -> bool:
+    # http.client rather than urllib: a proxy set in the environment must not get in the way.
+    connection = http.client.HTTPConnection(IDP_HOST, port, timeout=2)
+    try:
+        connection.request("GET", IDP_DISCOVERY_PATH)
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def idp_setup_args(provider: OidcProvider, redirect_uri: str) -> list[str]:
+    return [
+        "idp_setup",
+        f"--client-id={provider.client_id}",
+        f"--client-secret={provider.client_secret}",
+        f"--redirect-uri={redirect_uri}",
+        f"--username={provider.username}",
+        f"--password={provider.password}",
+        f"--email={provider.email}",
+        f"--first-name={provider.first_name}",
+        f"--last-name={provider.last_name}",
+    ]
+
+
+def idp_wait(server: subprocess.Popen, port: int, log: Path) -> None:
+    """Wait until the provider's discovery document answers; fail with its log otherwise."""
+    deadline = time.monotonic() + IDP_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the OIDC provider exited with {server.returncode}:\n{log_tail(log)}")
+        if discovery_answers(port):
+            return
+        time.sleep(0.1)
+    pytest.fail(
+        f"the OIDC provider did not answer {IDP_DISCOVERY_PATH} on port {port} within "
+        f"{IDP_START_TIMEOUT_S} s:\n{log_tail(log)}"
+    )
+
+
+def idp_stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def oidc_provider(live_server, tmp_path_factory) -> Iterator[OidcProvider]:
+    pytest.importorskip(
+        "oauth2_provider", reason="django-oauth-toolkit (the loopback provider) is not installed"
+    )
+    state = tmp_path_factory.mktemp("oidc-provider")
+    provider = OidcProvider(
+        port=free_port(IDP_HOST),
+        provider_id="loopback",
+        client_id="smartcart-loopback",
+        client_secret=secrets.token_urlsafe(24),
+        username="carol",
+        password=secrets.token_urlsafe(12),
+        email="carol@example.org",
+        first_name="Carol",
+        last_name="Shopper",
+    )
+    callback = reverse("openid_connect_callback", kwargs={"provider_id": provider.provider_id})
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "idp.settings", "LOOPBACK_IDP_DIR": str(state)}
+    setup = subprocess.run(  # noqa: S603 - our interpreter and script, arguments made here
+        [sys.executable, str(IDP_MANAGE), *idp_setup_args(provider, live_server.url + callback)],
+        env=env,
+        cwd=state,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if setup.returncode != 0:
+        pytest.fail(f"the OIDC provider's setup failed:\n{setup.stdout}{setup.stderr}")
+
+    log = state / "server.log"
+    address = f"{IDP_HOST}:{provider.port}"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(  # noqa: S603 - as above
+            [sys.executable, str(IDP_MANAGE), "runserver", address, "--noreload"],
+            env=env,
+            cwd=state,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        idp_wait(server, provider.port, log)
+        yield provider
+    finally:
+        idp_stop(server)

@@ -26,6 +26,12 @@ def load(**options) -> str:
     return out.getvalue()
 
 
+def sign_in(client, email: str, password: str, next_url: str = "") -> str:
+    """Sign in through allauth's form; returns where it sends the browser next."""
+    data = {"login": email, "password": password, **({"next": next_url} if next_url else {})}
+    return client.post(reverse("account_login"), data)["Location"]
+
+
 def snapshot() -> dict[str, list]:
     """Every row the command writes, with the timestamps a needless save would move."""
     return {
@@ -117,9 +123,18 @@ def test_demo_accounts_exist_and_can_log_in(client):
     assert staff.is_staff and not alice.is_staff
     assert list(staff.groups.values_list("name", flat=True)) == ["Store manager"]
     assert not alice.groups.exists()
-    assert client.login(username=alice.username, password=demo_data.DEMO_SHOPPER_PASSWORD)
-    assert client.login(username=staff.username, password=demo_data.DEMO_STAFF_PASSWORD)
-    assert client.get(reverse("admin:index")).status_code == 200
+    assert sign_in(client, alice.email, demo_data.DEMO_SHOPPER_PASSWORD) == reverse("catalog:home")
+    client.post(reverse("account_logout"))
+    # The staff account is a store manager: password, then the demo authenticator's code.
+    admin = reverse("admin:index")
+    assert sign_in(client, staff.email, demo_data.DEMO_STAFF_PASSWORD, admin) == reverse(
+        "mfa_authenticate"
+    )
+    code = StringIO()
+    call_command("demo_totp_code", stdout=code, stderr=StringIO())
+    response = client.post(reverse("mfa_authenticate"), {"code": code.getvalue().strip()})
+    assert response["Location"] == admin
+    assert client.get(admin).status_code == 200
 
 
 def test_existing_store_manager_group_is_reused():

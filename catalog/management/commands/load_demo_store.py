@@ -9,6 +9,8 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
@@ -19,6 +21,7 @@ from django.urls import reverse
 from catalog import demo_data
 from catalog.barcodes import gtin_normalise
 from catalog.models import Barcode, Category, Product
+from shopcart.staff_mfa import totp_secret_set
 
 ERROR_PRODUCTION = (
     "load_demo_store creates accounts with published passwords, so it refuses to run when "
@@ -76,6 +79,10 @@ def _account_load(*, email: str, password: str, is_staff: bool) -> tuple[Abstrac
         user.set_password(password)
         user.save(update_fields=["password"])
         outcome = UPDATED if outcome == UNCHANGED else outcome
+    # Sign-in requires a confirmed email address; the demo ones count as confirmed.
+    address = {"verified": True, "primary": True}
+    if _upsert(EmailAddress, {"user_id": user.pk, "email": email}, address)[1] != UNCHANGED:
+        outcome = UPDATED if outcome == UNCHANGED else outcome
     return user, outcome
 
 
@@ -125,11 +132,24 @@ class Command(BaseCommand):
             ("Shopper", demo_data.DEMO_SHOPPER_EMAIL, demo_data.DEMO_SHOPPER_PASSWORD, False),
         ]
         self.stdout.write("Demo accounts (email / password):")
+        users = {}
         for role, email, password, is_staff in accounts:
             user, outcome = _account_load(email=email, password=password, is_staff=is_staff)
             if is_staff:
                 user.groups.add(managers)  # type: ignore[attr-defined]
             self.stdout.write(f"  {role + ':':9}{email} / {password}  ({outcome})")
+            users[role] = user
+        self._staff_totp_load(users["Staff"])
+
+    def _staff_totp_load(self, staff: AbstractBaseUser) -> None:
+        """Store managers must use two-factor: give the demo one a published TOTP secret."""
+        secret = demo_data.DEMO_STAFF_TOTP_SECRET
+        outcome = totp_secret_set(user=staff, secret=secret)
+        uri = get_mfa_adapter().build_totp_url(staff, secret)
+        self.stdout.write(f"Staff two-factor (a code after the password; demo secret, {outcome}):")
+        self.stdout.write("  code now:           python manage.py demo_totp_code")
+        self.stdout.write(f"  authenticator app:  {secret}")
+        self.stdout.write(f"                      {uri}")
 
     def _urls_print(self) -> None:
         site = settings.SITE_URL.rstrip("/")

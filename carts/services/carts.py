@@ -1,0 +1,373 @@
+"""Every change to a cart goes through here, under the cart's row lock.
+
+Each write runs in one transaction that locks the cart row first, checks the cart is open,
+changes its lines, bumps ``Cart.version`` and, after commit, tells live listeners.
+
+Stock: additions on the website never go past the recorded stock. Scans in the store
+(``scanned=True``) are accepted whatever the stock says, since the goods are physically in the
+cart; when the cart then holds more than the stock, a ``StockMismatch`` tells staff to count.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carts.events import cart_event_publish_on_commit
+from carts.models import Cart, CartLine, StockMismatch
+from catalog.models import Coupon, Product
+
+QUANTITY_MAX = 99
+
+ERROR_QUANTITY = "Enter a quantity from 1 to 99."
+ERROR_CART_CLOSED = "This cart is being paid for or is closed, so it cannot change."
+ERROR_UNAVAILABLE = "“{product}” is no longer sold."
+ERROR_OUT_OF_STOCK = "“{product}” is out of stock."
+ERROR_NO_MORE_STOCK = "Your cart already holds all {stock} of “{product}” that are in stock."
+ERROR_NOT_IN_CART = "“{product}” is not in your cart."
+ERROR_COUPON_UNKNOWN = "There is no coupon “{code}”."
+ERROR_COUPON_NOT_YET = "Coupon “{code}” is not valid yet."
+ERROR_COUPON_EXPIRED = "Coupon “{code}” has expired."
+ERROR_COUPON_USED_UP = "Coupon “{code}” has been used up."
+ERROR_COUPON_USED_BY_YOU = "You have already used coupon “{code}”."
+MESSAGE_CLAMPED = "Only {stock} of “{product}” are in stock, so your cart holds {quantity}."
+MESSAGE_MERGED = "We added the {count} item(s) you chose before signing in to your cart."
+
+
+class CartError(ValueError):
+    """A cart change was refused; ``code`` says why for APIs and devices."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class CartChange:
+    cart: Cart
+    line: CartLine | None  # the line as it is after the change; None when it went away
+    messages: tuple[str, ...] = field(default=())
+
+
+# --- Finding the cart -----------------------------------------------------------------------
+
+
+def cart_get_for_user(*, user: User) -> Cart:
+    """The shopper's unclosed cart, created when there is none (safe when two requests race)."""
+    return _cart_get_or_create(owner=user)
+
+
+def cart_get_for_session(*, session_key: str) -> Cart:
+    """The unclosed cart of an anonymous browser session, created when there is none."""
+    return _cart_get_or_create(session_key=session_key)
+
+
+def _cart_get_or_create(**owner: object) -> Cart:
+    cart = Cart.objects.filter(current=True, **owner).first()
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(**owner)
+    except IntegrityError:
+        # Another request created it between our read and our insert.
+        return Cart.objects.get(current=True, **owner)
+
+
+# --- Lines ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_add_product(
+    *, cart: Cart, product: Product, quantity: int = 1, scanned: bool = False
+) -> CartChange:
+    """Add ``quantity`` of ``product``; web additions are clamped to stock (with a message).
+
+    Raises ``CartError`` (closed cart, inactive product, bad quantity, nothing left in stock).
+    """
+    _check_quantity(quantity)
+    cart = _cart_lock(cart)
+    _check_sellable(product)
+    line = cart.lines.filter(product=product).first()
+    in_cart = line.quantity if line else 0
+    messages: list[str] = []
+    if not scanned:
+        quantity, messages = _clamp_web_addition(product, in_cart, quantity)
+    if line is None:
+        line = CartLine(
+            cart=cart, product=product, product_name=product.name, unit_price=product.price
+        )
+    line.quantity = in_cart + quantity
+    if scanned:
+        line.scanned_quantity += quantity
+    line.save()
+    if scanned and line.quantity > product.stock:
+        StockMismatch.objects.create(
+            product=product, cart=cart, quantity_in_cart=line.quantity, stock_recorded=product.stock
+        )
+    _cart_changed(cart)
+    return CartChange(cart=cart, line=line, messages=tuple(messages))
+
+
+@transaction.atomic
+def cart_remove_product(
+    *, cart: Cart, product: Product, quantity: int = 1, scanned: bool = False
+) -> CartChange:
+    """Take ``quantity`` of ``product`` out; the line goes when nothing is left.
+
+    Raises ``CartError`` with code ``not_in_cart`` when the cart has none.
+    """
+    _check_quantity(quantity)
+    cart = _cart_lock(cart)
+    line = cart.lines.filter(product=product).first()
+    if line is None:
+        raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
+    line.quantity -= min(quantity, line.quantity)
+    if scanned:
+        line.scanned_quantity = max(line.scanned_quantity - quantity, 0)
+    line.scanned_quantity = min(line.scanned_quantity, line.quantity)
+    remaining = _line_save_or_delete(line)
+    _cart_changed(cart)
+    return CartChange(cart=cart, line=remaining)
+
+
+@transaction.atomic
+def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartChange:
+    """Set the quantity of ``product`` (the website's quantity box), clamped to stock.
+
+    The part scanned in the store stays allowed whatever the stock. Raises ``CartError``.
+    """
+    _check_quantity(quantity)
+    cart = _cart_lock(cart)
+    _check_sellable(product)
+    line = cart.lines.filter(product=product).first()
+    scanned_part = line.scanned_quantity if line else 0
+    allowed = max(product.stock, scanned_part)
+    if allowed <= 0:
+        raise CartError(ERROR_OUT_OF_STOCK.format(product=product.name), code="out_of_stock")
+    messages: list[str] = []
+    if quantity > allowed:
+        quantity = allowed
+        messages.append(
+            MESSAGE_CLAMPED.format(stock=product.stock, product=product.name, quantity=quantity)
+        )
+    if line is None:
+        line = CartLine(
+            cart=cart, product=product, product_name=product.name, unit_price=product.price
+        )
+    line.quantity = quantity
+    line.scanned_quantity = min(scanned_part, quantity)
+    line.save()
+    _cart_changed(cart)
+    return CartChange(cart=cart, line=line, messages=tuple(messages))
+
+
+@transaction.atomic
+def cart_delete_line(*, cart: Cart, product_id: int) -> CartChange:
+    """Take a product out of the cart entirely (also one no longer in the catalog)."""
+    cart = _cart_lock(cart)
+    deleted, _ = cart.lines.filter(product_id=product_id).delete()
+    if deleted:
+        _cart_changed(cart)
+    return CartChange(cart=cart, line=None)
+
+
+@transaction.atomic
+def cart_delete_unavailable_line(*, cart: Cart, line_id: int) -> CartChange:
+    """Delete a line whose product was deleted from the catalog (it has no product id)."""
+    cart = _cart_lock(cart)
+    deleted, _ = cart.lines.filter(pk=line_id, product__isnull=True).delete()
+    if deleted:
+        _cart_changed(cart)
+    return CartChange(cart=cart, line=None)
+
+
+@transaction.atomic
+def cart_clear(*, cart: Cart) -> CartChange:
+    cart = _cart_lock(cart)
+    cart.lines.all().delete()
+    _cart_changed(cart)
+    return CartChange(cart=cart, line=None)
+
+
+@transaction.atomic
+def cart_reconcile_stock(*, cart: Cart) -> tuple[str, ...]:
+    """Clamp web-added quantities that stock no longer covers; say what changed.
+
+    The cart page runs this before showing the cart. Scanned goods are never clamped, and a
+    product out of stock altogether keeps its line (shown as out of stock) for the shopper to
+    remove. Writes, and bumps the version, only when something changes.
+    """
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if not cart.is_open:
+        return ()
+    messages = []
+    lines = cart.lines.select_related("product").filter(product__active=True)
+    for line in lines:
+        stock = line.product.stock if line.product else 0
+        allowed = max(stock, line.scanned_quantity)
+        if 0 < allowed < line.quantity:
+            line.quantity = allowed
+            line.save(update_fields=["quantity"])
+            messages.append(
+                MESSAGE_CLAMPED.format(stock=stock, product=line.product_name, quantity=allowed)
+            )
+    if messages:
+        _cart_changed(cart)
+    return tuple(messages)
+
+
+# --- Coupons --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_apply_coupon(*, cart: Cart, code: str) -> CartChange:
+    """Attach the coupon ``code`` (any case) to the cart, replacing any other.
+
+    Checks that the coupon is active, within its dates and not used up (in all, and by this
+    shopper); whether the cart qualifies (minimum, category) is shown by pricing. Raises
+    ``CartError`` with a message naming the problem.
+    """
+    cart = _cart_lock(cart)
+    coupon = Coupon.objects.by_code(code).select_related("category").first()
+    coupon_check(coupon=coupon, code=code, user=cart.owner)
+    assert coupon is not None  # coupon_check raised otherwise
+    cart.coupon = coupon
+    cart.save(update_fields=["coupon"])
+    _cart_changed(cart)
+    return CartChange(cart=cart, line=None)
+
+
+@transaction.atomic
+def cart_remove_coupon(*, cart: Cart) -> CartChange:
+    cart = _cart_lock(cart)
+    if cart.coupon_id is not None:
+        cart.coupon = None
+        cart.save(update_fields=["coupon"])
+        _cart_changed(cart)
+    return CartChange(cart=cart, line=None)
+
+
+def coupon_check(*, coupon: Coupon | None, code: str, user: User | None) -> None:
+    """Raise ``CartError`` unless ``coupon`` may be used now by ``user``."""
+    shown = Coupon.normalise_code(code)[:40]
+    if coupon is None or not coupon.active:
+        raise CartError(ERROR_COUPON_UNKNOWN.format(code=shown), code="coupon_unknown")
+    now = timezone.now()
+    if coupon.valid_from and now < coupon.valid_from:
+        raise CartError(ERROR_COUPON_NOT_YET.format(code=shown), code="coupon_not_yet")
+    if coupon.valid_until and now > coupon.valid_until:
+        raise CartError(ERROR_COUPON_EXPIRED.format(code=shown), code="coupon_expired")
+    if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
+        raise CartError(ERROR_COUPON_USED_UP.format(code=shown), code="coupon_used_up")
+    if coupon.max_uses_per_shopper is not None and user is not None:
+        used = coupon.redemptions.filter(user=user).count()
+        if used >= coupon.max_uses_per_shopper:
+            raise CartError(ERROR_COUPON_USED_BY_YOU.format(code=shown), code="coupon_used_by_you")
+
+
+# --- Whole carts ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_merge(*, source: Cart, target: Cart) -> tuple[str, ...]:
+    """Move the lines of an anonymous cart into the shopper's cart, then close the anonymous one.
+
+    Quantities add up, clamped to stock as any web addition. Merging a closed cart (a second
+    merge) changes nothing. Locks both carts in primary-key order.
+    """
+    if source.pk == target.pk:
+        return ()
+    both = Cart.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+    locked = {cart.pk: cart for cart in both}
+    source, target = locked[source.pk], locked[target.pk]
+    if not source.is_open or not target.is_open:
+        return ()
+    messages: list[str] = []
+    moved = 0
+    for line in source.lines.select_related("product").filter(product__active=True):
+        if line.product is None:  # filtered out above; says so to the type checker
+            continue
+        try:
+            change = cart_add_product(cart=target, product=line.product, quantity=line.quantity)
+        except CartError as exc:
+            messages.append(str(exc))
+            continue
+        moved += line.quantity
+        messages.extend(change.messages)
+    if target.coupon_id is None and source.coupon_id is not None:
+        target.coupon_id = source.coupon_id
+        target.save(update_fields=["coupon"])
+    _cart_close_locked(source)
+    if moved:
+        messages.insert(0, MESSAGE_MERGED.format(count=moved))
+    return tuple(messages)
+
+
+@transaction.atomic
+def cart_close(*, cart: Cart) -> Cart:
+    """Close the cart for good (paid, or abandoned). Idempotent."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if cart.status != Cart.Status.CLOSED:
+        _cart_close_locked(cart)
+    return cart
+
+
+def _cart_close_locked(cart: Cart) -> None:
+    cart.status = Cart.Status.CLOSED
+    cart.current = None
+    cart.closed_at = timezone.now()
+    cart.save(update_fields=["status", "current", "closed_at"])
+    _cart_changed(cart)
+
+
+# --- Internals ------------------------------------------------------------------------------
+
+
+def _cart_lock(cart: Cart) -> Cart:
+    """Lock the cart row for this transaction and refuse changes unless it is open."""
+    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    if not locked.is_open:
+        raise CartError(ERROR_CART_CLOSED, code="cart_closed")
+    return locked
+
+
+def _cart_changed(cart: Cart) -> None:
+    Cart.objects.filter(pk=cart.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    cart.version = Cart.objects.values_list("version", flat=True).get(pk=cart.pk)
+    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version)
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= QUANTITY_MAX:
+        raise CartError(ERROR_QUANTITY, code="quantity")
+
+
+def _check_sellable(product: Product) -> None:
+    if not product.active:
+        raise CartError(ERROR_UNAVAILABLE.format(product=product.name), code="unavailable")
+
+
+def _clamp_web_addition(product: Product, in_cart: int, quantity: int) -> tuple[int, list[str]]:
+    left = product.stock - in_cart
+    if left <= 0:
+        if product.stock <= 0:
+            raise CartError(ERROR_OUT_OF_STOCK.format(product=product.name), code="out_of_stock")
+        raise CartError(
+            ERROR_NO_MORE_STOCK.format(stock=product.stock, product=product.name),
+            code="out_of_stock",
+        )
+    if quantity <= left:
+        return quantity, []
+    total = in_cart + left
+    return left, [MESSAGE_CLAMPED.format(stock=product.stock, product=product.name, quantity=total)]
+
+
+def _line_save_or_delete(line: CartLine) -> CartLine | None:
+    if line.quantity <= 0:
+        line.delete()
+        return None
+    line.save()
+    return line
