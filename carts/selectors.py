@@ -1,11 +1,12 @@
-"""Reads for carts: whose cart pass is this?"""
+"""Reads for carts: the cart as the shopper sees it, and whose cart pass a text is."""
 
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 
 from carts import pass_codes
-from carts.models import CartPass
+from carts.models import Cart, CartLine, CartPass
+from carts.pricing import CartPrice, LineInput, PricedLine, cart_price
 
 REASON_OK = "ok"
 REASON_BAD_SIGNATURE = "bad_signature"  # also: malformed, or not a pass at all
@@ -63,3 +64,86 @@ def cart_pass_resolve(text: str) -> CartPassResolution:
 
 def cart_pass_get_active(*, user: User) -> CartPass | None:
     return CartPass.objects.active().filter(user=user).first()
+
+
+# --- The cart as shoppers see it ------------------------------------------------------------
+
+LINE_OK = "ok"
+LINE_UNAVAILABLE = "unavailable"  # deactivated or deleted from the catalog
+LINE_OUT_OF_STOCK = "out_of_stock"
+
+LINE_NOTES = {
+    LINE_OK: "",
+    LINE_UNAVAILABLE: "No longer sold: not counted in the total. Remove it to check out.",
+    LINE_OUT_OF_STOCK: "Out of stock: not counted in the total. Remove it to check out.",
+}
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    line: CartLine
+    status: str
+    price: PricedLine
+
+    @property
+    def note(self) -> str:
+        return LINE_NOTES[self.status]
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    cart: Cart
+    lines: tuple[CartLineView, ...]
+    price: CartPrice
+
+    @property
+    def item_count(self) -> int:
+        return sum(view.line.quantity for view in self.lines if view.status == LINE_OK)
+
+    @property
+    def can_check_out(self) -> bool:
+        return bool(self.lines) and all(view.status == LINE_OK for view in self.lines)
+
+
+def cart_line_status(line: CartLine) -> str:
+    """Whether ``line`` can be bought: its product sold and (unless scanned) in stock."""
+    product = line.product
+    if product is None or not product.active:
+        return LINE_UNAVAILABLE
+    if product.stock <= 0 and line.scanned_quantity == 0:
+        return LINE_OUT_OF_STOCK
+    return LINE_OK
+
+
+def cart_summary(*, cart: Cart) -> CartSummary:
+    """The cart's lines with their status and prices, in a fixed number of queries."""
+    cart = Cart.objects.select_related("coupon__category").get(pk=cart.pk)
+    lines = list(cart.lines.select_related("product__category"))
+    statuses = [cart_line_status(line) for line in lines]
+    price = cart_price(
+        [
+            LineInput(
+                key=line.pk,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                category_id=line.product.category_id if line.product else None,
+                available=status == LINE_OK,
+            )
+            for line, status in zip(lines, statuses, strict=True)
+        ],
+        cart.coupon,
+    )
+    views = tuple(
+        CartLineView(line=line, status=status, price=price.line(line.pk))
+        for line, status in zip(lines, statuses, strict=True)
+    )
+    return CartSummary(cart=cart, lines=views, price=price)
+
+
+def cart_get_current(*, user: User | None = None, session_key: str | None = None) -> Cart | None:
+    """The unclosed cart of a shopper or of an anonymous session, without creating one."""
+    if user is not None:
+        return Cart.objects.filter(owner=user, current=True).first()
+    if session_key:
+        return Cart.objects.filter(session_key=session_key, current=True).first()
+    return None

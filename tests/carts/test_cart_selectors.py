@@ -1,0 +1,84 @@
+"""The cart as shoppers see it: line status, totals, constant query count."""
+
+from decimal import Decimal
+
+import pytest
+
+from carts.selectors import (
+    LINE_OK,
+    LINE_OUT_OF_STOCK,
+    LINE_UNAVAILABLE,
+    cart_get_current,
+    cart_summary,
+)
+from carts.services import cart_add_product, cart_apply_coupon, cart_get_for_user
+from catalog.models import Coupon
+from tests.factories import CategoryFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_lines_show_their_status_and_only_sellable_lines_count(alice):
+    cart = cart_get_for_user(user=alice)
+    milk = ProductFactory(price=Decimal("2.00"), stock=5)
+    gone = ProductFactory(price=Decimal("3.00"), stock=5)
+    empty = ProductFactory(price=Decimal("4.00"), stock=5)
+    scanned = ProductFactory(price=Decimal("5.00"), stock=5)
+    for product in (milk, gone, empty):
+        cart_add_product(cart=cart, product=product)
+    cart_add_product(cart=cart, product=scanned, scanned=True)
+    gone.active = False
+    gone.save()
+    empty.stock = 0
+    empty.save()
+    scanned.stock = 0  # scanned goods are in the cart whatever the stock says
+    scanned.save()
+
+    summary = cart_summary(cart=cart)
+
+    assert [view.status for view in summary.lines] == [
+        LINE_OK,
+        LINE_UNAVAILABLE,
+        LINE_OUT_OF_STOCK,
+        LINE_OK,
+    ]
+    assert summary.price.total == Decimal("7.00")
+    assert summary.item_count == 2
+    assert not summary.can_check_out
+
+
+def test_coupon_discount_shows_in_the_summary(alice):
+    cart = cart_get_for_user(user=alice)
+    cart_add_product(cart=cart, product=ProductFactory(price=Decimal("10.00"), stock=5))
+    Coupon.objects.create(code="TEN", percent_off=Decimal("10"))
+    cart_apply_coupon(cart=cart, code="ten")
+
+    summary = cart_summary(cart=cart)
+
+    assert (summary.price.discount, summary.price.total) == (Decimal("1.00"), Decimal("9.00"))
+    assert summary.can_check_out
+
+
+@pytest.mark.parametrize("line_count", [1, 10, 50])
+def test_summary_query_count_does_not_grow_with_lines(
+    alice, line_count, django_assert_max_num_queries
+):
+    cart = cart_get_for_user(user=alice)
+    category = CategoryFactory()
+    for _ in range(line_count):
+        cart_add_product(cart=cart, product=ProductFactory(category=category, stock=3))
+    Coupon.objects.create(code="C", percent_off=Decimal("5"), category=category)
+    cart_apply_coupon(cart=cart, code="C")
+
+    with django_assert_max_num_queries(2):
+        summary = cart_summary(cart=cart)
+        assert len(summary.lines) == line_count
+
+
+def test_current_cart_is_found_without_creating_one(alice, bob):
+    assert cart_get_current(user=alice) is None
+    cart = cart_get_for_user(user=alice)
+
+    assert cart_get_current(user=alice) == cart
+    assert cart_get_current(user=bob) is None
+    assert cart_get_current() is None
