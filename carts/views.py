@@ -1,16 +1,23 @@
-"""Shopper pages of carts: the cart pass (show it, email it again, replace it)."""
+"""Shopper pages of carts: the cart page and its edits, its live updates, and the cart pass."""
+
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from carts import services
+from carts import live, services, web
+from carts.models import Cart
+from carts.selectors import CartSummary, cart_summary
+from carts.services.carts import ERROR_QUANTITY
+from catalog.models import Product
 from shopcart.qr import qr_png
 
 MESSAGE_EMAILED = "We sent your cart pass to {email}."
@@ -83,3 +90,194 @@ def cart_pass_replace(request: ShopperRequest) -> HttpResponse:
     services.cart_pass_replace(user=request.user)
     messages.success(request, MESSAGE_REPLACED)
     return redirect("carts:pass")
+
+
+# === The cart page ==========================================================================
+#
+# Every edit is a small POST view calling one cart service. Without JavaScript it redirects to
+# the cart page, where the messages show; with JavaScript (static/js/cart.js) the same form is
+# sent by fetch with the FRAGMENT_HEADER, and the answer is the re-rendered cart block.
+
+FRAGMENT_HEADER = "X-Requested-With"
+FRAGMENT_HEADER_VALUE = "fetch"
+
+MESSAGE_ADDED = "Added “{product}” to your cart."
+ERROR_COUPON_BLANK = "Enter a coupon code."
+CHECKOUT_SOON = "Paying on your phone opens soon. Until then, pay at a till on your way out."
+CHECKOUT_BLOCKED = "Remove the lines marked unavailable or out of stock to check out."
+
+
+@require_safe
+@never_cache
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    summary = _summary_reconciled(request, web.request_cart(request))
+    return render(request, "carts/cart.html", _cart_context(summary))
+
+
+@require_safe
+def cart_fragment(request: HttpRequest) -> HttpResponse:
+    """The cart block alone, for the page's live updates; 304 while the cart has not changed."""
+    cart = web.request_cart(request)
+    not_modified = get_conditional_response(request, etag=_etag(cart))
+    if not_modified is not None:
+        return _private(not_modified, cart)
+    return _fragment(request, _summary_reconciled(request, cart))
+
+
+@require_safe
+def cart_events(request: HttpRequest) -> StreamingHttpResponse:
+    cart = web.request_cart(request)
+    return live.cart_event_stream(request, cart.pk if cart else None)
+
+
+@require_POST
+def cart_line_add(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = _product_or_404(product_id)
+    success = MESSAGE_ADDED.format(product=product.name)
+    return _cart_edit(
+        request, lambda cart: services.cart_add_product(cart=cart, product=product), success
+    )
+
+
+@require_POST
+def cart_line_remove(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = _product_or_404(product_id)
+    return _cart_edit(
+        request,
+        lambda cart: services.cart_remove_product(cart=cart, product=product),
+        create=False,
+    )
+
+
+@require_POST
+def cart_line_set(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = _product_or_404(product_id)
+
+    def edit(cart: Cart) -> services.CartChange:
+        quantity = _quantity(request.POST.get("quantity", ""))
+        return services.cart_set_quantity(cart=cart, product=product, quantity=quantity)
+
+    return _cart_edit(request, edit)
+
+
+@require_POST
+def cart_line_delete(request: HttpRequest, product_id: int) -> HttpResponse:
+    return _cart_edit(
+        request,
+        lambda cart: services.cart_delete_line(cart=cart, product_id=product_id),
+        create=False,
+    )
+
+
+@require_POST
+def cart_unavailable_line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Delete a line whose product left the catalog; only ever a line of the request's cart."""
+    return _cart_edit(
+        request,
+        lambda cart: services.cart_delete_unavailable_line(cart=cart, line_id=line_id),
+        create=False,
+    )
+
+
+@require_POST
+def cart_coupon_apply(request: HttpRequest) -> HttpResponse:
+    def edit(cart: Cart) -> services.CartChange:
+        code = request.POST.get("code", "").strip()
+        if not code:
+            raise services.CartError(ERROR_COUPON_BLANK, code="coupon_blank")
+        return services.cart_apply_coupon(cart=cart, code=code)
+
+    return _cart_edit(request, edit)
+
+
+@require_POST
+def cart_coupon_remove(request: HttpRequest) -> HttpResponse:
+    return _cart_edit(request, lambda cart: services.cart_remove_coupon(cart=cart), create=False)
+
+
+def _cart_edit(
+    request: HttpRequest,
+    edit: Callable[[Cart], services.CartChange],
+    success: str = "",
+    *,
+    create: bool = True,
+) -> HttpResponse:
+    """Run ``edit`` on the request's cart (made first when ``create``); answer as asked.
+
+    A refused edit (``CartError``) becomes an error message; the fragment answer is then 400.
+    """
+    fragment = _wants_fragment(request)
+    cart = web.request_cart(request, create=create)
+    status = 200
+    try:
+        change = edit(cart) if cart is not None else None
+    except services.CartError as exc:
+        messages.error(request, str(exc))
+        status = 400
+    else:
+        for text in change.messages if change else ():
+            messages.warning(request, text)
+        if success and not fragment:
+            messages.success(request, success)
+    if not fragment:
+        return redirect("carts:detail")
+    summary = cart_summary(cart=cart) if cart is not None else None
+    return _fragment(request, summary, status=status)
+
+
+def _summary_reconciled(request: HttpRequest, cart: Cart | None) -> CartSummary | None:
+    """The cart as shown, after clamping quantities that stock no longer covers."""
+    if cart is None:
+        return None
+    for text in services.cart_reconcile_stock(cart=cart):
+        messages.warning(request, text)
+    return cart_summary(cart=cart)
+
+
+def _fragment(request: HttpRequest, summary: CartSummary | None, status: int = 200) -> HttpResponse:
+    context = {**_cart_context(summary), "fragment": True}
+    response = render(request, "carts/_cart_body.html", context, status=status)
+    return _private(response, summary.cart if summary else None)
+
+
+def _cart_context(summary: CartSummary | None) -> dict[str, object]:
+    cart = summary.cart if summary else None
+    blocked = summary is not None and bool(summary.lines) and not summary.can_check_out
+    return {
+        "summary": summary,
+        "cart_id": cart.pk if cart else "",
+        "cart_version": cart.version if cart else 0,
+        "cart_etag": _etag(cart),
+        "cart_units": sum(view.line.quantity for view in summary.lines) if summary else 0,
+        "checkout_note": CHECKOUT_BLOCKED if blocked else CHECKOUT_SOON,
+    }
+
+
+def _etag(cart: Cart | None) -> str:
+    """The cart's entity tag: its id and version (a new cart after checkout is a new tag)."""
+    return f'"cart-{cart.pk}-v{cart.version}"' if cart else '"cart-none"'
+
+
+def _private(response: HttpResponse, cart: Cart | None) -> HttpResponse:
+    response["ETag"] = _etag(cart)
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    return request.headers.get(FRAGMENT_HEADER) == FRAGMENT_HEADER_VALUE
+
+
+def _quantity(text: str) -> int:
+    """A whole number from the quantity box; the cart service checks its range."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise services.CartError(ERROR_QUANTITY, code="quantity") from None
+
+
+def _product_or_404(product_id: int) -> Product:
+    product = web.cart_product_get(product_id=product_id)
+    if product is None:
+        raise Http404("No such product.")
+    return product

@@ -1,4 +1,5 @@
-"""Cart writes: the cart itself (``carts``) and the shopper's cart pass (``passes``)."""
+"""Cart writes: the cart itself (``carts``), the shopper's cart pass (``passes``), stock
+mismatches (``stock``)."""
 
 from carts.services.carts import (
     MESSAGE_CLAMPED,
@@ -28,6 +29,7 @@ from carts.services.passes import (
     cart_pass_issue,
     cart_pass_replace,
 )
+from carts.services.stock import stock_mismatch_resolve
 
 __all__ = [
     "EMAIL_KIND_CART_PASS",
@@ -54,4 +56,5 @@ __all__ = [
     "cart_remove_product",
     "cart_set_quantity",
     "coupon_check",
+    "stock_mismatch_resolve",
 ]

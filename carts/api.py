@@ -1,0 +1,486 @@
+"""Shopper cart API (``/api/v1/cart/``): the signed-in shopper's own cart, read and changed.
+
+No URL names a cart: every view works on the caller's current cart (``cart_get_for_user``), so
+another shopper's cart cannot be reached by changing a number. Each answer is the whole cart
+as ``cart_summary`` prices it, after ``cart_reconcile_stock`` clamped what stock no longer
+covers; ``messages`` says what changed on the way.
+
+Refused changes answer ``{"detail": <message>, "code": <CartError code>}``: 409 when the cart
+is being paid for or closed, 400 otherwise. Bad input answers 400 with messages per field.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carts import services
+from carts.models import Cart, CartLine
+from carts.selectors import CartSummary, cart_summary
+from carts.services.carts import ERROR_NOT_IN_CART, ERROR_UNAVAILABLE, QUANTITY_MAX
+from catalog.barcodes import BarcodeError, gtin_normalise
+from catalog.models import Product
+from catalog.selectors import product_get_by_barcode, product_search
+
+ERROR_QUANTITY_INVALID = (
+    'Send a whole number from 1 to 99 to set the quantity, "delete" to remove the line, '
+    "or no quantity to add one."
+)
+ERROR_QUANTITY_TOO_SMALL = 'A quantity is at least 1. To remove the line, send "delete".'
+ERROR_QUANTITY_TOO_LARGE = "A quantity is at most 99."
+ERROR_TARGET_MISSING = 'Say which product: send "product" (its id), "barcode" or "line".'
+ERROR_TARGET_SEVERAL = 'Send only one of "product", "barcode" and "line".'
+ERROR_PRODUCT_UNKNOWN = "There is no product with this id."
+ERROR_BARCODE_UNKNOWN = "No product carries this barcode."
+ERROR_LINE_UNKNOWN = "Your cart has no line with this id."
+ERROR_COUPON_CODE_MISSING = "Enter a coupon code."
+
+CODE_CART_CLOSED = "cart_closed"
+QUANTITY_DELETE: Final = "delete"
+TARGET_FIELDS = ("product", "barcode", "line")
+ID_MAX = 2**63 - 1  # the largest key every supported database stores; more would not be a key
+_WHOLE_NUMBER = re.compile(r"-?\d+")
+
+EXAMPLE_CART = {
+    "version": 7,
+    "status": "open",
+    "currency": "EUR",
+    "lines": [
+        {
+            "id": 31,
+            "product": 42,
+            "name": "Oat milk 1 l",
+            "slug": "oat-milk-1-l",
+            "unit_price": "1.99",
+            "quantity": 2,
+            "scanned_quantity": 1,
+            "status": "ok",
+            "note": "",
+            "subtotal": "3.98",
+            "discount": "0.40",
+            "total": "3.58",
+        },
+        {
+            "id": 32,
+            "product": None,
+            "name": "Seasonal jam",
+            "slug": None,
+            "unit_price": "3.50",
+            "quantity": 1,
+            "scanned_quantity": 0,
+            "status": "unavailable",
+            "note": "No longer sold: not counted in the total. Remove it to check out.",
+            "subtotal": "3.50",
+            "discount": "0.00",
+            "total": "3.50",
+        },
+    ],
+    "coupon": {"code": "SPRING10", "applied": True, "problem": ""},
+    "subtotal": "3.98",
+    "discount": "0.40",
+    "total": "3.58",
+    "item_count": 2,
+    "can_check_out": False,
+    "messages": [],
+}
+EXAMPLE_REFUSED = {"detail": "“Oat milk 1 l” is out of stock.", "code": "out_of_stock"}
+
+
+class CartRefused(APIException):
+    """A ``CartError`` as an HTTP answer: its message under ``detail``, its code under ``code``."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, error: services.CartError) -> None:
+        super().__init__({"detail": str(error), "code": error.code})
+        if error.code == CODE_CART_CLOSED:
+            self.status_code = status.HTTP_409_CONFLICT
+
+
+@contextmanager
+def _cart_errors() -> Iterator[None]:
+    try:
+        yield
+    except services.CartError as exc:
+        raise CartRefused(exc) from exc
+
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="ShopperCartLine")
+class CartLineOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="line.pk")
+    product = serializers.IntegerField(
+        source="line.product_id", allow_null=True, help_text="Null once deleted from the catalog."
+    )
+    name = serializers.CharField(source="line.product_name")
+    slug = serializers.CharField(source="line.product.slug", allow_null=True)
+    unit_price = serializers.DecimalField(source="line.unit_price", max_digits=10, decimal_places=2)
+    quantity = serializers.IntegerField(source="line.quantity")
+    scanned_quantity = serializers.IntegerField(
+        source="line.scanned_quantity", help_text="The part scanned in the store."
+    )
+    status = serializers.ChoiceField(choices=["ok", "unavailable", "out_of_stock"])
+    note = serializers.CharField(help_text="Why the line is not counted; empty when it is.")
+    subtotal = serializers.DecimalField(source="price.subtotal", max_digits=10, decimal_places=2)
+    discount = serializers.DecimalField(source="price.discount", max_digits=10, decimal_places=2)
+    total = serializers.DecimalField(source="price.total", max_digits=10, decimal_places=2)
+
+
+@extend_schema_serializer(component_name="ShopperCartCoupon")
+class CartCouponOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    applied = serializers.BooleanField()
+    problem = serializers.CharField(help_text="Why the coupon takes nothing off; empty if it does.")
+
+
+@extend_schema_serializer(component_name="ShopperCart")
+class CartOutputSerializer(serializers.Serializer):
+    """What every cart endpoint answers with. Money is a decimal string in ``currency``."""
+
+    version = serializers.IntegerField(source="cart.version")
+    status = serializers.ChoiceField(source="cart.status", choices=Cart.Status.choices)
+    currency = serializers.SerializerMethodField()
+    lines = CartLineOutputSerializer(many=True)
+    coupon = serializers.SerializerMethodField()
+    subtotal = serializers.DecimalField(source="price.subtotal", max_digits=10, decimal_places=2)
+    discount = serializers.DecimalField(source="price.discount", max_digits=10, decimal_places=2)
+    total = serializers.DecimalField(source="price.total", max_digits=10, decimal_places=2)
+    item_count = serializers.IntegerField(help_text="Items counted in the total.")
+    can_check_out = serializers.BooleanField()
+    messages = serializers.SerializerMethodField(help_text="What changed, for the shopper.")
+
+    def get_currency(self, summary: CartSummary) -> str:
+        return settings.STORE_CURRENCY
+
+    @extend_schema_field(CartCouponOutputSerializer(allow_null=True))
+    def get_coupon(self, summary: CartSummary) -> dict[str, Any] | None:
+        coupon = summary.cart.coupon
+        if coupon is None:
+            return None
+        applied, problem = summary.price.coupon_applied, summary.price.coupon_problem
+        return {"code": coupon.code, "applied": applied, "problem": problem}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_messages(self, summary: CartSummary) -> list[str]:
+        return list(self.context.get("messages", ()))
+
+
+def _cart_etag(summary: CartSummary, body: dict[str, Any]) -> str:
+    """A weak ETag: the cart's version, plus a digest of what changes without a new version.
+
+    Stock, a product's activity and a coupon's terms change the cart as shown (a line going
+    out of stock, a different discount) without a cart write, so the version alone would
+    answer "unchanged" to a poller holding a stale cart.
+    """
+    shown = {key: value for key, value in body.items() if key != "messages"}
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
+    return f'W/"cart-{summary.cart.pk}-v{summary.cart.version}-{digest[:12]}"'
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 asks for If-None-Match."""
+    sent = parse_etags(request.headers.get("If-None-Match", ""))
+    return "*" in sent or etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in sent}
+
+
+def _cart_response(request: Request, cart: Cart, messages: Sequence[str] = ()) -> Response:
+    """The cart as it is now, with ``messages``; 304 to a GET that already holds this state."""
+    messages = (*messages, *services.cart_reconcile_stock(cart=cart))
+    summary = cart_summary(cart=cart)
+    body = CartOutputSerializer(summary, context={"messages": messages}).data
+    etag = _cart_etag(summary, body)
+    if request.method in ("GET", "HEAD") and _etag_matches(request, etag):
+        response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    else:
+        response = Response(body)
+    response["ETag"] = etag
+    # Private to the shopper, and always asked for again (cheaply, with If-None-Match).
+    response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ["Cookie", "Authorization"])
+    return response
+
+
+def _shopper_cart(request: Request) -> Cart:
+    user: User = request.user  # type: ignore[assignment]  # IsAuthenticated let it through
+    return services.cart_get_for_user(user=user)
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+Quantity = int | Literal["delete"] | None  # None: add one
+
+
+def cart_quantity_parse(value: object) -> Quantity:
+    """The Flask prototype's quantity: empty adds one, N sets N, "delete" removes the line.
+
+    Raises ``ValidationError`` for anything else: zero, negative, above 99, fractions, other
+    strings, booleans, lists.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lower() == QUANTITY_DELETE:
+        return QUANTITY_DELETE
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(ERROR_QUANTITY_INVALID)
+    if value < 1:
+        raise ValidationError(ERROR_QUANTITY_TOO_SMALL)
+    if value > QUANTITY_MAX:
+        raise ValidationError(ERROR_QUANTITY_TOO_LARGE)
+    return value
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": QUANTITY_MAX},
+            {"type": "string", "enum": [QUANTITY_DELETE]},
+        ],
+        "nullable": True,
+        "description": 'Left out, null or "": add one. 1 to 99: set the quantity. '
+        '"delete": remove the line.',
+    }
+)
+class CartQuantityField(serializers.Field):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: object) -> Quantity:
+        return cart_quantity_parse(data)
+
+    def to_representation(self, value: Quantity) -> Quantity:
+        return value
+
+
+@extend_schema_serializer(component_name="CartLineChange")
+class CartLineInputSerializer(serializers.Serializer):
+    product = serializers.IntegerField(
+        required=False, min_value=1, max_value=ID_MAX, help_text="A product id."
+    )
+    barcode = serializers.CharField(
+        required=False,
+        max_length=32,
+        help_text="Any GS1 form: EAN-13, UPC-A, UPC-E, EAN-8, GTIN-14.",
+    )
+    line = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="A line id of your cart; the way to remove a line whose product is gone.",
+    )
+    quantity = CartQuantityField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in TARGET_FIELDS if name in attrs]
+        if not given:
+            raise ValidationError(ERROR_TARGET_MISSING)
+        if len(given) > 1:
+            raise ValidationError(ERROR_TARGET_SEVERAL)
+        return attrs
+
+
+@extend_schema_serializer(component_name="CartCouponApply")
+class CartCouponInputSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=100,
+        error_messages={"required": ERROR_COUPON_CODE_MISSING, "blank": ERROR_COUPON_CODE_MISSING},
+    )
+
+
+@dataclass(frozen=True)
+class LineTarget:
+    """What a line change is about: a product, or a line whose product left the catalog."""
+
+    product: Product | None
+    line: CartLine | None = None
+
+
+def _line_target(cart: Cart, data: dict[str, Any]) -> LineTarget:
+    """Resolve the input's product, barcode or line; 400 under that field when nothing matches."""
+    if "product" in data:
+        product = product_search(include_inactive=True).filter(pk=data["product"]).first()
+        if product is None:
+            raise ValidationError({"product": [ERROR_PRODUCT_UNKNOWN]})
+        return LineTarget(product=product)
+    if "barcode" in data:
+        try:
+            gtin_normalise(data["barcode"])
+        except BarcodeError as exc:
+            raise ValidationError({"barcode": [str(exc)]}) from exc
+        product = product_get_by_barcode(text=data["barcode"])
+        if product is None:
+            raise ValidationError({"barcode": [ERROR_BARCODE_UNKNOWN]})
+        return LineTarget(product=product)
+    # Looked up in the caller's own cart only: another shopper's line id finds nothing.
+    line = cart.lines.select_related("product").filter(pk=data["line"]).first()
+    if line is None:
+        raise ValidationError({"line": [ERROR_LINE_UNKNOWN]})
+    return LineTarget(product=line.product, line=line)
+
+
+def _line_change(cart: Cart, target: LineTarget, quantity: Quantity) -> services.CartChange:
+    """Apply the prototype's update semantics. Raises ``CartError``."""
+    product = target.product
+    if product is None:  # a line whose product was deleted can only be removed
+        assert target.line is not None
+        if quantity != QUANTITY_DELETE:
+            message = ERROR_UNAVAILABLE.format(product=target.line.product_name)
+            raise services.CartError(message, code="unavailable")
+        return services.cart_delete_unavailable_line(cart=cart, line_id=target.line.pk)
+    if quantity is None:
+        return services.cart_add_product(cart=cart, product=product)
+    if isinstance(quantity, int):
+        return services.cart_set_quantity(cart=cart, product=product, quantity=quantity)
+    if not cart.lines.filter(product=product).exists():  # "delete" of a product not in the cart
+        message = ERROR_NOT_IN_CART.format(product=product.name)
+        raise services.CartError(message, code="not_in_cart")
+    return services.cart_delete_line(cart=cart, product_id=product.pk)
+
+
+@extend_schema_serializer(component_name="CartRefused")
+class CartRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="For the shopper.")
+    code = serializers.CharField(help_text="For programs: out_of_stock, cart_closed, ...")
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+CART_RESPONSES = {
+    200: CartOutputSerializer,
+    401: OpenApiResponse(description="Not signed in."),
+}
+REFUSED_RESPONSES = {
+    400: OpenApiResponse(
+        response=OpenApiTypes.OBJECT,
+        description="Bad input: messages under each field at fault. Or the change was refused: "
+        "`detail` and `code` (for example `out_of_stock`, `not_in_cart`, `coupon_expired`).",
+        examples=[
+            OpenApiExample("Refused", value=EXAMPLE_REFUSED, status_codes=["400"]),
+            OpenApiExample(
+                "Bad quantity", value={"quantity": [ERROR_QUANTITY_TOO_SMALL]}, status_codes=["400"]
+            ),
+        ],
+    ),
+    409: OpenApiResponse(
+        response=CartRefusedSerializer,
+        description="The cart is being paid for or is closed (`code`: `cart_closed`).",
+    ),
+}
+CART_EXAMPLE = OpenApiExample("A cart", value=EXAMPLE_CART, response_only=True)
+
+
+class CartDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Your cart",
+        description="Stock is checked first: quantities it no longer covers are lowered and "
+        "`messages` says so. Send the `ETag` back in `If-None-Match` to get 304 when nothing "
+        "changed.",
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match", str, OpenApiParameter.HEADER, description="A previous ETag."
+            )
+        ],
+        responses={**CART_RESPONSES, 304: OpenApiResponse(description="Unchanged; no body.")},
+        examples=[CART_EXAMPLE],
+    )
+    def get(self, request: Request) -> Response:
+        return _cart_response(request, _shopper_cart(request))
+
+
+class CartLineUpdateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Add, set or remove a product in your cart",
+        description="Name the product by `product` id, `barcode` or cart `line` id. `quantity` "
+        'left out, null or "" adds one; a number from 1 to 99 sets the quantity (lowered to '
+        'the stock, with a message); "delete" removes the line.',
+        request=CartLineInputSerializer,
+        responses={**CART_RESPONSES, **REFUSED_RESPONSES},
+        examples=[
+            OpenApiExample(
+                "Add one by barcode", value={"barcode": "036602301467"}, request_only=True
+            ),
+            OpenApiExample(
+                "Set the quantity", value={"product": 42, "quantity": 3}, request_only=True
+            ),
+            OpenApiExample(
+                "Remove the line", value={"product": 42, "quantity": "delete"}, request_only=True
+            ),
+            CART_EXAMPLE,
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CartLineInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = _shopper_cart(request)
+        target = _line_target(cart, serializer.validated_data)
+        with _cart_errors():
+            change = _line_change(cart, target, serializer.validated_data.get("quantity"))
+        return _cart_response(request, change.cart, change.messages)
+
+
+class CartCouponApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Apply a coupon to your cart",
+        description="Replaces any coupon already applied. Whether the cart qualifies (minimum "
+        "subtotal, category) shows under `coupon.problem`.",
+        request=CartCouponInputSerializer,
+        responses={**CART_RESPONSES, **REFUSED_RESPONSES},
+        examples=[
+            OpenApiExample("A code", value={"code": "SPRING10"}, request_only=True),
+            CART_EXAMPLE,
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CartCouponInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _cart_errors():
+            change = services.cart_apply_coupon(
+                cart=_shopper_cart(request), code=serializer.validated_data["code"]
+            )
+        return _cart_response(request, change.cart)
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Remove the coupon from your cart",
+        responses={**CART_RESPONSES, 409: REFUSED_RESPONSES[409]},
+        examples=[CART_EXAMPLE],
+    )
+    def delete(self, request: Request) -> Response:
+        with _cart_errors():
+            change = services.cart_remove_coupon(cart=_shopper_cart(request))
+        return _cart_response(request, change.cart)

@@ -1,0 +1,121 @@
+"""The live cart stream: Server-Sent Events saying which version the cart is at.
+
+The stream opens with the cart's current version, then sends one event per change heard from
+``carts.events``, a comment line as a heartbeat every ``HEARTBEAT_SECONDS`` (so proxies and
+browsers keep the connection), and ends after ``STREAM_SECONDS``; the browser's EventSource then
+reconnects by itself ``RETRY_MILLISECONDS`` later. Events carry no cart contents: the page fetches
+the re-rendered cart when the version differs from the one it shows.
+
+Under WSGI (runserver, the tests' live server) the stream is a plain generator that holds its
+worker thread; under ASGI (uvicorn in production) it is an async generator that holds nothing
+but a coroutine. The two cannot be swapped: WSGI would buffer an async stream forever, and ASGI
+would run a sync one in a thread per chunk.
+
+A visitor without a cart gets a stream that says version 0 and then only keeps the connection.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, StreamingHttpResponse
+
+from carts.events import Subscription, cart_event_subscribe
+from carts.models import Cart
+
+# Module constants, read at each use, so tests can shorten them.
+HEARTBEAT_SECONDS = 15.0
+STREAM_SECONDS = 180.0
+RETRY_MILLISECONDS = 2000
+
+HEARTBEAT = ": heartbeat\n\n"
+
+
+def cart_event_stream(request: HttpRequest, cart_id: int | None) -> StreamingHttpResponse:
+    """The SSE response for ``cart_id`` (None: no cart yet), sync or async as the server needs."""
+    stream: Iterator[str] | AsyncIterator[str] = (
+        _stream_async(cart_id) if isinstance(request, ASGIRequest) else _stream_sync(cart_id)
+    )
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def cart_event(cart_id: int | None, version: int) -> str:
+    """One SSE event: ``data: {"cart": 12, "version": 7}``."""
+    return f"data: {json.dumps({'cart': cart_id, 'version': version})}\n\n"
+
+
+def _stream_sync(cart_id: int | None) -> Iterator[str]:
+    subscription = cart_event_subscribe(cart_id=cart_id) if cart_id else None
+    try:
+        if subscription is not None:
+            subscription.get(timeout=0)  # listening starts now (Redis subscribes on first use)
+        # Read after listening began: a change in between is in the version or in an event.
+        version = _version_now(cart_id)
+        yield f"retry: {RETRY_MILLISECONDS}\n" + cart_event(cart_id, version)
+        deadline = time.monotonic() + STREAM_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            wait = min(HEARTBEAT_SECONDS, left)
+            heard = subscription.get(timeout=wait) if subscription else _quiet(wait)
+            if heard is not None and heard > version:
+                version = heard
+                yield cart_event(cart_id, version)
+            elif heard is None:
+                yield HEARTBEAT
+    finally:
+        if subscription is not None:
+            subscription.close()
+
+
+async def _stream_async(cart_id: int | None) -> AsyncIterator[str]:
+    subscription = cart_event_subscribe(cart_id=cart_id) if cart_id else None
+    try:
+        if subscription is not None:
+            await subscription.aget(timeout=0)
+        version = await _aversion_now(cart_id)
+        yield f"retry: {RETRY_MILLISECONDS}\n" + cart_event(cart_id, version)
+        deadline = time.monotonic() + STREAM_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            wait = min(HEARTBEAT_SECONDS, left)
+            if subscription is None:
+                await asyncio.sleep(wait)
+                heard = None
+            else:
+                heard = await subscription.aget(timeout=wait)
+            if heard is not None and heard > version:
+                version = heard
+                yield cart_event(cart_id, version)
+            elif heard is None:
+                yield HEARTBEAT
+    finally:
+        if subscription is not None:
+            await _aclose(subscription)
+
+
+def _version_now(cart_id: int | None) -> int:
+    if cart_id is None:
+        return 0
+    return Cart.objects.filter(pk=cart_id).values_list("version", flat=True).first() or 0
+
+
+async def _aversion_now(cart_id: int | None) -> int:
+    if cart_id is None:
+        return 0
+    return await Cart.objects.filter(pk=cart_id).values_list("version", flat=True).afirst() or 0
+
+
+def _quiet(seconds: float) -> int | None:
+    """What a stream without a cart hears in ``seconds``: nothing."""
+    time.sleep(seconds)
+    return None
+
+
+async def _aclose(subscription: Subscription) -> None:
+    aclose = getattr(subscription, "aclose", None)  # Redis: its async connection
+    if aclose is not None:
+        await aclose()
+    subscription.close()
