@@ -164,12 +164,11 @@ async def asgi_listen(alice, cart, product) -> list[dict | None]:
     return seen
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_asgi_stream_is_async_and_hears_changes(
     alice, alice_cart, milk, local_broker, quick_stream
 ):
-    # The view runs in asgiref's worker thread: transaction=True lets it see the test's rows;
-    # serialized_rollback leaves the migrated rows for the browser tests that may follow.
+    # The view runs in asgiref's worker thread: transaction=True lets it see the test's rows.
     seen = asyncio.run(asgi_listen(alice, alice_cart, milk))
 
     version = alice_cart.version
@@ -182,7 +181,7 @@ def test_asgi_stream_is_async_and_hears_changes(
 
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="REDIS_URL is not set: no Redis to listen on")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_asgi_stream_hears_changes_through_redis(alice, alice_cart, milk, quick_stream):
     events.broker.cache_clear()
     try:
