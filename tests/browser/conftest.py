@@ -4,9 +4,9 @@ No browser is ever downloaded. Chromium is found through ``CHROMIUM_PATH``, then
 ``chromium-browser`` on the PATH, then ``/usr/bin/chromium``; when there is none, every browser
 test is skipped with the reason.
 
-Browser tests use ``live_server`` and carry two marks, as ``test_smoke.py`` does:
-``browser``, and ``django_db(transaction=True, serialized_rollback=True)`` so each starts from
-the migrated database (staff groups included) and the transactional tests after it do too.
+Browser tests use ``live_server`` and carry two marks, as ``test_smoke.py`` does: ``browser``
+and ``django_db(transaction=True)``. Transactional tests start from an emptied database; the
+staff personas put their groups back themselves (``tests/conftest.py``).
 
 Fixtures:
 

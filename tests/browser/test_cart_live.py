@@ -21,7 +21,7 @@ from tests.factories import ProductFactory
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 LIVE_WITHIN_MS = 1000

@@ -20,7 +20,7 @@ from tests.browser.conftest import OidcProvider, is_png
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PROVIDER_NAME = "Loopback ID"

@@ -5,7 +5,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from playwright.sync_api import expect
 
 from catalog.models import Product
@@ -13,11 +12,9 @@ from shopcart.money import money_format
 from tests.browser.conftest import is_png
 from tests.factories import BarcodeFactory, ProductFactory
 
-# serialized_rollback: each test starts from the migrated database (staff groups included) and
-# leaves it for the next transactional test instead of an emptied one.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
@@ -90,8 +87,10 @@ def test_demo_store_fits_the_screen(live_server, new_page, tmp_path, label, size
 
 def test_harness_keeps_the_test_database_connection_while_the_browser_runs(live_server, page):
     # Without the harness, Playwright's running event loop makes Django open a fresh
-    # connection here that lacks the test database's state, and the flush after this test
-    # would break every serialized_rollback test that follows.
+    # connection in the test thread, one that does not see the live server's test database.
     page.goto(live_server.url + "/")
+    ProductFactory(name="Made while the browser runs")
 
-    assert hasattr(connections["default"], "_test_serialized_contents")
+    page.reload()
+
+    expect(card_names(page)).to_have_text(["Made while the browser runs"])
