@@ -1,8 +1,11 @@
 """The live cart stream: Server-Sent Events saying which version the cart is at.
 
 The stream opens with the cart's current version, then sends one event per change heard from
-``carts.events``, a comment line as a heartbeat every ``HEARTBEAT_SECONDS`` (so proxies and
-browsers keep the connection), and ends after ``STREAM_SECONDS``; the browser's EventSource then
+``carts.events``. After ``HEARTBEAT_SECONDS`` without one it reads the version from the
+database — a change made in another process (a management command, a second server process
+without Redis) or a lost pub/sub message still reaches the page — and otherwise sends a comment
+line as a heartbeat (so proxies and browsers keep the connection). It ends after
+``STREAM_SECONDS``; the browser's EventSource then
 reconnects by itself ``RETRY_MILLISECONDS`` later. Events carry no cart contents: the page fetches
 the re-rendered cart when the version differs from the one it shows.
 
@@ -26,7 +29,7 @@ from carts.events import Subscription, cart_event_subscribe
 from carts.models import Cart
 
 # Module constants, read at each use, so tests can shorten them.
-HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_SECONDS = 5.0
 STREAM_SECONDS = 180.0
 RETRY_MILLISECONDS = 2000
 
@@ -61,10 +64,12 @@ def _stream_sync(cart_id: int | None) -> Iterator[str]:
         while (left := deadline - time.monotonic()) > 0:
             wait = min(HEARTBEAT_SECONDS, left)
             heard = subscription.get(timeout=wait) if subscription else _quiet(wait)
+            if heard is None and cart_id is not None:
+                heard = _version_now(cart_id)
             if heard is not None and heard > version:
                 version = heard
                 yield cart_event(cart_id, version)
-            elif heard is None:
+            else:
                 yield HEARTBEAT
     finally:
         if subscription is not None:
@@ -86,10 +91,12 @@ async def _stream_async(cart_id: int | None) -> AsyncIterator[str]:
                 heard = None
             else:
                 heard = await subscription.aget(timeout=wait)
+            if heard is None and cart_id is not None:
+                heard = await _aversion_now(cart_id)
             if heard is not None and heard > version:
                 version = heard
                 yield cart_event(cart_id, version)
-            elif heard is None:
+            else:
                 yield HEARTBEAT
     finally:
         if subscription is not None:

@@ -232,3 +232,18 @@ def test_fragment_for_a_visitor_without_a_cart_is_the_empty_cart(client):
 @pytest.mark.django_db
 def test_fragment_refuses_post(alice_client):
     assert alice_client.post(FRAGMENT).status_code == 405
+
+
+@pytest.mark.django_db
+def test_stream_notices_a_change_no_event_announced(
+    alice_client, alice_cart, local_broker, quick_stream
+):
+    # A change made in another process reaches no in-process listener; the stream's own
+    # look at the database on its heartbeat still brings it to the page.
+    response = alice_client.get(EVENTS)
+    stream = iter(response.streaming_content)
+    first = event_of(next(stream))
+    Cart.objects.filter(pk=alice_cart.pk).update(version=first["version"] + 1)
+
+    assert event_of(next(stream)) == {"cart": alice_cart.pk, "version": first["version"] + 1}
+    response.close()
