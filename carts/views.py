@@ -126,7 +126,9 @@ def cart_fragment(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def cart_events(request: HttpRequest) -> StreamingHttpResponse:
-    cart = web.request_cart(request)
+    # A signed-in shopper's stream always watches a cart, so the first scan of a cart made
+    # elsewhere (their device) reaches the page; a visitor gets no cart just by looking.
+    cart = web.request_cart(request, create=request.user.is_authenticated)
     return live.cart_event_stream(request, cart.pk if cart else None)
 
 

@@ -247,3 +247,20 @@ def test_stream_notices_a_change_no_event_announced(
 
     assert event_of(next(stream)) == {"cart": alice_cart.pk, "version": first["version"] + 1}
     response.close()
+
+
+@pytest.mark.django_db
+def test_signed_in_shopper_without_a_cart_hears_the_first_scan(
+    alice, alice_client, milk, local_broker, quick_stream, django_capture_on_commit_callbacks
+):
+    response = alice_client.get(EVENTS)
+    stream = iter(response.streaming_content)
+    first = event_of(next(stream))
+    cart = Cart.objects.get(owner=alice, current=True)  # the stream made the shopper's cart
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cart_add_product(cart=cart, product=milk, scanned=True)
+
+    assert first["cart"] == cart.pk
+    assert event_of(next(stream))["version"] == first["version"] + 1
+    response.close()
