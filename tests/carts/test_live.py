@@ -128,11 +128,18 @@ def test_visitor_without_a_cart_gets_a_quiet_stream_and_no_cart(client, local_br
 
 @pytest.mark.django_db
 def test_bobs_stream_never_hears_alices_changes(
-    bob_client, alice_cart, milk, local_broker, quick_stream, django_capture_on_commit_callbacks
+    bob,
+    bob_client,
+    alice_cart,
+    milk,
+    local_broker,
+    quick_stream,
+    django_capture_on_commit_callbacks,
 ):
     response = bob_client.get(EVENTS)
     stream = iter(response.streaming_content)
-    assert event_of(next(stream)) == {"cart": None, "version": 0}
+    bobs_cart = Cart.objects.get(owner=bob, current=True)
+    assert event_of(next(stream)) == {"cart": bobs_cart.pk, "version": bobs_cart.version}
 
     with django_capture_on_commit_callbacks(execute=True):
         cart_add_product(cart=alice_cart, product=milk)
