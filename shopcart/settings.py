@@ -252,6 +252,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Messages stay on the server: some carry what must not sit in a cookie (a new device key).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 STORE_NAME = env.str("STORE_NAME", default="smartcart demo store")
 MFA_TOTP_ISSUER = STORE_NAME
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="EUR")
@@ -306,6 +308,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Devices (the carts) --------------------------------------------------------------------
+# After a key rotation the old key keeps working this many seconds, so a cart that was offline
+# can still come back and be given its new key.
+DEVICE_KEY_ROTATION_GRACE = env.int("DEVICE_KEY_ROTATION_GRACE", default=24 * 60 * 60)
+# A cart silent for longer than this many seconds shows as offline in the admin.
+DEVICE_OFFLINE_AFTER = 180
+# Requests per device (never per IP: every cart sits behind the store's one NAT address).
+DEVICE_THROTTLE_RATE = env.str("DEVICE_THROTTLE_RATE", default="600/min")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,7 +2,8 @@
 
 ``alice`` and ``bob`` are shoppers (bob must never see alice's things), ``staff`` is a store
 manager (with an authenticator app set up, as managers must), ``clerk`` a store clerk.
-``*_client`` fixtures are Django test clients logged in as them.
+``*_client`` fixtures are Django test clients logged in as them. ``device`` is a registered
+cart, ``device_key`` its raw key and ``device_client`` a client sending ``Authorization: Device``.
 """
 
 import pytest
@@ -12,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from catalog.staff_groups import store_groups_sync
+from devices.services import device_register
 from shopcart.celery import app as celery_app
 from shopcart.staff_mfa import totp_secret_set
 from tests.factories import UserFactory
@@ -75,6 +77,26 @@ def staff_client(staff):
 @pytest.fixture
 def clerk_client(clerk):
     return _client_for(clerk)
+
+
+@pytest.fixture
+def _device_registered(db):
+    return device_register(name="Cart 1")
+
+
+@pytest.fixture
+def device(_device_registered):
+    return _device_registered[0]
+
+
+@pytest.fixture
+def device_key(_device_registered):
+    return _device_registered[1]
+
+
+@pytest.fixture
+def device_client(device_key):
+    return Client(headers={"Authorization": f"Device {device_key}"})
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,147 @@
+"""Staff register carts, watch their health, and revoke or rotate their keys.
+
+A new device's key is shown once, in a message after saving; so is a rotated key. Revoke and
+rotate ask for confirmation first, on an intermediate page as Django's delete does.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from devices.models import Device
+from devices.services import DeviceError, device_register, device_revoke, device_rotate_key
+
+MESSAGE_KEY_ISSUED = "The key of “{name}” is: {key}"
+MESSAGE_KEY_NOT_SHOWN_AGAIN = (
+    "Copy the key into the cart's provisioning now: it is not shown again. "
+    "If it is lost, rotate the key."
+)
+CONSEQUENCE_REVOKE = "Their keys are refused from their next request on. This cannot be undone."
+CONSEQUENCE_ROTATE = "Each old key keeps working for the rotation grace period, then is refused."
+MESSAGE_REVOKED = "Revoked {count} device(s); their next request is refused."
+
+CONFIRMATION_TEMPLATE = "admin/devices/device/action_confirmation.html"
+READ_ONLY_FIELDS = (
+    "key_prefix",
+    "revoked_at",
+    "created_at",
+    "last_seen_at",
+    "firmware_version",
+    "uptime_seconds",
+    "wifi_rssi",
+    "free_heap",
+    "queue_depth",
+    "previous_key_valid_until",
+)
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("post") == "yes"
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "online",
+        "last_seen_at",
+        "firmware_version",
+        "wifi_rssi",
+        "free_heap",
+        "queue_depth",
+        "revoked",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "key_prefix")
+    ordering = ("name",)
+    actions = ("revoke", "rotate_key")
+
+    def get_fields(self, request: HttpRequest, obj: Device | None = None) -> tuple[str, ...]:
+        return ("name",) if obj is None else ("name", *READ_ONLY_FIELDS)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Device | None = None
+    ) -> tuple[str, ...]:
+        return () if obj is None else READ_ONLY_FIELDS
+
+    @admin.display(boolean=True, description="online")
+    def online(self, device: Device) -> bool:
+        return device.is_online
+
+    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
+    def revoked(self, device: Device) -> bool:
+        return device.is_revoked
+
+    def save_model(self, request: HttpRequest, obj: Device, form: ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        registered, raw_key = device_register(name=obj.name)
+        # The admin goes on with ``obj`` (log entry, redirect): make it the registered row.
+        obj.pk = registered.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+        self._key_show(request, obj, raw_key)
+
+    def _key_show(self, request: HttpRequest, device: Device, raw_key: str) -> None:
+        messages.success(request, MESSAGE_KEY_ISSUED.format(name=device.name, key=raw_key))
+        messages.warning(request, MESSAGE_KEY_NOT_SHOWN_AGAIN)
+
+    def _confirm(
+        self, request: HttpRequest, queryset: QuerySet[Device], *, action: str, **text: str
+    ) -> TemplateResponse:
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            **text,
+        }
+        return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
+
+    @admin.action(description="Revoke the selected devices", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> TemplateResponse | None:
+        if not _confirmed(request):
+            return self._confirm(
+                request,
+                queryset,
+                action="revoke",
+                title="Revoke devices",
+                question="Revoke these devices?",
+                consequence=CONSEQUENCE_REVOKE,
+            )
+        for device in queryset:
+            device_revoke(device=device)
+        self.message_user(request, MESSAGE_REVOKED.format(count=len(queryset)), messages.SUCCESS)
+        return None
+
+    @admin.action(description="Rotate the key of the selected devices", permissions=["change"])
+    def rotate_key(
+        self, request: HttpRequest, queryset: QuerySet[Device]
+    ) -> TemplateResponse | None:
+        if not _confirmed(request):
+            return self._confirm(
+                request,
+                queryset,
+                action="rotate_key",
+                title="Rotate device keys",
+                question="Give these devices new keys?",
+                consequence=CONSEQUENCE_ROTATE,
+            )
+        for device in queryset:
+            try:
+                raw_key = device_rotate_key(device=device)
+            except DeviceError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                continue
+            self.message_user(
+                request, MESSAGE_KEY_ISSUED.format(name=device.name, key=raw_key), messages.SUCCESS
+            )
+        self.message_user(request, MESSAGE_KEY_NOT_SHOWN_AGAIN, messages.WARNING)
+        return None

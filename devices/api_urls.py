@@ -1,0 +1,11 @@
+"""Cart device API, protocol v1, mounted at /api/devices/v1/."""
+
+from django.urls import path
+
+from devices.api import HeartbeatApi
+
+app_name = "devices-api"
+
+urlpatterns = [
+    path("heartbeat/", HeartbeatApi.as_view(), name="heartbeat"),
+]

@@ -1,0 +1,101 @@
+"""Registering cart devices, rotating and revoking their keys, recording their heartbeats.
+
+A raw key exists only in the return value of ``device_register`` and ``device_rotate_key``:
+the caller shows it once (admin message, ``manage.py register_device``) and it is gone.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from devices.models import Device
+
+KEY_SCHEME = "scd"  # "smartcart device": keys read "scd_<prefix>_<secret>"
+KEY_PREFIX_BYTES = 4  # 8 hex characters: finds the row, proves nothing
+KEY_SECRET_BYTES = 32  # 256 bits of entropy, so a fast hash (SHA-256) is enough
+
+ERROR_DEVICE_REVOKED = "“{name}” is revoked; register a new device instead."
+
+
+class DeviceError(Exception):
+    """A device operation refused; the message is for staff."""
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    raw: str
+    prefix: str
+    hash: str
+
+
+def device_key_hash(raw_key: str) -> str:
+    """The SHA-256 hex digest stored for ``raw_key``."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def _key_issue() -> IssuedKey:
+    prefix = secrets.token_hex(KEY_PREFIX_BYTES)
+    raw = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(KEY_SECRET_BYTES)}"
+    return IssuedKey(raw=raw, prefix=prefix, hash=device_key_hash(raw))
+
+
+def device_register(*, name: str) -> tuple[Device, str]:
+    """Create a device named ``name`` and return it with its raw key (shown once, never stored).
+
+    Raises ``IntegrityError`` when the name is taken.
+    """
+    key = _key_issue()
+    device = Device.objects.create(name=name, key_prefix=key.prefix, key_hash=key.hash)
+    return device, key.raw
+
+
+def device_rotate_key(*, device: Device) -> str:
+    """Give ``device`` a new key and return it; the old one works for the rotation grace.
+
+    The grace is ``settings.DEVICE_KEY_ROTATION_GRACE`` seconds. Rotating twice within it ends
+    the first key's grace at once (only one previous key is kept). Raises ``DeviceError`` for
+    a revoked device.
+    """
+    key = _key_issue()
+    with transaction.atomic():
+        locked = Device.objects.select_for_update().get(pk=device.pk)
+        if locked.is_revoked:
+            raise DeviceError(ERROR_DEVICE_REVOKED.format(name=locked.name))
+        grace = timedelta(seconds=settings.DEVICE_KEY_ROTATION_GRACE)
+        locked.previous_key_prefix, locked.previous_key_hash = locked.key_prefix, locked.key_hash
+        locked.previous_key_valid_until = timezone.now() + grace
+        locked.key_prefix, locked.key_hash = key.prefix, key.hash
+        locked.save()
+    device.refresh_from_db()
+    return key.raw
+
+
+def device_revoke(*, device: Device) -> None:
+    """Refuse every key of ``device`` from its next request on. Idempotent."""
+    Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    device.refresh_from_db(fields=["revoked_at"])
+
+
+def device_heartbeat_record(
+    *,
+    device: Device,
+    firmware_version: str,
+    uptime_seconds: int,
+    wifi_rssi: int,
+    free_heap: int,
+    queue_depth: int,
+) -> None:
+    """Store what the cart reported and when. One UPDATE: concurrent heartbeats cannot mix rows."""
+    Device.objects.filter(pk=device.pk).update(
+        last_seen_at=timezone.now(),
+        firmware_version=firmware_version,
+        uptime_seconds=uptime_seconds,
+        wifi_rssi=wifi_rssi,
+        free_heap=free_heap,
+        queue_depth=queue_depth,
+    )

@@ -1,0 +1,140 @@
+"""``POST /api/devices/v1/heartbeat/``: the cart reports its health and learns the server time
+and what to show on its display."""
+
+import datetime as dt
+
+import pytest
+import yaml
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.validation import validate_schema
+
+from devices.api import DISPLAY_LINE_MAX, DISPLAY_UNPAIRED, ERROR_HEARTBEAT_INVALID
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("devices-api:heartbeat")
+HEARTBEAT = {
+    "firmware_version": "1.4.2",
+    "uptime_seconds": 86400,
+    "wifi_rssi": -61,
+    "free_heap": 141312,
+    "queue_depth": 2,
+}
+
+
+def _post(client, body=HEARTBEAT, content_type="application/json"):
+    return client.post(URL, body, content_type=content_type)
+
+
+def test_a_heartbeat_is_recorded_and_answered_with_time_pairing_and_display(device_client, device):
+    response = _post(device_client)
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert set(answer) == {"server_time", "paired", "display"}
+    assert answer["server_time"].endswith("Z")
+    server_time = dt.datetime.fromisoformat(answer["server_time"])
+    assert abs(server_time - timezone.now()) < dt.timedelta(seconds=5)
+    assert answer["paired"] is False
+    assert answer["display"] == list(DISPLAY_UNPAIRED)
+    assert all(len(line) <= DISPLAY_LINE_MAX for line in answer["display"])
+    device.refresh_from_db()
+    reported = {field: getattr(device, field) for field in HEARTBEAT}
+    assert reported == HEARTBEAT
+    assert device.is_online
+
+
+def test_server_time_is_utc_whatever_the_store_time_zone(device_client, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    assert _post(device_client).json()["server_time"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"wifi_rssi": 5}, "wifi_rssi"),
+        ({"wifi_rssi": -200}, "wifi_rssi"),
+        ({"uptime_seconds": -1}, "uptime_seconds"),
+        ({"uptime_seconds": 2**32}, "uptime_seconds"),
+        ({"free_heap": 2**31}, "free_heap"),
+        ({"queue_depth": -3}, "queue_depth"),
+        ({"queue_depth": "lots"}, "queue_depth"),
+        ({"firmware_version": "x" * 33}, "firmware_version"),
+        ({"firmware_version": "1.4 beta"}, "firmware_version"),
+        ({"firmware_version": ""}, "firmware_version"),
+        ({"free_heap": None}, "free_heap"),
+    ],
+)
+def test_bad_input_is_400_with_a_json_reason_and_records_nothing(
+    device_client, device, change, field
+):
+    response = _post(device_client, {**HEARTBEAT, **change})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == ERROR_HEARTBEAT_INVALID
+    assert field in response.json()["errors"]
+    device.refresh_from_db()
+    assert device.last_seen_at is None
+
+
+def test_a_missing_field_is_400_naming_it(device_client):
+    body = {key: value for key, value in HEARTBEAT.items() if key != "wifi_rssi"}
+
+    response = _post(device_client, body)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["wifi_rssi"]
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"hello"', "null"])
+def test_json_that_is_not_an_object_is_400(device_client, body):
+    response = _post(device_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == ERROR_HEARTBEAT_INVALID
+
+
+def test_malformed_json_is_400_with_a_json_reason(device_client):
+    response = _post(device_client, '{"firmware_version": ')
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "JSON parse error" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "image/jpeg", "application/x-www-form-urlencoded"]
+)
+def test_a_body_that_is_not_json_is_415(device_client, content_type):
+    response = _post(device_client, "firmware_version=1.4.2", content_type=content_type)
+
+    assert response.status_code == 415
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_wrong_method_is_405(device_client, method):
+    response = getattr(device_client, method)(URL)
+
+    assert response.status_code == 405
+    assert "detail" in response.json()
+
+
+def test_a_heartbeat_costs_two_queries(device_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # find the device by key prefix, update its row
+        assert _post(device_client).status_code == 200
+
+
+def test_the_schema_documents_the_heartbeat_with_an_example_and_the_device_key(client):
+    schema = yaml.safe_load(client.get(reverse("api-schema")).content)
+
+    validate_schema(schema)
+    operation = schema["paths"]["/api/devices/v1/heartbeat/"]["post"]
+    example = operation["requestBody"]["content"]["application/json"]["examples"]["Heartbeat"]
+    assert set(example["value"]) == set(HEARTBEAT)
+    assert operation["security"] == [{"deviceKey": []}]
+    assert {"200", "400", "401", "415", "429"} <= set(operation["responses"])
+    answer = schema["components"]["schemas"]["DeviceHeartbeatAnswer"]
+    assert set(answer["required"]) == {"server_time", "paired", "display"}
