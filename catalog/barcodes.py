@@ -7,7 +7,8 @@ digit. Scanned and typed forms are turned into it here:
 * UPC-E (6, 7 or 8 digits) is expanded to its UPC-A form first.
 
 An 8-digit code is both a possible EAN-8 and a possible UPC-E. The scanner's symbology decides
-when it is known; otherwise the form whose check digit holds wins, EAN-8 first.
+when it is known; otherwise the form whose check digit holds wins, EAN-8 first. A UPC-E the
+scanner has already expanded (12 or 13 digits) is read as the UPC-A it is.
 
 The GS1 arithmetic is biip's; this module adds the store's rules and clear messages.
 """
@@ -53,7 +54,9 @@ def gtin_normalise(text: str, *, symbology: str | None = None) -> NormalisedBarc
     Raises ``BarcodeError`` with a message naming what is wrong.
     """
     value = _clean(text)
-    if len(value) in (6, 7) or (symbology or "").upper() in UPC_E_SYMBOLOGIES:
+    upc_e_hint = (symbology or "").upper() in UPC_E_SYMBOLOGIES
+    # Scanners report a UPC-E either as printed (6-8 digits) or already expanded to UPC-A.
+    if len(value) in (6, 7) or (upc_e_hint and len(value) == 8):
         return _from_upc_e(value)
     if len(value) == 8:
         try:

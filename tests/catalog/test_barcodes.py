@@ -91,12 +91,16 @@ def test_invalid_codes_are_refused_with_a_reason(text, message):
     assert str(excinfo.value) == message
 
 
-@pytest.mark.parametrize("text", ["04252615", "4006381333931"])
-def test_upc_e_symbology_refuses_what_is_not_a_valid_upc_e(text):
+def test_upc_e_symbology_refuses_an_invalid_upc_e():
     with pytest.raises(BarcodeError) as excinfo:
-        gtin_normalise(text, symbology="UPCE")
+        gtin_normalise("04252615", symbology="UPCE")
 
-    assert str(excinfo.value) == ERROR_UPC_E.format(value=text)
+    assert str(excinfo.value) == ERROR_UPC_E.format(value="04252615")
+
+
+@pytest.mark.parametrize("text", ["042100005264", "0042100005264"])
+def test_upc_e_already_expanded_by_the_scanner_is_read_as_its_upc_a(text):
+    assert gtin_normalise(text, symbology="UPCE").gtin == "00042100005264"
 
 
 @pytest.mark.parametrize(

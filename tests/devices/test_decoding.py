@@ -1,12 +1,19 @@
-"""devices.decoding: codes read from images made here (qrcode for QR, zxing-cpp for EAN-13)."""
+"""devices.decoding: codes read from images made here (zxing-cpp's writer, qrcode, bars drawn).
+
+No test uses the photo corpus: its rates are measured by ``python -m benchmarks.decode``.
+"""
 
 import io
 import logging
+import struct
 import sys
+import time
+import zlib
+from types import SimpleNamespace
 
 import pytest
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageFilter, ImageOps
 
 from devices import decoding
 from devices.decoding import (
@@ -14,10 +21,16 @@ from devices.decoding import (
     ERROR_TOO_MANY_PIXELS,
     DecodedCode,
     DecodeError,
+    Variant,
+    checked_codes,
     decode_image,
+    decode_image_timed,
     decode_with_pyzbar,
     image_open,
     pyzbar_available,
+    thresholded,
+    turned,
+    upscaled,
 )
 from shopcart.qr import qr_png
 
@@ -26,6 +39,15 @@ needs_libzbar = pytest.mark.skipif(
 )
 
 EAN13 = "4006381333931"
+EAN13_GTIN = "04006381333931"
+Format = zxingcpp.BarcodeFormat
+# (text to encode, format, the GTIN-14 it stands for)
+RETAIL_CODES = [
+    pytest.param(EAN13, Format.EAN13, EAN13_GTIN, id="EAN-13"),
+    pytest.param("036000291452", Format.UPCA, "00036000291452", id="UPC-A"),
+    pytest.param("96385074", Format.EAN8, "00000096385074", id="EAN-8"),
+    pytest.param("01234565", Format.UPCE, "00012345000065", id="UPC-E"),
+]
 
 
 def encoded(image: Image.Image, image_format: str = "PNG") -> bytes:
@@ -34,11 +56,79 @@ def encoded(image: Image.Image, image_format: str = "PNG") -> bytes:
     return buffer.getvalue()
 
 
-def ean13_image(code: str = EAN13) -> Image.Image:
-    barcode = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.EAN13)
-    view = memoryview(zxingcpp.write_barcode_to_image(barcode, scale=3))
+def code_image(text: str, barcode_format: Format, scale: int = 3) -> Image.Image:
+    barcode = zxingcpp.create_barcode(text, barcode_format)
+    view = memoryview(zxingcpp.write_barcode_to_image(barcode, scale=scale))
     height, width = view.shape
     return Image.frombytes("L", (width, height), view.tobytes())
+
+
+def ean13_image(code: str = EAN13) -> Image.Image:
+    return code_image(code, Format.EAN13)
+
+
+# EAN-13 drawn bar by bar, so that a wrong check digit can be drawn too (writers refuse it).
+L_CODES = ["0001101", "0011001", "0010011", "0111101", "0100011",
+           "0110001", "0101111", "0111011", "0110111", "0001011"]  # fmt: skip
+PARITY = ["LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG",
+          "LGGLLG", "LGGGLG", "LGLGLG", "LGLGGL", "LGGLGL"]  # fmt: skip
+
+
+def ean13_modules(digits: str) -> str:
+    def right(d: int) -> str:
+        return "".join("1" if m == "0" else "0" for m in L_CODES[d])
+
+    left = "".join(
+        L_CODES[int(d)] if parity == "L" else right(int(d))[::-1]
+        for d, parity in zip(digits[1:7], PARITY[int(digits[0])], strict=True)
+    )
+    return "101" + left + "01010" + "".join(right(int(d)) for d in digits[7:]) + "101"
+
+
+def drawn_ean13(digits: str, module: int = 3, height: int = 120) -> Image.Image:
+    modules = ean13_modules(digits)
+    quiet = 12 * module
+    image = Image.new("L", (len(modules) * module + 2 * quiet, height + 2 * quiet), 255)
+    draw = ImageDraw.Draw(image)
+    for i, bar in enumerate(modules):
+        if bar == "1":
+            x = quiet + i * module
+            draw.rectangle([x, quiet, x + module - 1, quiet + height], fill=0)
+    return image
+
+
+def turned_short_ean13() -> Image.Image:
+    """An EAN-13 with bars half as tall, at 45°: no row or column of pixels crosses it all."""
+    code = ean13_image()
+    short = ImageOps.expand(code.resize((code.width, code.height // 2)), 20, fill=255)
+    return short.rotate(45, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
+
+
+def dim_ean13() -> Image.Image:
+    """Grey bars on grey paper, the light falling to an eighth across the code, slightly blurred."""
+    code = ImageOps.expand(code_image(EAN13, Format.EAN13, scale=1), 10, fill=255)
+    grey = code.point(lambda v: 170 if v > 127 else 60)
+    light = (
+        Image.linear_gradient("L").rotate(90).resize(code.size).point(lambda v: 255 - v * 7 // 8)
+    )
+    return ImageChops.multiply(grey, light).filter(ImageFilter.GaussianBlur(0.7))
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels but holds almost no data."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_qr_code_is_read():
@@ -49,12 +139,29 @@ def test_qr_code_is_read():
 def test_ean13_is_read_from_png_and_jpeg(image_format):
     image = ean13_image().convert("RGB")
 
-    assert decode_image(encoded(image, image_format)) == [DecodedCode(EAN13, "EAN13")]
+    assert decode_image(encoded(image, image_format)) == [DecodedCode(EAN13, "EAN13", EAN13_GTIN)]
+
+
+@pytest.mark.parametrize(("text", "barcode_format", "gtin"), RETAIL_CODES)
+def test_each_retail_code_is_read_with_its_gtin_14(text, barcode_format, gtin):
+    [code] = decode_image(encoded(code_image(text, barcode_format)))
+
+    assert code.gtin == gtin
+
+
+@needs_libzbar
+@pytest.mark.parametrize(("text", "barcode_format", "gtin"), RETAIL_CODES)
+def test_pyzbar_gives_the_same_gtin(text, barcode_format, gtin):
+    [code] = decode_with_pyzbar(code_image(text, barcode_format))
+
+    assert code.gtin == gtin
 
 
 @needs_libzbar
 def test_pyzbar_reads_the_same_codes():
-    assert decode_with_pyzbar(image_open(encoded(ean13_image()))) == [DecodedCode(EAN13, "EAN13")]
+    assert decode_with_pyzbar(image_open(encoded(ean13_image()))) == [
+        DecodedCode(EAN13, "EAN13", EAN13_GTIN)
+    ]
     assert decode_with_pyzbar(image_open(qr_png("SCP1:HELLO"))) == [
         DecodedCode("SCP1:HELLO", "QRCODE")
     ]
@@ -73,8 +180,177 @@ def test_pyzbar_is_asked_only_when_zxing_finds_nothing(monkeypatch):
     assert asked == []
 
     monkeypatch.undo()
-    monkeypatch.setattr(decoding, "decode_with_zxing", lambda image: [])
+    monkeypatch.setattr(decoding, "decode_with_zxing", lambda image, **options: [])
     assert decode_image(qr_png("FOUND BY ZBAR")) == [DecodedCode("FOUND BY ZBAR", "QRCODE")]
+
+
+def test_variants_are_made_only_when_the_libraries_find_nothing(monkeypatch):
+    made: list[tuple[int, int]] = []
+
+    def spy(image: Image.Image) -> None:
+        made.append(image.size)
+
+    monkeypatch.setattr(decoding, "VARIANTS", (Variant("spy", spy, {}),))
+    decode_image(qr_png("FOUND AT ONCE"))
+    assert made == []
+
+    decode_image(encoded(Image.new("L", (64, 48), color=255)))
+    assert made == [(64, 48)]
+
+
+def test_code_turned_45_degrees_is_read_by_the_turned_variant():
+    data = encoded(turned_short_ean13())
+
+    found = decode_image_timed(data)
+    libraries_only = decode_image_timed(data, budget_ms=0)
+
+    assert (found.codes, found.attempt) == (
+        (DecodedCode(EAN13, "EAN13", EAN13_GTIN),),
+        "turned 45°",
+    )
+    assert (libraries_only.codes, libraries_only.attempt) == ((), "")
+
+
+def test_low_contrast_code_in_uneven_light_is_read_by_the_adaptive_threshold():
+    data = encoded(dim_ean13())
+
+    found = decode_image_timed(data)
+
+    assert found.attempt == "adaptive threshold"
+    assert [code.gtin for code in found.codes] == [EAN13_GTIN]
+    assert decode_image_timed(data, budget_ms=0).codes == ()
+
+
+def test_no_variant_is_tried_once_the_budget_is_spent(monkeypatch):
+    made: list[str] = []
+    monkeypatch.setattr(decoding, "VARIANTS", (Variant("spy", made.append, {}),))
+
+    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), budget_ms=0)
+
+    assert made == []
+
+
+def test_time_spent_by_the_libraries_counts_against_the_budget(monkeypatch):
+    def slow_pyzbar(image: Image.Image) -> list[DecodedCode]:
+        end = time.thread_time() + 0.02  # 20 ms of CPU
+        while time.thread_time() < end:
+            pass
+        return []
+
+    made: list[str] = []
+    monkeypatch.setattr(decoding, "decode_with_pyzbar", slow_pyzbar)
+    monkeypatch.setattr(decoding, "VARIANTS", (Variant("spy", made.append, {}),))
+
+    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), budget_ms=10)
+
+    assert made == []
+
+
+def test_without_libzbar_variants_still_read_with_zxing(monkeypatch):
+    monkeypatch.setattr(decoding, "pyzbar_module", lambda: None)
+
+    assert decode_image_timed(encoded(turned_short_ean13())).attempt == "turned 45°"
+
+
+def test_symbol_with_a_wrong_check_digit_is_never_returned():
+    good, bad = EAN13, EAN13[:-1] + "2"
+
+    assert [code.gtin for code in decode_image(encoded(drawn_ean13(good)))] == [EAN13_GTIN]
+    assert decode_image(encoded(drawn_ean13(bad))) == []
+
+
+@needs_libzbar
+def test_failed_check_digit_counts_as_nothing_read_and_pyzbar_is_asked(monkeypatch):
+    misread = SimpleNamespace(text=EAN13[:-1] + "2", format=Format.EAN13, valid=True)
+    monkeypatch.setattr(zxingcpp, "read_barcodes", lambda image, **options: [misread])
+
+    found = decode_image_timed(encoded(ean13_image()))
+
+    assert (found.codes, found.attempt) == ((DecodedCode(EAN13, "EAN13", EAN13_GTIN),), "pyzbar")
+
+
+def test_checked_codes_drop_bad_check_digits_and_repeats():
+    found = [
+        ("4006381333932", "EAN13"),  # check digit should be 1
+        ("036000291452", "UPCA"),
+        ("0036000291452", "EAN13"),  # the same GTIN as the UPC-A
+        ("01234565", "UPCE"),
+        ("0012345000065", "UPCE"),  # the same UPC-E, spelled out
+        ("SCP1:HELLO", "QRCODE"),
+        ("SCP1:HELLO", "QRCODE"),
+    ]
+
+    assert checked_codes(found) == [
+        DecodedCode("036000291452", "UPCA", "00036000291452"),
+        DecodedCode("01234565", "UPCE", "00012345000065"),
+        DecodedCode("SCP1:HELLO", "QRCODE"),
+    ]
+
+
+def test_two_different_codes_in_one_photo_are_both_returned():
+    first, second = ean13_image(), ean13_image("9780804816632")
+    sheet = Image.new("L", (first.width, first.height * 2 + 40), 255)
+    sheet.paste(first, (0, 0))
+    sheet.paste(second, (0, first.height + 40))
+
+    assert [code.gtin for code in decode_image(encoded(sheet))] == [
+        EAN13_GTIN,
+        "09780804816632",
+    ]
+
+
+def test_timed_decoding_says_what_read_the_codes_and_how_long_it_took():
+    found = decode_image_timed(qr_png("SCP1:HELLO"))
+
+    assert found.attempt == "zxing-cpp"
+    assert found.decode_ms > 0
+
+
+def test_transparent_png_is_read_as_if_on_white_paper():
+    modules = code_image("SCP1:HELLO", Format.QRCode, scale=6)
+    transparent = Image.new("RGBA", modules.size, (0, 0, 0, 0))  # invisible black
+    black = Image.new("RGBA", modules.size, (0, 0, 0, 255))
+    qr = Image.composite(black, transparent, modules.point(lambda v: 255 if v < 128 else 0))
+
+    assert decode_image(encoded(qr)) == [DecodedCode("SCP1:HELLO", "QRCODE")]
+
+
+def test_upscaled_doubles_frames_smaller_than_vga_only():
+    doubled = upscaled(Image.new("L", (320, 240)))
+
+    assert doubled is not None and doubled.size == (640, 480)
+    assert upscaled(Image.new("L", (640, 480))) is None
+
+
+def test_turned_shrinks_frames_larger_than_vga_before_turning():
+    vga = turned(Image.new("L", (640, 480)))
+    uxga = turned(Image.new("L", (1600, 1200)))
+
+    assert turned(Image.new("L", (100, 100))).size == (142, 142)
+    assert vga.size == (792, 792)
+    assert uxga.width <= vga.width and uxga.height <= vga.height
+
+
+def test_thresholded_is_black_and_white_by_the_local_mean():
+    # A pale bar on bright paper, and a dark bar on paper in shadow that is darker still than
+    # the pale bar: no single threshold separates both, a local one does.
+    image = Image.new("L", (400, 100), 200)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([200, 0, 399, 99], fill=60)
+    draw.rectangle([90, 0, 99, 99], fill=150)
+    draw.rectangle([290, 0, 299, 99], fill=30)
+
+    result = thresholded(image)
+
+    assert sorted(value for _, value in result.getcolors() or []) == [0, 255]
+    assert [result.getpixel((x, 50)) for x in (50, 95, 150, 250, 295, 350)] == [
+        255,
+        0,
+        255,
+        255,
+        0,
+        255,
+    ]
 
 
 def test_image_without_a_code_gives_an_empty_list():
@@ -85,7 +361,13 @@ def test_image_without_a_code_gives_an_empty_list():
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"not an image at all", encoded(Image.new("RGB", (10, 10)), "GIF"), qr_png("X")[:60]],
+    [
+        b"",
+        b"not an image at all",
+        encoded(Image.new("RGB", (10, 10)), "GIF"),
+        encoded(Image.new("RGB", (10, 10)), "BMP"),
+        qr_png("X")[:60],
+    ],
 )
 def test_data_that_is_not_a_jpeg_or_png_is_refused(data):
     with pytest.raises(DecodeError, match=ERROR_NOT_AN_IMAGE):
@@ -100,6 +382,14 @@ def test_too_many_pixels_are_refused_before_decoding(monkeypatch):
         decode_image(big)
     with pytest.raises(DecodeError):
         decode_image(qr_png("SMALL"), max_pixels=100 * 100)
+
+
+@pytest.mark.parametrize("side", [3000, 100_000])  # over our limit; over Pillow's bomb limit too
+def test_huge_canvas_is_refused_from_its_header_without_decompressing(monkeypatch, side):
+    monkeypatch.setattr(ImageFile.ImageFile, "load", pytest.fail)
+
+    with pytest.raises(DecodeError, match=ERROR_TOO_MANY_PIXELS.format(limit=4_000_000)):
+        decode_image(png_header(side, side))
 
 
 def test_without_libzbar_it_logs_once_and_uses_zxing_alone(monkeypatch, caplog):
