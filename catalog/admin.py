@@ -90,6 +90,17 @@ class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).prefetch_related("barcodes")
 
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        # "Create product from this code" (devices' unknown codes) opens the add form with
+        # ?barcode=<gtin>: the first barcode row starts with it.
+        barcode = request.GET.get("barcode", "")[:32]
+        if barcode and request.method == "GET" and isinstance(inline, BarcodeInline):
+            kwargs["initial"] = [{"gtin": barcode}]
+        return kwargs
+
     @admin.display(description="barcodes")
     def barcode_list(self, product: Product) -> str:
         return ", ".join(barcode.gtin for barcode in product.barcodes.all())

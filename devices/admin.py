@@ -5,16 +5,24 @@ rotate ask for confirmation first, on an intermediate page as Django's delete do
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
-from devices.models import Device
-from devices.services import DeviceError, device_register, device_revoke, device_rotate_key
+from devices.models import Device, Pairing, UnknownCode
+from devices.services import (
+    DeviceError,
+    device_register,
+    device_revoke,
+    device_rotate_key,
+    device_unpair,
+)
 
 MESSAGE_KEY_ISSUED = "The key of “{name}” is: {key}"
 MESSAGE_KEY_NOT_SHOWN_AGAIN = (
@@ -24,6 +32,8 @@ MESSAGE_KEY_NOT_SHOWN_AGAIN = (
 CONSEQUENCE_REVOKE = "Their keys are refused from their next request on. This cannot be undone."
 CONSEQUENCE_ROTATE = "Each old key keeps working for the rotation grace period, then is refused."
 MESSAGE_REVOKED = "Revoked {count} device(s); their next request is refused."
+MESSAGE_UNPAIRED = "Ended the pairing of {count} device(s)."
+MESSAGE_CHOOSE_ONE_CODE = "Choose one code to create a product from."
 
 CONFIRMATION_TEMPLATE = "admin/devices/device/action_confirmation.html"
 READ_ONLY_FIELDS = (
@@ -54,12 +64,29 @@ class DeviceAdmin(admin.ModelAdmin):
         "wifi_rssi",
         "free_heap",
         "queue_depth",
+        "paired_shopper",
         "revoked",
     )
     list_filter = ("revoked_at",)
     search_fields = ("name", "key_prefix")
     ordering = ("name",)
-    actions = ("revoke", "rotate_key")
+    actions = ("revoke", "rotate_key", "end_pairing")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Device]:
+        # One subquery, not a query per row.
+        shopper = (
+            Pairing.objects.active().filter(device=OuterRef("pk")).values("cart__owner__email")
+        )
+        return super().get_queryset(request).annotate(paired_shopper_email=Subquery(shopper[:1]))
+
+    @admin.display(description="paired shopper", empty_value="—")
+    def paired_shopper(self, device: Device) -> str | None:
+        return getattr(device, "paired_shopper_email", None)
+
+    @admin.action(description="End the pairing of the selected devices", permissions=["change"])
+    def end_pairing(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        ended = sum(device_unpair(device=device) for device in queryset)
+        self.message_user(request, MESSAGE_UNPAIRED.format(count=ended), messages.SUCCESS)
 
     def get_fields(self, request: HttpRequest, obj: Device | None = None) -> tuple[str, ...]:
         return ("name",) if obj is None else ("name", *READ_ONLY_FIELDS)
@@ -145,3 +172,28 @@ class DeviceAdmin(admin.ModelAdmin):
             )
         self.message_user(request, MESSAGE_KEY_NOT_SHOWN_AGAIN, messages.WARNING)
         return None
+
+
+@admin.register(UnknownCode)
+class UnknownCodeAdmin(admin.ModelAdmin):
+    """Valid codes carts scanned that the catalog lacks, most recent first."""
+
+    list_display = ("gtin", "count", "first_seen_at", "last_seen_at")
+    search_fields = ("gtin",)
+    ordering = ("-last_seen_at",)
+    readonly_fields = ("gtin", "count", "first_seen_at", "last_seen_at")
+    actions = ("create_product",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # only scans add codes
+
+    @admin.action(description="Create product from this code", permissions=["view"])
+    def create_product(
+        self, request: HttpRequest, queryset: QuerySet[UnknownCode]
+    ) -> HttpResponseRedirect | None:
+        codes = list(queryset[:2])
+        if len(codes) != 1:
+            self.message_user(request, MESSAGE_CHOOSE_ONE_CODE, messages.WARNING)
+            return None
+        url = reverse("admin:catalog_product_add")
+        return HttpResponseRedirect(f"{url}?{urlencode({'barcode': codes[0].gtin})}")

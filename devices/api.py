@@ -6,8 +6,11 @@ session gets 401), a per-device throttle, JSON in and out. Protocol faults are J
 429 with ``Retry-After``.
 """
 
+import base64
+import binascii
 import datetime as dt
-from typing import cast
+import hashlib
+from typing import Any, cast
 
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -18,19 +21,29 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carts.services.carts import QUANTITY_MAX
 from devices.authentication import DeviceAuthentication, IsDevice
-from devices.models import Device
+from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
+from devices.models import Device, ScanEvent
+from devices.selectors import pairing_get_active
 from devices.services import device_heartbeat_record
+from devices.services.scans import (
+    DISPLAY_LINE_MAX,
+    DISPLAY_PAIRED_IDLE,
+    DISPLAY_UNPAIRED,
+    MODES,
+    ScanConflict,
+    ScanInput,
+    display_lines,
+    scan_process,
+)
 from devices.throttling import DeviceRateThrottle
-
-DISPLAY_LINE_MAX = 16  # characters per line on the cart's OLED
-DISPLAY_UNPAIRED = ("smartcart", "Show cart pass")
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."
 
@@ -134,5 +147,175 @@ class HeartbeatApi(DeviceApi):
             refused = {"detail": ERROR_HEARTBEAT_INVALID, "errors": serializer.errors}
             return Response(refused, status=status.HTTP_400_BAD_REQUEST)
         device_heartbeat_record(device=self.device, **serializer.validated_data)
-        answer = {"server_time": timezone.now(), "paired": False, "display": DISPLAY_UNPAIRED}
+        pairing = pairing_get_active(device=self.device)
+        display = list(DISPLAY_UNPAIRED)
+        if pairing is not None:
+            name = pairing.cart.owner.first_name if pairing.cart.owner else ""
+            display = display_lines(DISPLAY_PAIRED_IDLE, name=name or "shopper")
+        answer = {"server_time": timezone.now(), "paired": pairing is not None, "display": display}
         return Response(self.OutputSerializer(answer).data)
+
+
+# --- Scans ------------------------------------------------------------------------------------
+
+SCAN_BODY_MAX = 512 * 1024  # bytes; a VGA JPEG from the cart is 20-60 KiB
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
+
+ERROR_SCAN_INVALID = "The scan is not valid; see errors."
+ERROR_BODY_TOO_LARGE = "The body is larger than 512 KiB."
+ERROR_NOT_JPEG_OR_PNG = "The image is not a JPEG or PNG."
+ERROR_BAD_BASE64 = "The image is not valid base64."
+ERROR_IMAGE_OR_CODE = "Send either an image or a code, not both and not neither."
+
+EXAMPLE_SCAN_CODE = {
+    "scan_id": "7d0f8a52-1c1e-4b0e-9a43-5b8f8e3d2c11",
+    "mode": "add",
+    "qty": 1,
+    "code": "4006381333931",
+    "symbology": "EAN13",
+}
+EXAMPLE_SCAN_ANSWER = {
+    "result": "added",
+    "product": {"id": 12, "name": "Oat milk 1 l", "price": "1.49"},
+    "cart": {"items": 3, "total": "5.97"},
+    "display": ["+1 Oat milk 1 l", "Total 5.97"],
+    "beep": "ok",
+}
+
+
+class JpegBodyParser(BaseParser):
+    """A raw JPEG body (the firmware's cheapest form): the bytes, unparsed."""
+
+    media_type = "image/jpeg"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        return stream.read() if stream is not None else b""
+
+
+def _image_kind_ok(data: bytes) -> bool:
+    return data.startswith(IMAGE_SIGNATURES)
+
+
+def _fault(detail: str, status_code: int, **extra: Any) -> Response:
+    return Response({"detail": detail, **extra}, status=status_code)
+
+
+class ScanCreateApi(DeviceApi):
+    parser_classes = [JSONParser, JpegBodyParser]
+
+    @extend_schema_serializer(component_name="DeviceScanHeaders")
+    class HeaderSerializer(serializers.Serializer):
+        """A raw JPEG body's X-Scan-Id, X-Scan-Mode and (optional) X-Scan-Qty headers."""
+
+        scan_id = serializers.UUIDField()
+        mode = serializers.ChoiceField(choices=MODES)
+        qty = serializers.IntegerField(min_value=1, max_value=QUANTITY_MAX, default=1)
+
+    @extend_schema_serializer(component_name="DeviceScan")
+    class InputSerializer(HeaderSerializer):
+        image = serializers.CharField(required=False, trim_whitespace=False)
+        code = serializers.CharField(required=False, max_length=128)
+        symbology = serializers.CharField(
+            required=False, allow_blank=True, max_length=16, default=""
+        )
+
+        def validate_image(self, value: str) -> bytes:
+            try:
+                return base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise serializers.ValidationError(ERROR_BAD_BASE64) from exc
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if ("image" in attrs) == ("code" in attrs):
+                raise serializers.ValidationError(ERROR_IMAGE_OR_CODE)
+            return attrs
+
+    @extend_schema_serializer(component_name="DeviceScanAnswer")
+    class OutputSerializer(serializers.Serializer):
+        result = serializers.ChoiceField(choices=ScanEvent.Result.choices)
+        product = inline_serializer(
+            name="DeviceScanProduct",
+            fields={
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "price": serializers.DecimalField(max_digits=10, decimal_places=2),
+            },
+            allow_null=True,
+        )
+        cart = inline_serializer(
+            name="DeviceScanCart",
+            fields={
+                "items": serializers.IntegerField(),
+                "total": serializers.DecimalField(max_digits=10, decimal_places=2),
+            },
+            allow_null=True,
+        )
+        display = serializers.ListField(
+            child=serializers.CharField(max_length=DISPLAY_LINE_MAX), min_length=2, max_length=2
+        )
+        beep = serializers.ChoiceField(choices=["ok", "error", "pair"])
+
+    @extend_schema(
+        operation_id="device_scan_create",
+        summary="Send a scan (photo or pre-decoded code); add, remove, or pair by cart pass",
+        tags=["devices"],
+        request={"application/json": InputSerializer, "image/jpeg": bytes},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="A repeated scan_id: the answer."),
+            400: OpenApiResponse(HEARTBEAT_REFUSED, description="Malformed scan."),
+            409: OpenApiResponse(DeviceErrorSerializer, description="scan_id reused."),
+            413: OpenApiResponse(DeviceErrorSerializer, description="Body or image too large."),
+            **DEVICE_FAULTS,
+        },
+        examples=[
+            OpenApiExample("Pre-decoded code", value=EXAMPLE_SCAN_CODE, request_only=True),
+            OpenApiExample("Added", value=EXAMPLE_SCAN_ANSWER, response_only=True),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > SCAN_BODY_MAX:
+            return _fault(ERROR_BODY_TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        body = request.body
+        if len(body) > SCAN_BODY_MAX:
+            return _fault(ERROR_BODY_TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        scan_or_fault = self._scan_input(request, body)
+        if isinstance(scan_or_fault, Response):
+            return scan_or_fault
+        try:
+            answer = scan_process(device=self.device, scan=scan_or_fault)
+        except ScanConflict as exc:
+            return _fault(str(exc), status.HTTP_409_CONFLICT)
+        except DecodeError as exc:
+            if str(exc) == ERROR_NOT_AN_IMAGE:
+                return _fault(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+            return _fault(str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return Response(answer.body, status=answer.status)
+
+    def _scan_input(self, request: Request, body: bytes) -> ScanInput | Response:
+        raw = isinstance(request.data, bytes)
+        if raw:
+            headers = request.headers
+            fields = {"scan_id": headers.get("X-Scan-Id"), "mode": headers.get("X-Scan-Mode")}
+            if "X-Scan-Qty" in headers:
+                fields["qty"] = headers["X-Scan-Qty"]
+            serializer: serializers.Serializer = self.HeaderSerializer(data=fields)
+        else:
+            serializer = self.InputSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _fault(ERROR_SCAN_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors)
+        data = serializer.validated_data
+        image: bytes | None = cast(bytes, request.data) if raw else data.get("image")
+        if image is not None and not _image_kind_ok(image):
+            return _fault(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+        # A raw body's mode and quantity travel in headers: they count as part of the body.
+        signed = f"{data['mode']}:{data['qty']}:".encode() + body if raw else body
+        return ScanInput(
+            scan_id=data["scan_id"],
+            body_hash=hashlib.sha256(signed).hexdigest(),
+            mode=data["mode"],
+            quantity=data["qty"],
+            image=image,
+            code=data.get("code"),
+            symbology=data.get("symbology", ""),
+        )

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from devices.api import HeartbeatApi
+from devices.api import HeartbeatApi, ScanCreateApi
 
 app_name = "devices-api"
 
 urlpatterns = [
     path("heartbeat/", HeartbeatApi.as_view(), name="heartbeat"),
+    path("scans/", ScanCreateApi.as_view(), name="scans"),
 ]

@@ -52,3 +52,99 @@ class Device(models.Model):
             return False
         silent_for = timezone.now() - self.last_seen_at
         return silent_for <= timedelta(seconds=settings.DEVICE_OFFLINE_AFTER)
+
+
+class PairingQuerySet(models.QuerySet["Pairing"]):
+    def active(self) -> "PairingQuerySet":
+        return self.filter(active=True)
+
+
+class Pairing(models.Model):
+    """A device scanning into a shopper's cart, from a cart-pass scan until it ends.
+
+    One active pairing per device and per cart. ``active`` is True while the pairing lasts,
+    then NULL: the unique pairs (device, active) and (cart, active) allow any number of ended
+    pairings but one active one (as ``Cart.current``; MariaDB ignores conditional constraints).
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="pairings")
+    cart = models.ForeignKey("carts.Cart", on_delete=models.CASCADE, related_name="pairings")
+    active = models.BooleanField(null=True, default=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PairingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "active"], name="pairing_one_per_device"),
+            models.UniqueConstraint(fields=["cart", "active"], name="pairing_one_per_cart"),
+            models.CheckConstraint(
+                # "active IS NOT NULL" spelled out: a CHECK lets the unknown "NULL = true" pass.
+                condition=(
+                    models.Q(active__isnull=False, active=True, ended_at__isnull=True)
+                    | models.Q(active__isnull=True, ended_at__isnull=False)
+                ),
+                name="pairing_active_or_ended",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} → cart {self.cart_id} ({'active' if self.active else 'ended'})"
+
+
+class ScanEvent(models.Model):
+    """One scan a device sent, stored by its ``scan_id`` so a retried request changes nothing.
+
+    The unique pair (device, scan_id) decides which of several identical requests processes
+    the scan; the others answer ``answer`` again (same ``body_hash``) or 409 (another body).
+    """
+
+    class Result(models.TextChoices):
+        ADDED = "added", "added"
+        REMOVED = "removed", "removed"
+        PAIRED = "paired", "paired"
+        NO_BARCODE = "no_barcode", "no barcode"
+        UNKNOWN_PRODUCT = "unknown_product", "unknown product"
+        NOT_IN_CART = "not_in_cart", "not in cart"
+        NOT_PAIRED = "not_paired", "not paired"
+        CART_CLOSED = "cart_closed", "cart closed"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="scan_events")
+    scan_id = models.UUIDField()
+    body_hash = models.CharField(max_length=64)  # sha256 hex of the request body
+    cart = models.ForeignKey(
+        "carts.Cart", on_delete=models.SET_NULL, related_name="scan_events", null=True, blank=True
+    )
+    result = models.CharField(max_length=16, choices=Result.choices, blank=True)
+    code = models.CharField(max_length=128, blank=True)  # what was read; blank for a cart pass
+    gtin = models.CharField(max_length=14, blank=True)
+    decode_ms = models.FloatField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField(default=201)
+    answer = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "scan_id"], name="scan_event_once_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} scan {self.scan_id}: {self.result}"
+
+
+class UnknownCode(models.Model):
+    """A valid GTIN that carts scanned but the catalog does not know: staff may add it."""
+
+    gtin = models.CharField(max_length=14, unique=True)
+    count = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.gtin

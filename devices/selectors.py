@@ -5,7 +5,7 @@ import hmac
 from django.db.models import Q
 from django.utils import timezone
 
-from devices.models import Device
+from devices.models import Device, Pairing
 from devices.services import KEY_SCHEME, device_key_hash
 
 
@@ -41,3 +41,8 @@ def device_authenticate(raw_key: str) -> Device | None:
         if in_grace and hmac.compare_digest(device.previous_key_hash, presented):
             return device
     return None
+
+
+def pairing_get_active(*, device: Device) -> Pairing | None:
+    """The device's active pairing, with its cart and the cart's shopper, or None."""
+    return Pairing.objects.active().select_related("cart__owner").filter(device=device).first()

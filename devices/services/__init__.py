@@ -1,0 +1,38 @@
+"""Device writes: the registry and keys (``registry``), pairing a device with a shopper's
+cart (``pairing``), and processing the scans a device sends (``scans``)."""
+
+from devices.services.pairing import device_pair, device_unpair
+from devices.services.registry import (
+    ERROR_DEVICE_REVOKED,
+    KEY_PREFIX_BYTES,
+    KEY_SCHEME,
+    KEY_SECRET_BYTES,
+    DeviceError,
+    IssuedKey,
+    device_heartbeat_record,
+    device_key_hash,
+    device_register,
+    device_revoke,
+    device_rotate_key,
+)
+from devices.services.scans import ScanAnswer, ScanConflict, ScanInput, scan_process
+
+__all__ = [
+    "ERROR_DEVICE_REVOKED",
+    "KEY_PREFIX_BYTES",
+    "KEY_SCHEME",
+    "KEY_SECRET_BYTES",
+    "DeviceError",
+    "IssuedKey",
+    "ScanAnswer",
+    "ScanConflict",
+    "ScanInput",
+    "device_heartbeat_record",
+    "device_key_hash",
+    "device_pair",
+    "device_register",
+    "device_revoke",
+    "device_rotate_key",
+    "device_unpair",
+    "scan_process",
+]

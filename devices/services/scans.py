@@ -1,0 +1,298 @@
+"""Processing a scan a device sent: pair by cart pass, or add or remove the product read.
+
+Every scan is stored as a ``ScanEvent`` under the unique pair (device, scan_id), created first
+thing in the scan's transaction: of several identical requests racing, only the one whose
+insert wins changes the cart; the others wait for it and answer what it stored. Decoding runs
+before the transaction, so a slow photo holds no lock.
+
+Lock order, as in ``devices.services.pairing``: the cart row, then the pairing row.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carts.models import Cart
+from carts.selectors import REASON_REVOKED, cart_pass_resolve, cart_pass_text_is_pass, cart_summary
+from carts.services import CartError, cart_add_product, cart_remove_product
+from catalog.barcodes import BarcodeError, gtin_normalise
+from catalog.models import Product
+from catalog.selectors import product_get_by_barcode
+from devices.decoding import RETAIL_SYMBOLOGIES, decode_image_timed, symbology_name
+from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.services.pairing import device_pair
+
+MODE_ADD = "add"
+MODE_REMOVE = "remove"
+MODES = (MODE_ADD, MODE_REMOVE)
+
+DISPLAY_LINE_MAX = 16  # characters per line on the cart's OLED
+DISPLAY_UNPAIRED = ("smartcart", "Show cart pass")
+DISPLAY_PAIRED = ("Hi {name}", "Ready to scan")
+DISPLAY_PAIRED_IDLE = ("Cart of {name}", "Scan a product")
+DISPLAY_PASS_REVOKED = ("Old cart pass", "Use newest pass")
+DISPLAY_PASS_INVALID = ("Pass not valid", "Ask staff")
+DISPLAY_CART_CLOSED = ("Cart is closed", "Show cart pass")
+DISPLAY_NO_BARCODE = ("No barcode read", "Try again")
+DISPLAY_UNKNOWN_PRODUCT = ("Unknown product", "{gtin}")
+DISPLAY_NOT_SOLD = ("Not sold", "{name}")
+DISPLAY_NOT_IN_CART = ("Not in cart", "{name}")
+DISPLAY_ADDED = ("+{quantity} {name}", "Total {total}")
+DISPLAY_REMOVED = ("-{quantity} {name}", "Total {total}")
+
+BEEP_OK = "ok"
+BEEP_ERROR = "error"
+BEEP_PAIR = "pair"
+
+ERROR_SCAN_ID_REUSED = "This scan_id was already used for a different scan."
+
+Result = ScanEvent.Result
+Lines = tuple[str, str]
+
+
+class ScanConflict(Exception):
+    """The scan_id was used before with another body: the device must make a new one."""
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    scan_id: uuid.UUID
+    body_hash: str  # sha256 hex of the request body: a retry sends the same bytes
+    mode: str  # MODE_ADD or MODE_REMOVE
+    quantity: int
+    image: bytes | None = None
+    code: str | None = None  # pre-decoded by a scanner module, with its symbology
+    symbology: str = ""
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    body: dict[str, Any]
+    status: int  # 201 when processed now, 200 when answered from the stored scan
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a scan says: a cart pass, a retail code (``gtin``), or nothing usable."""
+
+    text: str = ""
+    is_pass: bool = False
+    gtin: str | None = None
+    decode_ms: float | None = None
+
+
+def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
+    """Process ``scan`` once, however often it is sent; answer as protocol v1 says.
+
+    Idempotent per (device, scan_id). Raises ``ScanConflict`` when the scan_id came before
+    with another body, and ``devices.decoding.DecodeError`` for an image that is not JPEG or
+    PNG or has too many pixels (nothing is stored then).
+    """
+    stored = _scan_stored(device, scan)
+    if stored is not None:
+        return stored
+    read = _scan_read(scan)
+    with transaction.atomic(durable=True):
+        event = _event_claim(device, scan)
+        if event is not None:
+            return ScanAnswer(body=_scan_apply(device, scan, read, event), status=201)
+    # Another request with this scan_id won the insert and has committed: answer as it did.
+    stored = _scan_stored(device, scan)
+    if stored is None:  # pragma: no cover - the unique row exists once the insert failed
+        raise RuntimeError("scan event vanished")
+    return stored
+
+
+def _scan_stored(device: Device, scan: ScanInput) -> ScanAnswer | None:
+    event = ScanEvent.objects.filter(device=device, scan_id=scan.scan_id).first()
+    if event is None:
+        return None
+    if event.body_hash != scan.body_hash:
+        raise ScanConflict(ERROR_SCAN_ID_REUSED)
+    return ScanAnswer(body=event.answer, status=200)
+
+
+def _event_claim(device: Device, scan: ScanInput) -> ScanEvent | None:
+    """Insert the scan's row, or None when another request holds this scan_id."""
+    try:
+        with transaction.atomic():
+            return ScanEvent.objects.create(
+                device=device, scan_id=scan.scan_id, body_hash=scan.body_hash
+            )
+    except IntegrityError:
+        return None
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _scan_read(scan: ScanInput) -> _Read:
+    if scan.image is not None:
+        decoding = decode_image_timed(scan.image)
+        texts = [(code.text, code.gtin) for code in decoding.codes]
+        return _read_first(texts, decode_ms=decoding.decode_ms)
+    text = scan.code or ""
+    return _read_first([(text, _code_gtin(text, scan.symbology))], decode_ms=None)
+
+
+def _read_first(texts: list[tuple[str, str | None]], *, decode_ms: float | None) -> _Read:
+    """A cart pass wins over any product code in the same photo, then the first retail code."""
+    for text, _ in texts:
+        if cart_pass_text_is_pass(text):
+            return _Read(text=text, is_pass=True, decode_ms=decode_ms)
+    for text, gtin in texts:
+        if gtin is not None:
+            return _Read(text=text, gtin=gtin, decode_ms=decode_ms)
+    return _Read(text=texts[0][0] if texts else "", decode_ms=decode_ms)
+
+
+def _code_gtin(text: str, symbology: str) -> str | None:
+    """The GTIN-14 of a scanner module's code; None when it is no retail code or fails its check."""
+    name = symbology_name(symbology)
+    if name and name not in RETAIL_SYMBOLOGIES:
+        return None
+    try:
+        return gtin_normalise(text, symbology=name or None).gtin
+    except BarcodeError:
+        return None
+
+
+# --- Applying ---------------------------------------------------------------------------------
+
+
+def _scan_apply(device: Device, scan: ScanInput, read: _Read, event: ScanEvent) -> dict[str, Any]:
+    if read.is_pass:
+        answer, cart = _scan_pair(device, read.text)
+    else:
+        answer, cart = _scan_product(device, scan, read)
+    event.cart = cart
+    event.result = answer["result"]
+    event.code = "" if read.is_pass else read.text[:128]  # a pass is a secret: never logged
+    event.gtin = read.gtin or ""
+    event.decode_ms = read.decode_ms
+    event.answer = answer
+    event.save()
+    return answer
+
+
+def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
+    resolution = cart_pass_resolve(text)
+    if resolution.user is None:
+        revoked = resolution.reason == REASON_REVOKED
+        shown = DISPLAY_PASS_REVOKED if revoked else DISPLAY_PASS_INVALID
+        return _answer(Result.NOT_PAIRED, shown, BEEP_ERROR), None
+    pairing = device_pair(device=device, user=resolution.user)
+    name = resolution.user.first_name or "there"
+    answer = _answer(Result.PAIRED, DISPLAY_PAIRED, BEEP_PAIR, cart=pairing.cart, name=name)
+    return answer, pairing.cart
+
+
+def _scan_product(
+    device: Device, scan: ScanInput, read: _Read
+) -> tuple[dict[str, Any], Cart | None]:
+    pairing = _pairing_locked(device)
+    if pairing is None:
+        return _answer(Result.NOT_PAIRED, DISPLAY_UNPAIRED, BEEP_ERROR), None
+    cart = pairing.cart
+    if not cart.is_open:
+        return _scan_cart_closed(pairing), cart
+    if read.gtin is None:
+        return _answer(Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, cart=cart), cart
+    product = product_get_by_barcode(text=read.gtin)
+    if product is None:
+        unknown_code_record(gtin=read.gtin)
+        shown = DISPLAY_UNKNOWN_PRODUCT
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, cart=cart, gtin=read.gtin), cart
+    return _scan_change_cart(cart, product, scan), cart
+
+
+def _pairing_locked(device: Device) -> Pairing | None:
+    """The device's active pairing with its cart locked, or None; cart lock first, then the
+    pairing row, re-read under lock so a pairing ended meanwhile does not count."""
+    pairing = Pairing.objects.active().filter(device=device).first()
+    if pairing is None:
+        return None
+    cart = Cart.objects.select_for_update().get(pk=pairing.cart_id)
+    locked = Pairing.objects.select_for_update().filter(pk=pairing.pk, active=True).first()
+    if locked is None:
+        return None
+    locked.cart = cart
+    return locked
+
+
+def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
+    if pairing.cart.status == Cart.Status.CLOSED:
+        Pairing.objects.filter(pk=pairing.pk).update(active=None, ended_at=timezone.now())
+    return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
+
+
+def _scan_change_cart(cart: Cart, product: Product, scan: ScanInput) -> dict[str, Any]:
+    result, display, beep = _cart_change(cart, product, scan)
+    return _answer(
+        result, display, beep, product=product, cart=cart, name=product.name, quantity=scan.quantity
+    )
+
+
+def _cart_change(cart: Cart, product: Product, scan: ScanInput) -> tuple[str, Lines, str]:
+    try:
+        if scan.mode == MODE_ADD:
+            cart_add_product(cart=cart, product=product, quantity=scan.quantity, scanned=True)
+            return Result.ADDED, DISPLAY_ADDED, BEEP_OK
+        cart_remove_product(cart=cart, product=product, quantity=scan.quantity, scanned=True)
+        return Result.REMOVED, DISPLAY_REMOVED, BEEP_OK
+    except CartError as exc:
+        if exc.code == "not_in_cart":
+            return Result.NOT_IN_CART, DISPLAY_NOT_IN_CART, BEEP_ERROR
+        # "unavailable": the product is in the catalog but no longer sold.
+        return Result.UNKNOWN_PRODUCT, DISPLAY_NOT_SOLD, BEEP_ERROR
+
+
+def unknown_code_record(*, gtin: str) -> None:
+    """Count one more scan of ``gtin``, a valid code the catalog lacks (safe when racing)."""
+    now = timezone.now()
+    seen = UnknownCode.objects.filter(gtin=gtin)
+    if seen.update(count=F("count") + 1, last_seen_at=now):
+        return
+    try:
+        with transaction.atomic():
+            UnknownCode.objects.create(gtin=gtin, first_seen_at=now, last_seen_at=now)
+    except IntegrityError:
+        seen.update(count=F("count") + 1, last_seen_at=now)
+
+
+# --- Answers ----------------------------------------------------------------------------------
+
+
+def display_lines(lines: Lines, **values: object) -> list[str]:
+    """The two display lines filled in, each cut to what the OLED shows."""
+    return [line.format(**values)[:DISPLAY_LINE_MAX] for line in lines]
+
+
+def _answer(
+    result: str,
+    display: Lines,
+    beep: str,
+    *,
+    product: Product | None = None,
+    cart: Cart | None = None,
+    **values: object,
+) -> dict[str, Any]:
+    summary = cart_summary(cart=cart) if cart is not None else None
+    total = summary.price.total if summary is not None else None
+    return {
+        "result": str(result),
+        "product": (
+            {"id": product.pk, "name": product.name, "price": str(product.price)}
+            if product is not None
+            else None
+        ),
+        "cart": (
+            {"items": summary.item_count, "total": str(total)} if summary is not None else None
+        ),
+        "display": display_lines(display, total=total, **values),
+        "beep": beep,
+    }

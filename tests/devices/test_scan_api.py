@@ -1,0 +1,431 @@
+"""``POST /api/devices/v1/scans/``: a cart sends a photo or a pre-decoded code and the product
+goes into (or out of) the cart it is paired with, once, however often the request is retried."""
+
+import base64
+import io
+import json
+import threading
+import uuid
+
+import pytest
+import yaml
+from django.db import close_old_connections, connection
+from django.test import Client
+from django.urls import reverse
+from drf_spectacular.validation import validate_schema
+from PIL import Image
+
+from carts.models import CartLine
+from devices.api import (
+    ERROR_BAD_BASE64,
+    ERROR_BODY_TOO_LARGE,
+    ERROR_IMAGE_OR_CODE,
+    ERROR_NOT_JPEG_OR_PNG,
+    ERROR_SCAN_INVALID,
+    SCAN_BODY_MAX,
+)
+from devices.decoding import ERROR_TOO_MANY_PIXELS, MAX_PIXELS
+from devices.models import ScanEvent
+from devices.services import device_pair, device_register
+from devices.services.scans import (
+    DISPLAY_LINE_MAX,
+    DISPLAY_NO_BARCODE,
+    DISPLAY_NOT_SOLD,
+    DISPLAY_UNPAIRED,
+    ERROR_SCAN_ID_REUSED,
+)
+from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded, png_header
+from tests.factories import BarcodeFactory, ProductFactory
+
+URL = reverse("devices-api:scans")
+
+on_mysql = pytest.mark.skipif(
+    connection.vendor != "mysql",
+    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
+    f"this run uses {connection.vendor}",
+)
+
+
+# --- Helpers shared with test_pairing.py and test_unknown_codes.py -----------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def scan_body(**fields) -> dict:
+    return {"scan_id": str(uuid.uuid4()), "mode": "add", "qty": 1, **fields}
+
+
+def post_json(client: Client, body: dict | str):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(URL, data, content_type="application/json")
+
+
+def check_answer(response, status: int = 201) -> dict:
+    """The answer of a processed scan, checked for its shape and the display's width."""
+    assert response.status_code == status, response.content
+    answer = response.json()
+    assert set(answer) == {"result", "product", "cart", "display", "beep"}
+    assert len(answer["display"]) == 2
+    assert all(len(line) <= DISPLAY_LINE_MAX for line in answer["display"])
+    assert answer["beep"] in {"ok", "error", "pair"}
+    return answer
+
+
+def scan_code(client: Client, code: str = EAN13, *, status: int = 201, **fields) -> dict:
+    body = scan_body(code=code, symbology=fields.pop("symbology", "EAN13"), **fields)
+    return check_answer(post_json(client, body), status)
+
+
+def scan_pass(client: Client, text: str) -> dict:
+    return scan_code(client, text, symbology="QRCODE")
+
+
+def client_for_new_device(name: str):
+    device, key = device_register(name=name)
+    return device, Client(headers={"Authorization": f"Device {key}"})
+
+
+# --- Fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def product(db):
+    barcode = BarcodeFactory(gtin=EAN13_GTIN, product=ProductFactory(name="Oat milk 1 l"))
+    return barcode.product
+
+
+@pytest.fixture
+def alice_cart(alice, device):
+    return device_pair(device=device, user=alice).cart
+
+
+# --- Adding and removing ------------------------------------------------------------------------
+
+
+def test_a_photo_of_a_barcode_adds_the_product_to_the_paired_cart(
+    device_client, device, alice_cart, product
+):
+    body = scan_body(image=b64(encoded(ean13_image())))
+
+    answer = check_answer(post_json(device_client, body))
+
+    assert answer["result"] == "added"
+    assert answer["beep"] == "ok"
+    assert answer["product"] == {"id": product.pk, "name": "Oat milk 1 l", "price": "2.50"}
+    assert answer["cart"] == {"items": 1, "total": "2.50"}
+    assert answer["display"] == ["+1 Oat milk 1 l", "Total 2.50"]
+    line = CartLine.objects.get(cart=alice_cart, product=product)
+    assert (line.quantity, line.scanned_quantity) == (1, 1)
+    event = ScanEvent.objects.get(scan_id=body["scan_id"])
+    assert (event.device, event.cart, event.result) == (device, alice_cart, "added")
+    assert (event.code, event.gtin) == (EAN13, EAN13_GTIN)
+    assert event.decode_ms is not None and event.decode_ms > 0
+
+
+def test_a_jpeg_photo_is_read_too(device_client, alice_cart, product):
+    body = scan_body(image=b64(encoded(ean13_image().convert("RGB"), "JPEG")))
+
+    assert check_answer(post_json(device_client, body))["result"] == "added"
+
+
+def test_a_raw_jpeg_body_with_scan_headers_adds_the_product(device_client, alice_cart, product):
+    jpeg = encoded(ean13_image().convert("RGB"), "JPEG")
+    headers = {"X-Scan-Id": str(uuid.uuid4()), "X-Scan-Mode": "add", "X-Scan-Qty": "2"}
+
+    response = device_client.post(URL, jpeg, content_type="image/jpeg", headers=headers)
+
+    answer = check_answer(response)
+    assert answer["result"] == "added"
+    assert answer["cart"]["items"] == 2
+    replay = device_client.post(URL, jpeg, content_type="image/jpeg", headers=headers)
+    assert check_answer(replay, 200) == answer
+    changed = {**headers, "X-Scan-Mode": "remove"}
+    conflict = device_client.post(URL, jpeg, content_type="image/jpeg", headers=changed)
+    assert conflict.status_code == 409
+
+
+def test_a_raw_body_without_scan_headers_is_refused(device_client, alice_cart):
+    jpeg = encoded(ean13_image().convert("RGB"), "JPEG")
+
+    response = device_client.post(URL, jpeg, content_type="image/jpeg")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == ERROR_SCAN_INVALID
+    assert set(response.json()["errors"]) == {"scan_id", "mode"}
+
+
+def test_a_pre_decoded_code_adds_its_quantity(device_client, alice_cart, product):
+    answer = scan_code(device_client, qty=3)
+
+    assert answer["result"] == "added"
+    assert answer["cart"] == {"items": 3, "total": "7.50"}
+    assert CartLine.objects.get(cart=alice_cart).scanned_quantity == 3
+
+
+def test_remove_mode_takes_the_product_out(device_client, alice_cart, product):
+    scan_code(device_client, qty=2)
+
+    answer = scan_code(device_client, mode="remove")
+
+    assert answer["result"] == "removed"
+    assert answer["display"] == ["-1 Oat milk 1 l", "Total 2.50"]
+    assert answer["cart"] == {"items": 1, "total": "2.50"}
+    assert CartLine.objects.get(cart=alice_cart).quantity == 1
+
+
+def test_removing_a_product_not_in_the_cart_answers_not_in_cart(device_client, alice_cart, product):
+    answer = scan_code(device_client, mode="remove")
+
+    assert answer["result"] == "not_in_cart"
+    assert answer["beep"] == "error"
+    assert answer["product"]["id"] == product.pk
+    assert not CartLine.objects.filter(cart=alice_cart).exists()
+
+
+def test_a_product_no_longer_sold_is_not_added(device_client, alice_cart, product):
+    product.active = False
+    product.save()
+
+    answer = scan_code(device_client)
+
+    assert answer["result"] == "unknown_product"
+    assert answer["display"][0] == DISPLAY_NOT_SOLD[0]
+    assert not CartLine.objects.filter(cart=alice_cart).exists()
+
+
+def test_a_photo_without_a_barcode_answers_no_barcode(device_client, alice_cart):
+    blank = encoded(Image.new("L", (320, 240), "white"))
+
+    answer = check_answer(post_json(device_client, scan_body(image=b64(blank))))
+
+    assert answer["result"] == "no_barcode"
+    assert answer["display"] == list(DISPLAY_NO_BARCODE)
+    assert answer["cart"] == {"items": 0, "total": "0.00"}
+
+
+def test_a_code_failing_its_check_digit_answers_no_barcode(device_client, alice_cart, product):
+    assert scan_code(device_client, EAN13[:-1] + "2")["result"] == "no_barcode"
+    assert not CartLine.objects.exists()
+
+
+def test_an_unpaired_device_answers_not_paired_and_touches_no_cart(device_client, alice, product):
+    answer = scan_code(device_client)
+
+    assert answer["result"] == "not_paired"
+    assert answer["display"] == list(DISPLAY_UNPAIRED)
+    assert answer["cart"] is None
+    assert not CartLine.objects.exists()
+
+
+def test_long_product_names_are_cut_to_the_display_width(device_client, alice_cart, product):
+    product.name = "Organic wholegrain spelt crackers with sea salt"
+    product.save()
+
+    answer = scan_code(device_client)
+
+    assert answer["display"][0] == "+1 Organic whole"
+
+
+# --- Idempotency --------------------------------------------------------------------------------
+
+
+def test_the_same_scan_sent_again_answers_200_with_the_stored_answer_and_adds_once(
+    device_client, alice_cart, product
+):
+    body = scan_body(code=EAN13, symbology="EAN13")
+    first = check_answer(post_json(device_client, body), 201)
+
+    again = check_answer(post_json(device_client, body), 200)
+
+    assert again == first
+    assert CartLine.objects.get(cart=alice_cart).quantity == 1
+    assert ScanEvent.objects.count() == 1
+
+
+def test_a_scan_id_reused_with_another_body_answers_409(device_client, alice_cart, product):
+    body = scan_body(code=EAN13, symbology="EAN13")
+    post_json(device_client, body)
+
+    response = post_json(device_client, {**body, "mode": "remove"})
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": ERROR_SCAN_ID_REUSED}
+    assert CartLine.objects.get(cart=alice_cart).quantity == 1
+
+
+def test_scan_ids_are_per_device(device_client, alice_cart, bob, product):
+    other, other_client = client_for_new_device("Cart 2")
+    device_pair(device=other, user=bob)
+    body = scan_body(code=EAN13, symbology="EAN13")
+
+    check_answer(post_json(device_client, body), 201)
+    check_answer(post_json(other_client, body), 201)
+
+    assert CartLine.objects.filter(product=product).count() == 2
+
+
+@on_mysql
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_posts_of_one_scan_id_change_the_cart_once(device, device_key, alice):
+    cart = device_pair(device=device, user=alice).cart
+    BarcodeFactory(gtin=EAN13_GTIN)
+    body = json.dumps(scan_body(code=EAN13, symbology="EAN13"))
+    statuses: list[int] = []
+    start = threading.Barrier(10)
+
+    def send() -> None:
+        client = Client(headers={"Authorization": f"Device {device_key}"})
+        start.wait()
+        try:
+            statuses.append(client.post(URL, body, content_type="application/json").status_code)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] * 9 + [201]
+    assert CartLine.objects.get(cart=cart).quantity == 1
+
+
+# --- Protocol faults ----------------------------------------------------------------------------
+
+
+BAD_SCANS = [
+    pytest.param({"scan_id": "not-a-uuid"}, "scan_id", id="bad uuid"),
+    pytest.param({"qty": 0}, "qty", id="qty 0"),
+    pytest.param({"qty": 100}, "qty", id="qty 100"),
+    pytest.param({"qty": "x"}, "qty", id="qty x"),
+    pytest.param({"mode": "steal"}, "mode", id="unknown mode"),
+    pytest.param({"image": "not base64!"}, "image", id="bad base64"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), BAD_SCANS)
+def test_a_malformed_scan_is_refused_with_400_naming_the_field(
+    device_client, alice_cart, change, field
+):
+    body = {**scan_body(code=EAN13, symbology="EAN13"), **change}
+    if "image" in change:
+        del body["code"]
+
+    response = post_json(device_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == ERROR_SCAN_INVALID
+    assert field in response.json()["errors"]
+    assert not ScanEvent.objects.exists()
+
+
+def test_bad_base64_says_so(device_client, alice_cart):
+    response = post_json(device_client, scan_body(image="@@@"))
+
+    assert response.json()["errors"]["image"] == [ERROR_BAD_BASE64]
+
+
+@pytest.mark.parametrize(
+    "fields", [{}, {"code": EAN13, "image": b64(b"x")}], ids=["neither", "both"]
+)
+def test_a_scan_needs_an_image_or_a_code(device_client, fields):
+    response = post_json(device_client, scan_body(**fields))
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["non_field_errors"] == [ERROR_IMAGE_OR_CODE]
+
+
+def test_a_body_that_is_not_json_is_refused_with_400(device_client):
+    response = post_json(device_client, "{not json")
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_a_json_list_is_refused_with_400(device_client):
+    assert post_json(device_client, "[1, 2]").status_code == 400
+
+
+def test_a_gif_is_refused_with_415(device_client, alice_cart):
+    buffer = io.BytesIO()
+    ean13_image().save(buffer, format="GIF")
+
+    response = post_json(device_client, scan_body(image=b64(buffer.getvalue())))
+
+    assert response.status_code == 415
+    assert response.json() == {"detail": ERROR_NOT_JPEG_OR_PNG}
+
+
+def test_a_raw_gif_body_is_refused_with_415(device_client):
+    response = device_client.post(URL, b"GIF89a", content_type="image/gif")
+
+    assert response.status_code == 415
+    assert "detail" in response.json()
+
+
+def test_a_corrupt_jpeg_is_refused_with_415(device_client, alice_cart):
+    jpeg = encoded(ean13_image().convert("RGB"), "JPEG")
+
+    response = post_json(device_client, scan_body(image=b64(jpeg[:40])))
+
+    assert response.status_code == 415
+    assert response.json() == {"detail": ERROR_NOT_JPEG_OR_PNG}
+
+
+def test_a_body_over_512_kib_is_refused_with_413(device_client, alice_cart):
+    body = scan_body(image=b64(b"\xff\xd8\xff" + b"\0" * (600 * 1024)))
+
+    response = post_json(device_client, body)
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": ERROR_BODY_TOO_LARGE}
+    assert len(json.dumps(body)) > SCAN_BODY_MAX
+
+
+def test_an_image_claiming_too_many_pixels_is_refused_with_413(device_client, alice_cart):
+    bomb = png_header(20000, 20000)
+
+    response = post_json(device_client, scan_body(image=b64(bomb)))
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": ERROR_TOO_MANY_PIXELS.format(limit=MAX_PIXELS)}
+    assert not ScanEvent.objects.exists()
+
+
+def test_an_anonymous_request_is_refused_with_401(client, alice_cart):
+    response = post_json(client, scan_body(code=EAN13, symbology="EAN13"))
+
+    assert response.status_code == 401
+    assert not ScanEvent.objects.exists()
+
+
+def test_a_shoppers_session_cannot_scan(alice_client, alice_cart):
+    assert post_json(alice_client, scan_body(code=EAN13)).status_code == 401
+
+
+def test_get_is_not_allowed(device_client):
+    assert device_client.get(URL).status_code == 405
+
+
+# --- Cost ---------------------------------------------------------------------------------------
+
+
+def test_a_scan_costs_a_fixed_number_of_queries(
+    device_client, alice_cart, product, django_assert_max_num_queries
+):
+    scan_code(device_client)  # the line exists: the second scan is the common case
+
+    with django_assert_max_num_queries(21):
+        assert scan_code(device_client)["result"] == "added"
+
+
+def test_the_schema_documents_the_scan_endpoint(client):
+    schema = yaml.safe_load(client.get(reverse("api-schema")).content)
+
+    validate_schema(schema)
+    operation = schema["paths"]["/api/devices/v1/scans/"]["post"]
+    assert "application/json" in operation["requestBody"]["content"]
+    assert set(operation["responses"]) >= {"200", "201", "400", "409", "413"}

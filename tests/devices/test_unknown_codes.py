@@ -1,0 +1,110 @@
+"""Unknown codes: a valid GTIN the catalog lacks answers ``unknown_product`` and is collected
+for staff, who can start a product from it in the admin."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+from django.utils import timezone
+
+from carts.models import CartLine
+from devices.admin import MESSAGE_CHOOSE_ONE_CODE
+from devices.models import ScanEvent, UnknownCode
+from devices.services import device_pair
+from devices.services.scans import DISPLAY_UNKNOWN_PRODUCT, unknown_code_record
+from tests.devices.test_decoding import EAN13, EAN13_GTIN
+from tests.devices.test_scan_api import scan_code
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("admin:devices_unknowncode_changelist")
+
+
+@pytest.fixture
+def paired(device, alice):
+    return device_pair(device=device, user=alice)
+
+
+def test_a_valid_code_without_a_product_answers_unknown_product_and_is_collected(
+    device_client, paired
+):
+    answer = scan_code(device_client, EAN13)
+
+    assert answer["result"] == "unknown_product"
+    assert answer["beep"] == "error"
+    assert answer["product"] is None
+    assert answer["display"] == [DISPLAY_UNKNOWN_PRODUCT[0], EAN13_GTIN]
+    unknown = UnknownCode.objects.get()
+    assert (unknown.gtin, unknown.count) == (EAN13_GTIN, 1)
+    assert ScanEvent.objects.get().result == "unknown_product"
+    assert not CartLine.objects.exists()
+
+
+def test_each_scan_of_an_unknown_code_counts_and_moves_last_seen(device_client, paired):
+    scan_code(device_client, EAN13)
+    first = UnknownCode.objects.get()
+    UnknownCode.objects.update(last_seen_at=first.last_seen_at - timedelta(hours=1))
+
+    scan_code(device_client, EAN13)
+
+    again = UnknownCode.objects.get()
+    assert again.count == 2
+    assert again.first_seen_at == first.first_seen_at
+    assert again.last_seen_at > first.last_seen_at - timedelta(minutes=1)
+
+
+def test_the_same_code_in_another_form_counts_as_the_same_gtin(device_client, paired):
+    scan_code(device_client, EAN13)
+    scan_code(device_client, EAN13_GTIN, symbology="")
+
+    assert UnknownCode.objects.get().count == 2
+
+
+def test_an_unpaired_device_collects_nothing(device_client):
+    assert scan_code(device_client, EAN13)["result"] == "not_paired"
+    assert not UnknownCode.objects.exists()
+
+
+def test_staff_see_unknown_codes_with_count_and_dates(staff_client):
+    unknown_code_record(gtin=EAN13_GTIN)
+    unknown_code_record(gtin=EAN13_GTIN)
+
+    response = staff_client.get(LIST_URL)
+
+    assert response.status_code == 200
+    row = response.context["cl"].result_list[0]
+    assert (row.gtin, row.count) == (EAN13_GTIN, 2)
+    assert row.first_seen_at <= row.last_seen_at <= timezone.now()
+
+
+def test_create_product_from_a_code_opens_the_product_form_with_the_barcode(staff_client):
+    unknown_code_record(gtin=EAN13_GTIN)
+    data = {"action": "create_product", ACTION_CHECKBOX_NAME: [UnknownCode.objects.get().pk]}
+
+    response = staff_client.post(LIST_URL, data)
+
+    add_url = reverse("admin:catalog_product_add")
+    assert response.status_code == 302
+    assert response.url == f"{add_url}?barcode={EAN13_GTIN}"
+    form = staff_client.get(response.url)
+    barcodes = next(f for f in form.context["inline_admin_formsets"])
+    assert barcodes.formset.forms[0].initial == {"gtin": EAN13_GTIN}
+    assert f'value="{EAN13_GTIN}"' in form.content.decode()
+
+
+def test_create_product_wants_exactly_one_code(staff_client):
+    unknown_code_record(gtin=EAN13_GTIN)
+    unknown_code_record(gtin="00000096385074")
+    data = {
+        "action": "create_product",
+        ACTION_CHECKBOX_NAME: [c.pk for c in UnknownCode.objects.all()],
+    }
+
+    response = staff_client.post(LIST_URL, data, follow=True)
+
+    assert MESSAGE_CHOOSE_ONE_CODE in [str(m) for m in response.context["messages"]]
+
+
+def test_shoppers_cannot_see_unknown_codes(alice_client):
+    assert alice_client.get(LIST_URL).status_code == 302
