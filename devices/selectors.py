@@ -46,3 +46,8 @@ def device_authenticate(raw_key: str) -> Device | None:
 def pairing_get_active(*, device: Device) -> Pairing | None:
     """The device's active pairing, with its cart and the cart's shopper, or None."""
     return Pairing.objects.active().select_related("cart__owner").filter(device=device).first()
+
+
+def pairing_get_for_cart(*, cart_id: int) -> Pairing | None:
+    """The cart's active pairing, with its device, or None."""
+    return Pairing.objects.active().select_related("device").filter(cart_id=cart_id).first()

@@ -17,6 +17,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", include("catalog.urls")),
     path("accounts/", include("allauth.urls")),
+    path("cart/pairing/", include("devices.urls")),
     path("cart/", include("carts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api_urls")),

@@ -1,7 +1,7 @@
 """Device writes: the registry and keys (``registry``), pairing a device with a shopper's
 cart (``pairing``), and processing the scans a device sends (``scans``)."""
 
-from devices.services.pairing import device_pair, device_unpair
+from devices.services.pairing import cart_pairing_end, device_pair, device_unpair
 from devices.services.registry import (
     ERROR_DEVICE_REVOKED,
     KEY_PREFIX_BYTES,
@@ -27,6 +27,7 @@ __all__ = [
     "ScanAnswer",
     "ScanConflict",
     "ScanInput",
+    "cart_pairing_end",
     "device_heartbeat_record",
     "device_key_hash",
     "device_pair",

@@ -47,6 +47,14 @@ def device_unpair(*, device: Device) -> bool:
     return _pairings_end([pairing.pk]) > 0
 
 
+@transaction.atomic
+def cart_pairing_end(*, cart: Cart) -> bool:
+    """End whichever device's pairing with ``cart`` (the shopper's "end pairing"). Idempotent."""
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    pks = list(Pairing.objects.active().filter(cart=cart).values_list("pk", flat=True))
+    return _pairings_end(pks) > 0
+
+
 def _pairings_end(pks: list[int]) -> int:
     if not pks:
         return 0
