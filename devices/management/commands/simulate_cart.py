@@ -1,0 +1,82 @@
+"""``manage.py simulate_cart``: a cart on the command line, speaking protocol v1 over HTTP.
+
+    simulate_cart --key scd_… --pass "SC1:…" 4006381333931 036000291452:UPCA
+    simulate_cart --images photos/ --mode remove
+    simulate_cart --demo      # against make run: pairs as alice and fills her cart
+
+The protocol logic (retries, request bodies, the display) lives in ``devices.simulator``.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from devices import simulator
+from devices.services.scans import MODES
+
+
+class Command(BaseCommand):
+    help = "Act as a cart device: pair with a cart pass and send scans to a running server."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("codes", nargs="*", help="Barcodes to scan: CODE or CODE:SYMBOLOGY.")
+        parser.add_argument("--server", default=simulator.DEFAULT_SERVER)
+        parser.add_argument("--key", help=f"The device key (default: ${simulator.KEY_ENV}).")
+        parser.add_argument("--pass", dest="pass_text", help="A cart pass's text: pair first.")
+        parser.add_argument("--mode", choices=MODES, default="add")
+        parser.add_argument("--qty", type=int, default=1)
+        parser.add_argument("--images", type=Path, help="Send each .jpg/.jpeg/.png in this folder.")
+        parser.add_argument("--pause", type=float, default=None, help="Seconds between scans.")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Use the local demo data: pair the 'Demo cart' with alice and scan products.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["demo"]:
+                self._demo(options)
+            else:
+                self._run(options)
+        except simulator.SimulatorError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _cart(self, server: str, key: str) -> simulator.Cart:
+        return simulator.Cart(server=server, key=key, out=self.stdout.write)
+
+    def _run(self, options: dict[str, Any]) -> None:
+        key = options["key"] or os.environ.get(simulator.KEY_ENV)
+        if not key:
+            raise simulator.SimulatorError(simulator.ERROR_NO_KEY)
+        requests = []
+        if options["pass_text"]:
+            requests.append(simulator.pass_request(text=options["pass_text"]))
+        mode, qty = options["mode"], options["qty"]
+        for argument in options["codes"]:
+            code, symbology = simulator.code_parse(argument)
+            requests.append(
+                simulator.code_request(code=code, symbology=symbology, mode=mode, qty=qty)
+            )
+        if options["images"]:
+            for path in simulator.image_paths(options["images"]):
+                requests.append(simulator.image_request(path=path, mode=mode, qty=qty))
+        self._cart(options["server"], key).scan_all(requests, pause=options["pause"] or 0.0)
+
+    def _demo(self, options: dict[str, Any]) -> None:
+        self.stdout.write("Preparing the demo from the local database…")
+        setup = simulator.demo_prepare()
+        for note in setup.notes:
+            self.stdout.write(note)
+        cart = self._cart(options["server"], setup.key)
+        self.stdout.write(f"Checking the server at {options['server']}…")
+        cart.heartbeat()
+        self.stdout.write("Pairing with alice's cart pass…")
+        cart.scan(simulator.pass_request(text=setup.pass_text))
+        pause = simulator.DEMO_PAUSE_SECONDS if options["pause"] is None else options["pause"]
+        self.stdout.write(f"Scanning {len(setup.codes)} products, {pause:g} s apart…")
+        requests = [simulator.code_request(code=c, symbology=s) for c, s in setup.codes]
+        cart.scan_all(requests, pause=pause)
+        self.stdout.write(self.style.SUCCESS("Done: alice's cart at /cart/ shows them."))

@@ -1,0 +1,173 @@
+"""The golden payloads in tests/fixtures/devices/, the contract shared with the cart firmware.
+
+Each request file is posted to the real endpoint; the answer must have exactly the keys and JSON
+types of the matching response file (see the README there).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from carts.services import cart_close, cart_pass_issue
+from devices.services import device_pair
+from tests.devices.test_decoding import EAN13_GTIN
+from tests.factories import BarcodeFactory, ProductFactory
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "devices"
+PASS_PLACEHOLDER = "{{PASS}}"
+SCANS = reverse("devices-api:scans")
+HEARTBEAT = reverse("devices-api:heartbeat")
+
+
+def golden(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def shape(value: Any) -> Any:
+    """The JSON type of ``value``, keys and nesting kept: what the firmware's parser relies on."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def assert_same_shape(answer: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert shape(answer) == shape(expected)
+
+
+def filled(request: dict[str, Any], **values: str) -> dict[str, Any]:
+    text = json.dumps(request)
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", value)
+    assert "{{" not in text, "a placeholder was left unfilled"
+    return json.loads(text)
+
+
+def post(client, url: str, body: dict[str, Any]):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+# --- Situations ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def oat_milk(db):
+    return BarcodeFactory(gtin=EAN13_GTIN, product=ProductFactory(name="Oat milk 1 l")).product
+
+
+def unpaired(**_):
+    return None
+
+
+def paired(*, device, alice, **_):
+    device_pair(device=device, user=alice)
+
+
+def paired_with_product(*, device, alice, request):
+    request.getfixturevalue("oat_milk")
+    paired(device=device, alice=alice)
+
+
+def paired_cart_closed(*, device, alice, **_):
+    cart_close(cart=device_pair(device=device, user=alice).cart)
+
+
+SCAN_CASES = [
+    pytest.param("request_scan_pass", unpaired, "response_paired", id="paired"),
+    pytest.param("request_scan_code", paired_with_product, "response_added", id="added-code"),
+    pytest.param("request_scan_image", paired_with_product, "response_added", id="added-image"),
+    pytest.param("request_scan_code", unpaired, "response_not_paired", id="not_paired"),
+    pytest.param("request_scan_no_barcode", paired, "response_no_barcode", id="no_barcode"),
+    pytest.param("request_scan_code", paired, "response_unknown_product", id="unknown_product"),
+    pytest.param(
+        "request_scan_code_remove", paired_with_product, "response_not_in_cart", id="not_in_cart"
+    ),
+    pytest.param("request_scan_code", paired_cart_closed, "response_cart_closed", id="cart_closed"),
+]
+
+
+@pytest.mark.parametrize(("request_name", "situation", "response_name"), SCAN_CASES)
+def test_each_scan_request_gets_an_answer_shaped_like_its_golden_response(
+    device_client, device, alice, request, request_name, situation, response_name
+):
+    situation(device=device, alice=alice, request=request)
+    body = filled(golden(request_name), PASS=cart_pass_issue(user=alice).text)
+
+    response = post(device_client, SCANS, body)
+
+    assert response.status_code == 201, response.content
+    answer, expected = response.json(), golden(response_name)
+    assert answer["result"] == expected["result"]
+    assert_same_shape(answer, expected)
+
+
+@pytest.mark.parametrize("situation", [unpaired, paired], ids=["unpaired", "paired"])
+def test_the_heartbeat_answer_is_shaped_like_its_golden_response(
+    device_client, device, alice, situation
+):
+    situation(device=device, alice=alice)
+
+    response = post(device_client, HEARTBEAT, golden("request_heartbeat"))
+
+    assert response.status_code == 200, response.content
+    assert_same_shape(response.json(), golden("response_heartbeat"))
+
+
+def test_every_fixture_file_is_used():
+    used = {name for case in SCAN_CASES for name in (case.values[0], case.values[2])}
+    used |= {"request_heartbeat", "response_heartbeat"}
+
+    assert {path.stem for path in FIXTURES.glob("*.json")} == used
+
+
+# --- The check bites ------------------------------------------------------------------------------
+
+
+def test_a_renamed_key_fails_the_shape_check():
+    expected = golden("response_added")
+    mutated = {("buzzer" if key == "beep" else key): value for key, value in expected.items()}
+
+    assert_same_shape(expected, expected)
+    with pytest.raises(AssertionError):
+        assert_same_shape(mutated, expected)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda a: a["product"].update(price=2.5), id="price a number"),
+        pytest.param(lambda a: a["cart"].pop("items"), id="nested key missing"),
+        pytest.param(lambda a: a.update(extra=True), id="extra key"),
+        pytest.param(lambda a: a.update(display=["one line"]), id="one display line"),
+        pytest.param(lambda a: a.update(product=None), id="null for an object"),
+    ],
+)
+def test_a_changed_type_or_key_fails_the_shape_check(mutate):
+    expected = golden("response_added")
+    mutated = golden("response_added")
+    mutate(mutated)
+
+    with pytest.raises(AssertionError):
+        assert_same_shape(mutated, expected)
+
+
+def test_a_request_with_a_renamed_key_is_refused(device_client, device, alice, oat_milk):
+    paired(device=device, alice=alice)
+    body = golden("request_scan_code")
+    body["barcode"] = body.pop("code")
+
+    response = post(device_client, SCANS, body)
+
+    assert response.status_code == 400
