@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from devices.models import Device, Pairing, UnknownCode
 from devices.services import (
@@ -65,6 +66,7 @@ class DeviceAdmin(admin.ModelAdmin):
         "free_heap",
         "queue_depth",
         "paired_shopper",
+        "scans_today",
         "revoked",
     )
     list_filter = ("revoked_at",)
@@ -77,11 +79,21 @@ class DeviceAdmin(admin.ModelAdmin):
         shopper = (
             Pairing.objects.active().filter(device=OuterRef("pk")).values("cart__owner__email")
         )
-        return super().get_queryset(request).annotate(paired_shopper_email=Subquery(shopper[:1]))
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        today = Count("scan_events", filter=Q(scan_events__created_at__gte=midnight))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(paired_shopper_email=Subquery(shopper[:1]), scans_today_count=today)
+        )
 
     @admin.display(description="paired shopper", empty_value="—")
     def paired_shopper(self, device: Device) -> str | None:
         return getattr(device, "paired_shopper_email", None)
+
+    @admin.display(description="scans today", ordering="scans_today_count")
+    def scans_today(self, device: Device) -> int:
+        return getattr(device, "scans_today_count", 0)
 
     @admin.action(description="End the pairing of the selected devices", permissions=["change"])
     def end_pairing(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:

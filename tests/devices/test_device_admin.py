@@ -2,6 +2,7 @@
 rotate-key actions, each asking for confirmation first."""
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -16,7 +17,7 @@ from devices.admin import (
     MESSAGE_KEY_NOT_SHOWN_AGAIN,
     MESSAGE_REVOKED,
 )
-from devices.models import Device
+from devices.models import Device, ScanEvent
 from devices.selectors import device_authenticate
 from devices.services import ERROR_DEVICE_REVOKED, device_register, device_revoke
 
@@ -160,3 +161,14 @@ def test_rotating_a_revoked_device_is_reported_not_done(staff_client, device):
     assert ERROR_DEVICE_REVOKED.format(name=device.name) in _messages(response)
     device.refresh_from_db()
     assert device.previous_key_hash == ""
+
+
+def test_device_list_counts_todays_scans(staff_client, device):
+    for _ in range(3):
+        ScanEvent.objects.create(device=device, scan_id=uuid4(), body_hash="x", status=201)
+    old = ScanEvent.objects.create(device=device, scan_id=uuid4(), body_hash="x", status=201)
+    ScanEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+
+    page = staff_client.get("/admin/devices/device/").content.decode()
+
+    assert '<td class="field-scans_today">3</td>' in page
