@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from carts.models import Cart, CartLine, CartPass, StockMismatch
 from carts.selectors import cart_price_of_prefetched
 from carts.services import cart_pass_replace, stock_mismatch_resolve
+from shopcart.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
 from shopcart.money import money_format
 
 MESSAGE_REPLACED = "Replaced the cart pass of {count} shopper(s); their old passes stopped working."
@@ -44,7 +45,7 @@ class CartLineInline(admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "owner_email", "status", "version", "item_count", "total", "updated_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["owner__email"]
@@ -84,18 +85,9 @@ class CartAdmin(admin.ModelAdmin):
         amount: Decimal = cart_price_of_prefetched(cart).total
         return money_format(amount)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(StockMismatch)
-class StockMismatchAdmin(admin.ModelAdmin):
+class StockMismatchAdmin(NoAddOrDeleteMixin, admin.ModelAdmin):
     list_display = [
         "product",
         "cart",
@@ -122,15 +114,9 @@ class StockMismatchAdmin(admin.ModelAdmin):
         count = stock_mismatch_resolve(mismatch_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, MESSAGE_RESOLVED.format(count=count), messages.SUCCESS)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(CartPass)
-class CartPassAdmin(admin.ModelAdmin):
+class CartPassAdmin(NoAddOrDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "is_active", "created_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
     list_select_related = ["user"]
@@ -148,9 +134,3 @@ class CartPassAdmin(admin.ModelAdmin):
         for user in sorted(users, key=lambda user: user.pk):
             cart_pass_replace(user=user)
         self.message_user(request, MESSAGE_REPLACED.format(count=len(users)), messages.SUCCESS)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from shopcart.admin_permissions import ViewOnlyMixin
 from shopcart.models import OutboundEmail
 
 
@@ -30,7 +31,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["kind", "status", "attempts", "created_at", "sent_at"]
     list_filter = [StatusFilter, "kind"]
     # Exact address only: staff answer "did my email arrive?" without browsing addresses.
@@ -51,12 +52,3 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description="status")
     def status(self, obj: OutboundEmail) -> str:
         return obj.status
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
