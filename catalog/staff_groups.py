@@ -40,6 +40,8 @@ STORE_GROUPS: dict[str, GroupSpec] = {
             "catalog.view_barcode",
             "catalog.adjust_stock",
             "orders.view_order",
+            "orders.view_orderline",
+            "orders.check_exit",
         ),
     ),
 }

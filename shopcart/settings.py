@@ -166,6 +166,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work, run by `celery beat` in production (the embedded default has no beat; see
+# each task's management command).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "orders-expire-pending": {"task": "orders.tasks.orders_expire_pending", "schedule": 60.0},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="smartcart <shop@example.com>")
@@ -317,6 +322,18 @@ DEVICE_KEY_ROTATION_GRACE = env.int("DEVICE_KEY_ROTATION_GRACE", default=24 * 60
 DEVICE_OFFLINE_AFTER = 180
 # Requests per device (never per IP: every cart sits behind the store's one NAT address).
 DEVICE_THROTTLE_RATE = env.str("DEVICE_THROTTLE_RATE", default="600/min")
+
+# --- Orders and payments --------------------------------------------------------------------
+# An order not paid within this many minutes expires and gives its stock back.
+ORDER_PENDING_MINUTES = env.int("ORDER_PENDING_MINUTES", default=30)
+# Share of paid orders (0..1) flagged for a random check at the exit; a shopper's first always is.
+EXIT_AUDIT_SHARE = env.float("EXIT_AUDIT_SHARE", default=0.05)
+# Stripe, when a secret key is set; otherwise the built-in test gateway takes card payments.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Only tests and a local fake change this; real stores leave it alone.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "test"
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
