@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from shopcart import health
+
 admin.site.site_header = "smartcart store admin"
 admin.site.site_title = "smartcart admin"
 admin.site.index_title = "Run the store"
@@ -15,6 +17,8 @@ admin.site.index_title = "Run the store"
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("catalog.urls")),
     path("accounts/", include("allauth.urls")),
     path("cart/pairing/", include("devices.urls")),
