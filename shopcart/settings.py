@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from biip.rcn import RcnRegion
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -81,7 +83,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later log line of the request carries its id.
+    "shopcart.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +175,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # each task's management command).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "orders-expire-pending": {"task": "orders.tasks.orders_expire_pending", "schedule": 60.0},
+    "scan-photos-purge": {"task": "devices.tasks.scan_photos_purge_task", "schedule": 60 * 60},
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -322,6 +328,21 @@ DEVICE_KEY_ROTATION_GRACE = env.int("DEVICE_KEY_ROTATION_GRACE", default=24 * 60
 DEVICE_OFFLINE_AFTER = 180
 # Requests per device (never per IP: every cart sits behind the store's one NAT address).
 DEVICE_THROTTLE_RATE = env.str("DEVICE_THROTTLE_RATE", default="600/min")
+# In-store price and weight labels (prefixes 02, 20-29) follow this country's GS1 layout,
+# named by biip's region code ("de", "se", "gb", ...). Empty: labels off, such codes are
+# ordinary barcodes (catalog/instore_labels.py).
+INSTORE_LABEL_REGION = env.str("INSTORE_LABEL_REGION", default="").strip().lower()
+if INSTORE_LABEL_REGION and INSTORE_LABEL_REGION not in {r.value for r in RcnRegion}:
+    raise ImproperlyConfigured(
+        f"INSTORE_LABEL_REGION={INSTORE_LABEL_REGION!r} is not known; use one of "
+        f"{', '.join(sorted(r.value for r in RcnRegion))}, or leave it empty to turn labels off."
+    )
+# Keep the photos of scans in which nothing was read (for staff to see why), deleted after
+# SCAN_FAILED_PHOTO_DAYS days. Never the photos of scans that were read.
+SCAN_STORE_FAILED_PHOTOS = env.bool("SCAN_STORE_FAILED_PHOTOS", default=False)
+SCAN_FAILED_PHOTO_DAYS = env.int("SCAN_FAILED_PHOTO_DAYS", default=7)
+if SCAN_FAILED_PHOTO_DAYS < 1:
+    raise ImproperlyConfigured("SCAN_FAILED_PHOTO_DAYS must be at least 1.")
 
 # --- Orders and payments --------------------------------------------------------------------
 # An order not paid within this many minutes expires and gives its stock back.
@@ -336,6 +357,22 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "test"
 
 # --- Security -------------------------------------------------------------------------------
+# Content-Security-Policy: scripts only from our own static files (no inline script, no eval),
+# no plugins, no framing. Inline style attributes stay allowed (the admin uses them). No
+# form-action: sign-in with Google/Facebook/OIDC and Stripe's checkout redirect a posted form to
+# another site, which form-action would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -352,11 +389,38 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- Logging --------------------------------------------------------------------------------
+# One line per event on stderr: JSON in production (for a log collector), plain text otherwise.
+# Every line carries the request id (also sent back in the X-Request-ID header).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "shopcart.request_ids.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "shopcart.log_formats.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Errors to Sentry when a DSN is set; no personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=MODE,
+        send_default_pii=False,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
