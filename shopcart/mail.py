@@ -15,14 +15,15 @@ import base64
 import logging
 import secrets
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from shopcart.models import OutboundEmail
@@ -30,9 +31,13 @@ from shopcart.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 KIND_ACCOUNT = "account"
-# Longer than any SMTP conversation (EMAIL_TIMEOUT is 20 s): a claim that runs out means the
-# worker holding it died, and another run may take the row over.
-CLAIM_DURATION = timedelta(minutes=5)
+# Rows younger than this are still on their way through on_commit and the broker: the sweeper
+# leaves them alone.
+SWEEP_AFTER = timedelta(minutes=2)
+# After this, a failed row's own retries (about an hour of backoff) are over or were lost with
+# the broker: the sweeper tries it again, up to the attempt limit.
+RETRY_WINDOW = timedelta(hours=2)
+EMAIL_MAX_ATTEMPTS = 7
 CID_DOMAIN = "smartcart.invalid"
 
 ERROR_ONE_RECIPIENT = "An outbox email goes to exactly one address (no cc, bcc or reply-to)."
@@ -168,7 +173,7 @@ def email_deliver(*, outbound_email_id: int) -> bool:
     claimed = (
         OutboundEmail.objects.claimable()
         .filter(pk=outbound_email_id)
-        .update(claimed_until=timezone.now() + CLAIM_DURATION, attempts=F("attempts") + 1)
+        .update(claimed_until=timezone.now() + _claim_duration(), attempts=F("attempts") + 1)
     )
     if not claimed:
         logger.info("email %s: already sent or being sent, nothing to do", outbound_email_id)
@@ -190,6 +195,31 @@ def email_deliver(*, outbound_email_id: int) -> bool:
     )
     logger.info("email %s (%s) sent", outbound.pk, outbound.kind)
     return True
+
+
+def _claim_duration() -> timedelta:
+    # Longer than any SMTP conversation (EMAIL_TIMEOUT is 20 s): a claim that runs out means
+    # the worker holding it died, and another run may take the row over.
+    return timedelta(seconds=settings.EMAIL_CLAIM_SECONDS)
+
+
+def email_outbox_stalled(*, now: datetime | None = None) -> list[int]:
+    """Ids of outbox rows that nothing is going to send unless someone queues them again.
+
+    Three ways a row stalls: the broker was down when it was queued (never attempted); the
+    worker sending it died (its claim ran out); its retries ran out of time or were lost with
+    the broker (failed, and older than ``RETRY_WINDOW``). Rows that failed
+    ``EMAIL_MAX_ATTEMPTS`` times are left for staff to look at.
+    """
+    now = now or timezone.now()
+    stalled = Q(attempts=0) | Q(claimed_until__isnull=False) | Q(created_at__lt=now - RETRY_WINDOW)
+    return list(
+        OutboundEmail.objects.claimable()
+        .filter(created_at__lt=now - SWEEP_AFTER, attempts__lt=EMAIL_MAX_ATTEMPTS)
+        .filter(stalled)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def error_describe(exc: BaseException) -> str:

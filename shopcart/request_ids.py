@@ -39,11 +39,10 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _request_id_for(request)
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _current.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Not reset on the way out: Django logs a failed request ("django.request") after the
+        # middleware has returned, and that line needs the id too. The next request sets its own.
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
 

@@ -6,8 +6,9 @@ confirmation email per address every few minutes), and tests sign up the same ad
 The SMTP server speaks just enough SMTP for Django's backend: greeting, EHLO/HELO, MAIL,
 RCPT, DATA, RSET, NOOP, QUIT. ``refuse_connections`` makes the next N connections get "421 try
 again later" (``SMTPConnectError``); ``reject_recipients`` answers RCPT with 550
-(``SMTPRecipientsRefused``, whose message quotes the address). Accepted messages are kept in
-``messages`` as bytes.
+(``SMTPRecipientsRefused``, whose message quotes the address); ``holding`` makes new connections
+hang before the greeting until ``release`` is set. Accepted messages are kept in ``messages`` as
+bytes.
 """
 
 import socketserver
@@ -33,6 +34,10 @@ class SmtpScript:
     messages: list[bytes] = field(default_factory=list)
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # While ``holding``, a new connection waits for ``release`` before the greeting, as a hung
+    # server would: the client is stuck mid-send.
+    holding: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 class SmtpHandler(socketserver.StreamRequestHandler):
@@ -50,6 +55,8 @@ class SmtpHandler(socketserver.StreamRequestHandler):
         if refuse:
             self.reply("421 test server: try again later")
             return
+        if self.script.holding:
+            self.script.release.wait(timeout=60)
         self.reply("220 test server ready")
         while line := self.rfile.readline():
             command = line.decode("ascii", "replace").strip().upper()

@@ -32,6 +32,7 @@ def test_readyz_checks_the_database(client):
 
 @pytest.mark.django_db
 def test_readyz_names_a_redis_that_is_down(client, settings):
+    settings.CELERY_BROKER_URL = ""
     settings.REDIS_URL = closed_port_url("redis")
 
     response = client.get("/readyz")
@@ -44,6 +45,7 @@ def test_readyz_names_a_redis_that_is_down(client, settings):
 
 @pytest.mark.django_db
 def test_readyz_names_a_broker_that_is_down(client, settings):
+    settings.REDIS_URL = ""
     settings.CELERY_BROKER_URL = closed_port_url("redis")
 
     response = client.get("/readyz")

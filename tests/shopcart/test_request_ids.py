@@ -1,5 +1,6 @@
 """Request ids: sent back, kept from a proxy when sane, on every log line, JSON logs."""
 
+import contextvars
 import json
 import logging
 
@@ -30,7 +31,18 @@ def test_an_odd_request_id_is_replaced(client, offered):
 
 
 def test_outside_a_request_the_id_is_a_dash():
-    assert request_id_current() == "-"
+    # A fresh context, as a worker thread or Celery task starts with.
+    assert contextvars.Context().run(request_id_current) == "-"
+
+
+def test_djangos_own_log_of_a_failed_request_carries_its_id(client, caplog):
+    caplog.set_level(logging.WARNING, logger="django.request")
+
+    response = client.get("/no-such-page/")
+
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records and RequestIdLogFilter().filter(records[-1])
+    assert records[-1].request_id == response[HEADER]
 
 
 def record(message: str, **extra) -> logging.LogRecord:
@@ -39,11 +51,12 @@ def record(message: str, **extra) -> logging.LogRecord:
     return entry
 
 
-def test_the_log_filter_adds_the_current_request_id():
+def test_the_log_filter_adds_the_current_request_id(client):
+    response = client.get("/healthz")
     entry = record("hello")
 
     assert RequestIdLogFilter().filter(entry) is True
-    assert entry.request_id == "-"
+    assert entry.request_id == response[HEADER]
 
 
 def test_json_log_lines_hold_message_level_and_extras():

@@ -1,27 +1,18 @@
 """A real Celery worker, through a real Redis, sends a queued email (CI's MariaDB + Redis run).
 
-The worker is a second process: it must reach the same test database as this test, so the test
-runs only on a database a second process can open (MariaDB/MySQL, or an SQLite file, not the
-in-memory SQLite of the embedded run) and only when CELERY_BROKER_URL points at a Redis that
-answers. The worker writes with the embedded mode's EmlFileBackend (no EMAIL_HOST) into a
-temporary folder, where the test waits for the .eml file.
+The worker (tests/shopcart/celery_workers.py says when one can run) writes with the embedded
+mode's EmlFileBackend (no EMAIL_HOST) into a temporary folder, where the test waits for the .eml
+file.
 """
 
 import email
 import email.policy
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 
 from carts.selectors import cart_pass_resolve
 from carts.services import cart_pass_email
@@ -30,68 +21,28 @@ from shopcart.celery import app as celery_app
 from shopcart.mail import email_queue
 from shopcart.models import OutboundEmail
 from shopcart.tasks import email_send
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-CELERY = Path(sys.executable).with_name("celery")  # the worker of this interpreter's venv
-WAIT_SECONDS = 45
-# No chatter with other workers: this one only takes tasks.
-QUIET = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-
-
-def _database_url() -> str | None:
-    """A URL for this test's database that a second process can open, or None."""
-    db = settings.DATABASES["default"]
-    if connection.vendor == "mysql":
-        user, password = quote(db["USER"], safe=""), quote(db["PASSWORD"], safe="")
-        return f"mysql://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
-        return f"sqlite:///{db['NAME']}"
-    return None
-
-
-def _skip_reason() -> str:
-    if not settings.CELERY_BROKER_URL:
-        return "no CELERY_BROKER_URL: the embedded mode runs tasks eagerly, without a worker"
-    if _database_url() is None:
-        return (
-            f"the test database ({connection.vendor}, in memory) cannot be opened by a worker "
-            "process; set DATABASE_URL=mysql://..."
-        )
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
-    except Exception as exc:
-        return f"the broker at CELERY_BROKER_URL does not answer ({type(exc).__name__})"
-    return ""
-
+from tests.shopcart.celery_workers import (
+    WAIT_SECONDS,
+    WorkerProcess,
+    worker_skip_reason,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def worker(tmp_path) -> Iterator[Path]:
-    """A `celery -A shopcart worker` on this test's database; yields its mail folder."""
-    reason = _skip_reason()
+    """A worker writing .eml files into a temporary folder; yields that folder."""
+    reason = worker_skip_reason()
     if reason:
         pytest.skip(reason)
     mail_folder = tmp_path / "mail"
-    log = (tmp_path / "worker.log").open("wb")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "shopcart.settings",
-        "DATABASE_URL": _database_url() or "",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "EMAIL_HOST": "",  # the embedded mode's .eml files, whatever the environment says
-        "EMAIL_FILE_PATH": str(mail_folder),
-    }
     # Left over from an earlier, interrupted run: they would name rows of another database.
     celery_app.control.purge()
-    process = subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
-        [CELERY, "-A", "shopcart", "worker", "--pool=solo", "--loglevel=INFO", *QUIET],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    process = WorkerProcess(
+        tmp_path / "worker.log",
+        # The embedded mode's .eml files, whatever the environment says.
+        {"EMAIL_HOST": "", "EMAIL_FILE_PATH": str(mail_folder)},
     )
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False  # tasks go through Redis to that worker
@@ -99,13 +50,7 @@ def worker(tmp_path) -> Iterator[Path]:
         yield mail_folder
     finally:
         celery_app.conf.task_always_eager = previous
-        process.send_signal(signal.SIGTERM)  # warm shutdown: finish the task in hand
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        process.stop()
 
 
 def wait_for_files(folder: Path, count: int, log: Path) -> list[Path]:
