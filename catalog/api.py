@@ -174,6 +174,11 @@ def _catalog_write_errors() -> Iterator[None]:
         raise CatalogConflict() from exc
 
 
+NOT_FOUND = OpenApiResponse(description="No such product.")
+CONFLICT = OpenApiResponse(description="Another product took this barcode or slug meanwhile.")
+FIELD_ERRORS = OpenApiResponse(description="A list of messages under each field at fault.")
+
+
 class ProductListCreateApi(APIView):
     permission_classes = [IsStaffWithModelPermission]
     permission_model = Product
@@ -197,7 +202,11 @@ class ProductListCreateApi(APIView):
         tags=["products"],
         summary="List products (staff)",
         parameters=[FilterSerializer],
-        responses={200: OutputSerializer(many=True)},
+        responses={
+            200: OutputSerializer(many=True),
+            400: FIELD_ERRORS,
+            404: OpenApiResponse(description="No such page."),
+        },
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -219,10 +228,7 @@ class ProductListCreateApi(APIView):
         tags=["products"],
         summary="Create a product (staff)",
         request=InputSerializer,
-        responses={
-            201: OutputSerializer,
-            400: OpenApiResponse(description="A list of messages under each field at fault."),
-        },
+        responses={201: OutputSerializer, 400: FIELD_ERRORS, 409: CONFLICT},
         examples=[
             OpenApiExample("Oat milk", value=EXAMPLE_INPUT, request_only=True),
             OpenApiExample(
@@ -256,7 +262,7 @@ class ProductDetailApi(APIView):
     @extend_schema(
         tags=["products"],
         summary="Retrieve a product (staff)",
-        responses={200: OutputSerializer, 404: OpenApiResponse(description="No such product.")},
+        responses={200: OutputSerializer, 404: NOT_FOUND},
         examples=[OpenApiExample("Oat milk", value=EXAMPLE_OUTPUT, response_only=True)],
     )
     def get(self, request: Request, id: int) -> Response:
@@ -268,7 +274,7 @@ class ProductDetailApi(APIView):
         summary="Replace a product (staff)",
         description="Every field must be sent; `barcodes` replaces the product's barcode list.",
         request=InputSerializer,
-        responses={200: OutputSerializer, 400: OpenApiResponse(description="Messages per field.")},
+        responses={200: OutputSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: CONFLICT},
         examples=[OpenApiExample("Oat milk", value=EXAMPLE_INPUT, request_only=True)],
     )
     def put(self, request: Request, id: int) -> Response:
@@ -279,7 +285,7 @@ class ProductDetailApi(APIView):
         summary="Change some fields of a product (staff)",
         description="Only the fields sent change; `barcodes`, when sent, replaces the list.",
         request=InputSerializer(partial=True),
-        responses={200: OutputSerializer, 400: OpenApiResponse(description="Messages per field.")},
+        responses={200: OutputSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: CONFLICT},
         examples=[OpenApiExample("New price", value={"price": "2.49"}, request_only=True)],
     )
     def patch(self, request: Request, id: int) -> Response:
@@ -289,7 +295,7 @@ class ProductDetailApi(APIView):
         tags=["products"],
         summary="Deactivate a product (staff)",
         description="The product stays (orders keep their history) with `active` false.",
-        responses={204: None, 404: OpenApiResponse(description="No such product.")},
+        responses={204: None, 404: NOT_FOUND},
     )
     def delete(self, request: Request, id: int) -> Response:
         services.product_deactivate(product=_product_get_or_404(id))

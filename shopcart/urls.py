@@ -37,3 +37,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# API clients get JSON, not the shop's HTML page, for a URL that matches nothing.
+handler404 = "shopcart.errors.page_not_found"
