@@ -74,11 +74,14 @@ class DeviceErrorSerializer(serializers.Serializer):
 
 
 # A field named "errors" would shadow Serializer.errors, hence an inline serializer.
-HEARTBEAT_REFUSED = inline_serializer(
-    name="DeviceHeartbeatRefused",
+# "errors" names the wrong fields; a body that is not JSON at all has "detail" only.
+DEVICE_REFUSED = inline_serializer(
+    name="DeviceRequestRefused",
     fields={
         "detail": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
     },
 )
 
@@ -131,7 +134,7 @@ class HeartbeatApi(DeviceApi):
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(
-                HEARTBEAT_REFUSED, description="A field is missing or out of range."
+                DEVICE_REFUSED, description="Not JSON, or a field is missing or out of range."
             ),
             **DEVICE_FAULTS,
         },
@@ -263,7 +266,7 @@ class ScanCreateApi(DeviceApi):
         responses={
             201: OutputSerializer,
             200: OpenApiResponse(OutputSerializer, description="A repeated scan_id: the answer."),
-            400: OpenApiResponse(HEARTBEAT_REFUSED, description="Malformed scan."),
+            400: OpenApiResponse(DEVICE_REFUSED, description="Malformed scan."),
             409: OpenApiResponse(DeviceErrorSerializer, description="scan_id reused."),
             413: OpenApiResponse(DeviceErrorSerializer, description="Body or image too large."),
             **DEVICE_FAULTS,
