@@ -15,12 +15,15 @@ else
 INSTALL_DB_DRIVER := true
 endif
 
-.PHONY: run test lint typecheck check-deploy clean help
+.PHONY: run test lint typecheck check-deploy clean help prod-local prod-local-stop
 
 help:
 	@echo "make run   - set up .venv, migrate, load the demo store and serve it on http://$(HOST):$(PORT)/"
 	@echo "make test  - set up .venv with the dev tools and run the whole test suite"
 	@echo "make lint  - ruff check and format check;  make typecheck - mypy"
+	@echo "make prod-local      - the production stack on loopback (MariaDB, Redis, gunicorn, Celery)"
+	@echo "                       from the distribution's packages; PROD_LOCAL_BACKGROUND=1 returns"
+	@echo "                       once it is ready;  make prod-local-stop - stop a background one"
 
 $(PY):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +60,14 @@ lint: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	@$(BIN)/mypy .
+
+# The production stack without containers (deploy/prod-local.sh; README "Running a store").
+# Its own PORT, default 8080; `make run` keeps 8000.
+prod-local: $(VENV)/.installed-base
+	@PORT=$(if $(filter command line environment,$(origin PORT)),$(PORT),8080) deploy/prod-local.sh start
+
+prod-local-stop:
+	@deploy/prod-local.sh stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

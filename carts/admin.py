@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from carts.models import Cart, CartLine, CartPass, StockMismatch
 from carts.selectors import cart_price_of_prefetched
 from carts.services import cart_pass_replace, stock_mismatch_resolve
+from catalog.instore_labels import instore_label_describe
 from shopcart.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
 from shopcart.money import money_format
 
@@ -29,6 +30,7 @@ class CartLineInline(admin.TabularInline):
     fields = readonly_fields = (
         "product",
         "product_name",
+        "label",
         "unit_price",
         "quantity",
         "scanned_quantity",
@@ -36,6 +38,14 @@ class CartLineInline(admin.TabularInline):
     )
     extra = 0
     can_delete = False
+
+    @admin.display(description="in-store label", empty_value="")
+    def label(self, line: CartLine) -> str:
+        """The label's GTIN and what it says beyond the price: "02812345004128 (0.412 kg)"."""
+        if not line.label_code:
+            return ""
+        described = instore_label_describe(line.label_code)
+        return f"{line.label_code} ({described})" if described else line.label_code
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CartLine]:
         return super().get_queryset(request).select_related("product")

@@ -39,10 +39,16 @@ from rest_framework.views import APIView
 
 from carts import services
 from carts.models import Cart, CartLine
-from carts.selectors import CartSummary, cart_summary
+from carts.selectors import CartSummary, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_NOT_IN_CART, ERROR_UNAVAILABLE, QUANTITY_MAX
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.models import Product
+from catalog.recommendations import (
+    REASON_BOUGHT_WITH,
+    REASON_POPULAR,
+    REASON_POPULAR_IN_CATEGORY,
+    Suggestion,
+)
 from catalog.selectors import product_get_by_barcode, product_search
 
 ERROR_QUANTITY_INVALID = (
@@ -57,6 +63,10 @@ ERROR_PRODUCT_UNKNOWN = "There is no product with this id."
 ERROR_BARCODE_UNKNOWN = "No product carries this barcode."
 ERROR_LINE_UNKNOWN = "Your cart has no line with this id."
 ERROR_COUPON_CODE_MISSING = "Enter a coupon code."
+ERROR_LABELLED_LINE = (
+    "“{product}” was priced by its in-store label: scan another pack on the cart to add it, "
+    'or send "delete" to remove the line.'
+)
 
 CODE_CART_CLOSED = "cart_closed"
 QUANTITY_DELETE: Final = "delete"
@@ -105,6 +115,15 @@ EXAMPLE_CART = {
     "item_count": 2,
     "can_check_out": False,
     "messages": [],
+    "suggestions": [
+        {
+            "product": 57,
+            "name": "Granola 500 g",
+            "slug": "granola-500-g",
+            "price": "3.49",
+            "reason": REASON_BOUGHT_WITH,
+        }
+    ],
 }
 EXAMPLE_REFUSED = {"detail": "“Oat milk 1 l” is out of stock.", "code": "out_of_stock"}
 
@@ -131,6 +150,14 @@ def _cart_errors() -> Iterator[None]:
 # --- Output -----------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="ShopperCartLineLabel")
+class CartLineLabelOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(source="line.label_code", help_text="The label's GTIN-14.")
+    text = serializers.CharField(
+        source="label", help_text='What it says beyond the price ("0.412 kg"); may be empty.'
+    )
+
+
 @extend_schema_serializer(component_name="ShopperCartLine")
 class CartLineOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="line.pk")
@@ -144,11 +171,22 @@ class CartLineOutputSerializer(serializers.Serializer):
     scanned_quantity = serializers.IntegerField(
         source="line.scanned_quantity", help_text="The part scanned in the store."
     )
+    instore_label = CartLineLabelOutputSerializer(
+        source="*",
+        required=False,
+        help_text="Only on a line of packs scanned by their in-store price or weight label.",
+    )
     status = serializers.ChoiceField(choices=["ok", "unavailable", "out_of_stock"])
     note = serializers.CharField(help_text="Why the line is not counted; empty when it is.")
     subtotal = serializers.DecimalField(source="price.subtotal", max_digits=10, decimal_places=2)
     discount = serializers.DecimalField(source="price.discount", max_digits=10, decimal_places=2)
     total = serializers.DecimalField(source="price.total", max_digits=10, decimal_places=2)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not instance.line.is_labelled:
+            del data["instore_label"]
+        return data
 
 
 @extend_schema_serializer(component_name="ShopperCartCoupon")
@@ -156,6 +194,19 @@ class CartCouponOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     applied = serializers.BooleanField()
     problem = serializers.CharField(help_text="Why the coupon takes nothing off; empty if it does.")
+
+
+@extend_schema_serializer(component_name="CartSuggestion")
+class CartSuggestionOutputSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product.pk", help_text="Add it by this id.")
+    name = serializers.CharField(source="product.name")
+    slug = serializers.CharField(source="product.slug")
+    price = serializers.DecimalField(source="product.price", max_digits=10, decimal_places=2)
+    reason = serializers.ChoiceField(
+        choices=[REASON_BOUGHT_WITH, REASON_POPULAR_IN_CATEGORY, REASON_POPULAR],
+        help_text="Often bought with the cart's products, or a best seller of their "
+        "categories or of the store.",
+    )
 
 
 @extend_schema_serializer(component_name="ShopperCart")
@@ -173,6 +224,9 @@ class CartOutputSerializer(serializers.Serializer):
     item_count = serializers.IntegerField(help_text="Items counted in the total.")
     can_check_out = serializers.BooleanField()
     messages = serializers.SerializerMethodField(help_text="What changed, for the shopper.")
+    suggestions = serializers.SerializerMethodField(
+        help_text="Products to suggest (in stock, not in the cart), best first."
+    )
 
     def get_currency(self, summary: CartSummary) -> str:
         return settings.STORE_CURRENCY
@@ -188,6 +242,11 @@ class CartOutputSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_messages(self, summary: CartSummary) -> list[str]:
         return list(self.context.get("messages", ()))
+
+    @extend_schema_field(CartSuggestionOutputSerializer(many=True))
+    def get_suggestions(self, summary: CartSummary) -> list[dict[str, Any]]:
+        suggestions: list[Suggestion] = self.context.get("suggestions", [])
+        return CartSuggestionOutputSerializer(suggestions, many=True).data  # type: ignore[return-value]
 
 
 def _cart_etag(summary: CartSummary, body: dict[str, Any]) -> str:
@@ -212,7 +271,8 @@ def _cart_response(request: Request, cart: Cart, messages: Sequence[str] = ()) -
     """The cart as it is now, with ``messages``; 304 to a GET that already holds this state."""
     messages = (*messages, *services.cart_reconcile_stock(cart=cart))
     summary = cart_summary(cart=cart)
-    body = CartOutputSerializer(summary, context={"messages": messages}).data
+    context = {"messages": messages, "suggestions": cart_suggestions(summary)}
+    body = CartOutputSerializer(summary, context=context).data
     etag = _cart_etag(summary, body)
     if request.method in ("GET", "HEAD") and _etag_matches(request, etag):
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
@@ -353,11 +413,16 @@ def _line_change(cart: Cart, target: LineTarget, quantity: Quantity) -> services
             message = ERROR_UNAVAILABLE.format(product=target.line.product_name)
             raise services.CartError(message, code="unavailable")
         return services.cart_delete_unavailable_line(cart=cart, line_id=target.line.pk)
+    if target.line is not None and target.line.is_labelled:
+        if quantity != QUANTITY_DELETE:
+            message = ERROR_LABELLED_LINE.format(product=target.line.product_name)
+            raise services.CartError(message, code="labelled_line")
+        return services.cart_delete_labelled_line(cart=cart, line_id=target.line.pk)
     if quantity is None:
         return services.cart_add_product(cart=cart, product=product)
     if isinstance(quantity, int):
         return services.cart_set_quantity(cart=cart, product=product, quantity=quantity)
-    if not cart.lines.filter(product=product).exists():  # "delete" of a product not in the cart
+    if not cart.lines.filter(product=product, label_code="").exists():  # "delete", not in cart
         message = ERROR_NOT_IN_CART.format(product=product.name)
         raise services.CartError(message, code="not_in_cart")
     return services.cart_delete_line(cart=cart, product_id=product.pk)

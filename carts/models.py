@@ -78,6 +78,12 @@ class CartLine(models.Model):
 
     ``scanned_quantity`` is the part the cart's device scanned in the store (the goods are
     physically in the cart, so stock does not limit it); the rest was added on the website.
+
+    ``label_code`` is empty for ordinary lines (one per product). A pack scanned by its
+    in-store price or weight label (``catalog.instore_labels``) has a line of its own, keyed by
+    the label's GTIN-14 and priced by the label: two packs of different weight are two lines,
+    the same label twice one line of two. Empty, not NULL, so that the unique triple holds on
+    MariaDB too (NULLs would never collide).
     """
 
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
@@ -92,12 +98,15 @@ class CartLine(models.Model):
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField()
     scanned_quantity = models.PositiveIntegerField(default=0)
+    label_code = models.CharField(max_length=14, blank=True, default="")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["added_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["cart", "product"], name="cart_line_one_per_product"),
+            models.UniqueConstraint(
+                fields=["cart", "product", "label_code"], name="cart_line_one_per_product_label"
+            ),
             models.CheckConstraint(
                 condition=models.Q(quantity__gt=0), name="cart_line_quantity_positive"
             ),
@@ -117,6 +126,11 @@ class CartLine(models.Model):
     @property
     def web_quantity(self) -> int:
         return self.quantity - self.scanned_quantity
+
+    @property
+    def is_labelled(self) -> bool:
+        """Priced by an in-store label: changed only by scanning, or removed as a whole."""
+        return bool(self.label_code)
 
 
 class StockMismatch(models.Model):

@@ -7,6 +7,8 @@ from django.contrib.auth.models import User
 from carts import pass_codes
 from carts.models import Cart, CartLine, CartPass
 from carts.pricing import CartPrice, LineInput, PricedLine, cart_price
+from catalog.instore_labels import instore_label_describe
+from catalog.recommendations import Suggestion, product_suggestions
 
 REASON_OK = "ok"
 REASON_BAD_SIGNATURE = "bad_signature"  # also: malformed, or not a pass at all
@@ -89,6 +91,11 @@ class CartLineView:
     def note(self) -> str:
         return LINE_NOTES[self.status]
 
+    @property
+    def label(self) -> str:
+        """What the line's in-store label says beyond its price ("0.412 kg"); else ""."""
+        return instore_label_describe(self.line.label_code) if self.line.label_code else ""
+
 
 @dataclass(frozen=True)
 class CartSummary:
@@ -156,3 +163,15 @@ def cart_get_current(*, user: User | None = None, session_key: str | None = None
     if session_key:
         return Cart.objects.filter(session_key=session_key, current=True).first()
     return None
+
+
+def cart_suggestions(summary: CartSummary | None) -> list[Suggestion]:
+    """What to suggest under the cart: "often bought with" its products, else best sellers.
+
+    One or two queries whatever the number of lines (the lines are already loaded).
+    """
+    products = [view.line.product for view in summary.lines if view.line.product] if summary else []
+    return product_suggestions(
+        product_ids=[product.pk for product in products],
+        category_ids=[product.category_id for product in products],
+    )

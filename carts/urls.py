@@ -18,6 +18,11 @@ urlpatterns = [
         views.cart_unavailable_line_delete,
         name="unavailable_line_delete",
     ),
+    path(
+        "labelled/<int:line_id>/delete/",
+        views.cart_labelled_line_delete,
+        name="labelled_line_delete",
+    ),
     path("coupon/", views.cart_coupon_apply, name="coupon_apply"),
     path("coupon/remove/", views.cart_coupon_remove, name="coupon_remove"),
     path("pass/", views.cart_pass_detail, name="pass"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from carts import live, services, web
 from carts.models import Cart
-from carts.selectors import CartSummary, cart_summary
+from carts.selectors import CartSummary, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
 from shopcart.qr import qr_png
@@ -103,7 +103,6 @@ FRAGMENT_HEADER_VALUE = "fetch"
 
 MESSAGE_ADDED = "Added “{product}” to your cart."
 ERROR_COUPON_BLANK = "Enter a coupon code."
-CHECKOUT_SOON = "Paying on your phone opens soon. Until then, pay at a till on your way out."
 CHECKOUT_BLOCKED = "Remove the lines marked unavailable or out of stock to check out."
 
 
@@ -182,6 +181,17 @@ def cart_unavailable_line_delete(request: HttpRequest, line_id: int) -> HttpResp
 
 
 @require_POST
+def cart_labelled_line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Delete a line of packs scanned by their in-store label; only ever one of the request's
+    cart."""
+    return _cart_edit(
+        request,
+        lambda cart: services.cart_delete_labelled_line(cart=cart, line_id=line_id),
+        create=False,
+    )
+
+
+@require_POST
 def cart_coupon_apply(request: HttpRequest) -> HttpResponse:
     def edit(cart: Cart) -> services.CartChange:
         code = request.POST.get("code", "").strip()
@@ -251,7 +261,8 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
         "cart_version": cart.version if cart else 0,
         "cart_etag": _etag(cart),
         "cart_units": sum(view.line.quantity for view in summary.lines) if summary else 0,
-        "checkout_note": CHECKOUT_BLOCKED if blocked else CHECKOUT_SOON,
+        "suggestions": cart_suggestions(summary),
+        "checkout_note": CHECKOUT_BLOCKED if blocked else "",
     }
 
 

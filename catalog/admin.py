@@ -20,13 +20,26 @@ from catalog.forms import (
     BarcodeInlineFormSet,
     ProductAdminForm,
 )
-from catalog.models import LOW_STOCK_THRESHOLD, Barcode, Category, Coupon, Product
+from catalog.models import (
+    LOW_STOCK_THRESHOLD,
+    Barcode,
+    Category,
+    Coupon,
+    Product,
+    ProductTip,
+    RecommendationBuild,
+)
 from catalog.resources import ProductResource
 from catalog.selectors import product_search_condition
 from catalog.services import product_deactivate
+from catalog.tips import tips_hide, tips_regenerate, tips_show
+from shopcart.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
 from shopcart.money import money_format
 
 MESSAGE_DEACTIVATED = "Deactivated {count} product(s)."
+MESSAGE_TIPS_HIDDEN = "Hid {count} tip(s): shoppers no longer see them."
+MESSAGE_TIPS_SHOWN = "Showing {count} tip(s) again, as they are; they are no longer rewritten."
+MESSAGE_TIPS_REGENERATE = "{count} tip(s) will be written again by the next AI run."
 MESSAGE_IMPORT_FAILED = "Nothing was imported: the file has errors. Upload it again to see them."
 
 # What a clerk may change on a product; every other field is read-only for them.
@@ -217,3 +230,45 @@ class CouponAdmin(admin.ModelAdmin):
     def uses(self, coupon: Coupon) -> str:
         limit = "∞" if coupon.max_uses is None else str(coupon.max_uses)
         return f"{coupon.times_used} / {limit}"
+
+
+@admin.register(ProductTip)
+class ProductTipAdmin(NoAddOrDeleteMixin, admin.ModelAdmin):
+    """Staff review the AI's tips: edit one (it is then never rewritten), hide or show it."""
+
+    list_display = ["product", "text", "status", "generated_at", "model"]
+    list_select_related = ["product"]
+    list_filter = ["status"]
+    search_fields = ["product__name", "text"]
+    fields = ["product", "text", "status", "model", "generated_at", "updated_at"]
+    readonly_fields = ["product", "model", "generated_at", "updated_at"]
+    actions = ["hide_selected", "show_selected", "regenerate_selected"]
+
+    def save_model(self, request: HttpRequest, obj: ProductTip, form: Any, change: bool) -> None:
+        # A generated tip whose words staff changed is theirs from now on.
+        if "text" in form.changed_data and obj.status == ProductTip.Status.GENERATED:
+            obj.status = ProductTip.Status.EDITED
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Hide selected tips from shoppers", permissions=["change"])
+    def hide_selected(self, request: HttpRequest, queryset: QuerySet[ProductTip]) -> None:
+        count = tips_hide(tip_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, MESSAGE_TIPS_HIDDEN.format(count=count))
+
+    @admin.action(description="Show selected tips as they are", permissions=["change"])
+    def show_selected(self, request: HttpRequest, queryset: QuerySet[ProductTip]) -> None:
+        count = tips_show(tip_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, MESSAGE_TIPS_SHOWN.format(count=count))
+
+    @admin.action(description="Let the AI write selected tips again", permissions=["change"])
+    def regenerate_selected(self, request: HttpRequest, queryset: QuerySet[ProductTip]) -> None:
+        count = tips_regenerate(tip_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, MESSAGE_TIPS_REGENERATE.format(count=count))
+
+
+@admin.register(RecommendationBuild)
+class RecommendationBuildAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """When "often bought with" was last learnt, and from how many orders."""
+
+    list_display = ["finished_at", "orders", "products", "pairs", "seconds"]
+    date_hierarchy = "finished_at"

@@ -6,6 +6,8 @@ into its canonical GTIN-14 with ``gtin_normalise``. Company prefixes are made up
 falls in the in-store (02, 20-29) ranges.
 """
 
+import math
+import random
 from dataclasses import dataclass
 
 from catalog.barcodes import gs1_check_digit
@@ -200,3 +202,117 @@ PRODUCTS = (
       "A soft sponge on one side and a scourer on the other."),
 )
 # fmt: on
+
+
+# --- Purchase history --------------------------------------------------------------------
+#
+# A few hundred paid orders from a handful of regular shoppers, so that "often bought with"
+# has something to learn from on a fresh demo store. Each order is a trip with one or two
+# purposes (a pasta night, breakfast, cleaning...), each bringing some of its products, plus
+# some of the shopper's usual staples and the odd impulse buy. Deterministic: the same seed
+# gives the same orders, so the loader can match them by number.
+
+
+@dataclass(frozen=True)
+class DemoMission:
+    name: str
+    weight: float
+    items: tuple[tuple[str, float], ...]  # (product slug, chance it comes along)
+
+
+@dataclass(frozen=True)
+class DemoShopper:
+    email: str
+    staples: tuple[str, ...]  # product slugs bought on many trips
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    number: str
+    email: str
+    days_ago: float
+    lines: tuple[tuple[str, int], ...]  # (product slug, quantity)
+
+
+DEMO_HISTORY_SEED = 7
+DEMO_HISTORY_ORDERS = 300
+DEMO_HISTORY_DAYS = 120
+DEMO_ORDER_NUMBER = "DEMO-{n:04d}"  # the same shape as real numbers, never one of them
+STAPLE_CHANCE = 0.35
+
+# fmt: off
+DEMO_MISSIONS = (
+    DemoMission("pasta night", 5, (("spaghetti", .9), ("chopped-tomatoes", .8),
+                ("olive-oil", .35), ("mozzarella", .45), ("vine-tomatoes", .3))),
+    DemoMission("caprese and bread", 2, (("mozzarella", .8), ("vine-tomatoes", .8),
+                ("olive-oil", .45), ("sourdough-loaf", .5))),
+    DemoMission("weekend breakfast", 4, (("butter-croissants", .75), ("orange-juice", .65),
+                ("ground-coffee", .45), ("salted-butter", .3))),
+    DemoMission("tea time", 3, (("breakfast-tea", .75), ("semi-skimmed-milk", .5),
+                ("cinnamon-buns", .5))),
+    DemoMission("porridge", 3, (("porridge-oats", .85), ("bananas", .5),
+                ("greek-yoghurt", .35), ("whole-milk", .4))),
+    DemoMission("avocado toast", 3, (("hass-avocados", .85), ("sourdough-loaf", .6),
+                ("lemons", .45), ("free-range-eggs", .4))),
+    DemoMission("rice dinner", 2, (("basmati-rice", .85), ("carrots", .5),
+                ("greek-yoghurt", .3), ("lemons", .3))),
+    DemoMission("lunchboxes", 3, (("wholemeal-bread", .75), ("peanut-butter", .55),
+                ("braeburn-apples", .6), ("apple-juice", .45))),
+    DemoMission("pancakes", 2, (("free-range-eggs", .75), ("whole-milk", .6),
+                ("lemons", .5), ("salted-butter", .35), ("bananas", .3))),
+    DemoMission("rye and cheese", 2, (("seeded-rye", .8), ("salted-butter", .4),
+                ("vine-tomatoes", .3))),
+    DemoMission("washing up", 3, (("washing-up-liquid", .85), ("kitchen-roll", .55),
+                ("bin-bags", .45))),
+    DemoMission("laundry day", 2, (("laundry-detergent", .9), ("toilet-tissue", .5))),
+    DemoMission("thirsty", 2, (("sparkling-water", .6), ("still-water", .5),
+                ("apple-juice", .3), ("lemons", .2))),
+)
+
+DEMO_SHOPPERS = (
+    DemoShopper("sam.history@example.com", ("semi-skimmed-milk", "wholemeal-bread", "bananas",
+                "breakfast-tea")),
+    DemoShopper("priya.history@example.com", ("whole-milk", "sourdough-loaf", "braeburn-apples",
+                "ground-coffee")),
+    DemoShopper("jonas.history@example.com", ("semi-skimmed-milk", "seeded-rye", "carrots",
+                "sparkling-water")),
+    DemoShopper("maria.history@example.com", ("whole-milk", "wholemeal-bread", "greek-yoghurt",
+                "still-water")),
+    DemoShopper("li.history@example.com", ("semi-skimmed-milk", "sourdough-loaf", "bananas",
+                "orange-juice")),
+    DemoShopper("tom.history@example.com", ("whole-milk", "seeded-rye", "free-range-eggs",
+                "breakfast-tea")),
+)
+# fmt: on
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _demo_trip(rng: random.Random, shopper: DemoShopper) -> list[str]:
+    slugs = [slug for slug in shopper.staples if rng.random() < STAPLE_CHANCE]
+    missions = rng.choices(DEMO_MISSIONS, weights=[m.weight for m in DEMO_MISSIONS], k=1)
+    if rng.random() < 0.35:
+        missions += rng.choices(DEMO_MISSIONS, weights=[m.weight for m in DEMO_MISSIONS], k=1)
+    for mission in missions:
+        slugs += [slug for slug, chance in mission.items if rng.random() < chance]
+    slugs += [rng.choice(PRODUCTS).slug for _ in range(_poisson(rng, 0.6))]
+    return list(dict.fromkeys(slugs))
+
+
+def demo_history() -> tuple[DemoOrder, ...]:
+    """The demo purchase history, oldest order first (``DEMO-0001``)."""
+    rng = random.Random(DEMO_HISTORY_SEED)  # noqa: S311 - a repeatable demo, not a secret
+    orders = []
+    for n in range(1, DEMO_HISTORY_ORDERS + 1):
+        shopper = rng.choice(DEMO_SHOPPERS)
+        slugs = _demo_trip(rng, shopper)
+        lines = tuple((slug, rng.choice((1, 1, 1, 2, 2, 3))) for slug in slugs)
+        days_ago = DEMO_HISTORY_DAYS * (1 - n / DEMO_HISTORY_ORDERS) + rng.random()
+        orders.append(DemoOrder(DEMO_ORDER_NUMBER.format(n=n), shopper.email, days_ago, lines))
+    return tuple(orders)

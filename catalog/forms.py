@@ -21,7 +21,17 @@ ERROR_IMAGE_TOO_MANY_PIXELS = (
 ERROR_IMAGE_HUGE = "The image has far more than {limit:,} pixels."
 ERROR_IMAGE_UNREADABLE = "This file is not an image the store can read (use JPEG, PNG or WebP)."
 
-PRODUCT_FIELDS = ("name", "slug", "category", "price", "stock", "active", "description", "image")
+PRODUCT_FIELDS = (
+    "name",
+    "slug",
+    "category",
+    "price",
+    "sold_by",
+    "stock",
+    "active",
+    "description",
+    "image",
+)
 BARCODE_HELP = "EAN-13, UPC-A, UPC-E, EAN-8 or GTIN-14; stored as the 14-digit GTIN."
 
 
@@ -78,6 +88,14 @@ def _image_size(upload: UploadedFile) -> tuple[int, int]:
 
 class ProductAdminForm(forms.ModelForm):
     image = ProductImageField(required=False, widget=AdminFileWidget)
+    # Left out (a form posted by a script that predates the field): sold by the piece.
+    sold_by = forms.TypedChoiceField(
+        choices=Product.SoldBy.choices,
+        required=False,
+        empty_value=Product.SoldBy.EACH,
+        initial=Product.SoldBy.EACH,
+        help_text=Product._meta.get_field("sold_by").help_text,
+    )
 
     class Meta:
         model = Product

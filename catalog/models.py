@@ -41,6 +41,10 @@ class ProductQuerySet(models.QuerySet["Product"]):
 
 
 class Product(models.Model):
+    class SoldBy(models.TextChoices):
+        EACH = "each", "each"
+        KG = "kg", "per kg"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True)
@@ -53,6 +57,13 @@ class Product(models.Model):
         blank=True,
     )
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    sold_by = models.CharField(
+        max_length=4,
+        choices=SoldBy.choices,
+        default=SoldBy.EACH,
+        help_text="Per kg: the price is per kilogram, and each weighed pack's in-store label "
+        "gives its weight.",
+    )
     stock = models.IntegerField(default=0)
     active = models.BooleanField(
         default=True, help_text="Inactive products are hidden from shoppers and cannot be sold."
@@ -84,6 +95,11 @@ class Product(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def price_unit(self) -> str:
+        """What the price is for, after the amount: "/ kg" for goods sold by weight, else ""."""
+        return "/ kg" if self.sold_by == self.SoldBy.KG else ""
 
     @property
     def is_low_stock(self) -> bool:
@@ -219,3 +235,107 @@ class CouponRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.coupon} on order {self.order_number}"
+
+
+# --- Recommendations (written only by catalog.recommendations) ----------------------------
+
+
+class ProductPairScore(models.Model):
+    """How strongly an order holding ``product`` suggests ``other`` too (0..1, higher more).
+
+    Each product keeps only its best few neighbours; ``recommendations_rebuild`` replaces
+    every row at once.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="pair_scores")
+    other = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="suggested_by")
+    score = models.FloatField()
+    together = models.PositiveIntegerField(help_text="Paid orders holding both.")
+
+    class Meta:
+        ordering = ["product", "-score", "other"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "other"], name="pair_score_once"),
+            models.CheckConstraint(
+                condition=~models.Q(product=models.F("other")), name="pair_score_not_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.other_id}: {self.score:.3f}"
+
+
+class ProductPopularity(models.Model):
+    """In how many paid orders of the history ``product`` was: the fallback suggestions."""
+
+    product = models.OneToOneField(
+        Product, on_delete=models.CASCADE, primary_key=True, related_name="popularity"
+    )
+    orders = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name_plural = "product popularity"
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.orders} orders"
+
+
+class RecommendationBuild(models.Model):
+    """One run of ``recommendations_rebuild``: what it learnt from, and how long it took."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    history_from = models.DateTimeField(help_text="Orders paid from this time on were used.")
+    orders = models.PositiveIntegerField()
+    lines = models.PositiveIntegerField(
+        help_text="Products over all the orders, each once per order."
+    )
+    products = models.PositiveIntegerField(help_text="Products sold at least once.")
+    pairs = models.PositiveIntegerField(help_text="Neighbour rows written.")
+    seconds = models.FloatField()
+
+    class Meta:
+        ordering = ["-finished_at", "-pk"]
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"Recommendations from {self.orders} orders ({self.finished_at:%Y-%m-%d %H:%M})"
+
+
+# --- AI shopping tips (optional; written by catalog.tips and by staff) ---------------------
+
+TIP_MAX_CHARS = 200
+
+
+class ProductTipQuerySet(models.QuerySet["ProductTip"]):
+    def shown(self) -> "ProductTipQuerySet":
+        return self.filter(status__in=[ProductTip.Status.GENERATED, ProductTip.Status.EDITED])
+
+
+class ProductTip(models.Model):
+    """One short shopping tip for a product, written by the AI provider or by staff.
+
+    ``source_hash`` is the digest of the catalog fields the tip was written from; when they
+    change, a generated tip is written again. Staff edits and hidden tips are never replaced.
+    """
+
+    class Status(models.TextChoices):
+        GENERATED = "generated", "generated"
+        EDITED = "edited", "edited by staff"
+        HIDDEN = "hidden", "hidden"
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="tip")
+    text = models.CharField(max_length=TIP_MAX_CHARS)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.GENERATED)
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    model = models.CharField(max_length=100, blank=True, editable=False)
+    generated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductTipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product__name", "pk"]
+
+    def __str__(self) -> str:
+        return f"Tip for {self.product}"

@@ -3,6 +3,7 @@
 from django.db.models import Q
 
 from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
+from catalog.instore_labels import InstoreLabel
 from catalog.models import Category, Product, ProductQuerySet
 
 
@@ -59,6 +60,11 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
     if not gtins:
         return None
     return Product.objects.select_related("category").filter(barcodes__gtin__in=gtins).first()
+
+
+def product_get_by_instore_label(*, label: InstoreLabel) -> Product | None:
+    """The product whose registered barcode is ``label`` with its price or weight zeroed."""
+    return Product.objects.select_related("category").filter(barcodes__gtin=label.item_gtin).first()
 
 
 def category_list() -> list[Category]:

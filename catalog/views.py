@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from catalog import selectors
+from catalog.recommendations import product_suggestions
+from catalog.tips import product_tip_get
 
 PRODUCTS_PER_PAGE = 24
 
@@ -32,4 +34,11 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get_for_shoppers(slug=slug)
     if product is None:
         raise Http404("No such product.")
-    return render(request, "catalog/product_detail.html", {"product": product})
+    context = {
+        "product": product,
+        "suggestions": product_suggestions(
+            product_ids=[product.pk], category_ids=[product.category_id]
+        ),
+        "tip": product_tip_get(product=product),
+    }
+    return render(request, "catalog/product_detail.html", context)

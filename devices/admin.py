@@ -2,8 +2,12 @@
 
 A new device's key is shown once, in a message after saving; so is a rotated key. Revoke and
 rotate ask for confirmation first, on an intermediate page as Django's delete does.
+
+Scan events are shown, never edited. A kept photo of a failed scan (``devices.services.photos``)
+is shown through the admin's own view, to staff who may view scan events only.
 """
 
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,12 +15,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from devices.models import Device, Pairing, UnknownCode
+from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services import (
     DeviceError,
     device_register,
@@ -24,6 +29,7 @@ from devices.services import (
     device_rotate_key,
     device_unpair,
 )
+from shopcart.admin_permissions import ViewOnlyMixin
 
 MESSAGE_KEY_ISSUED = "The key of “{name}” is: {key}"
 MESSAGE_KEY_NOT_SHOWN_AGAIN = (
@@ -209,3 +215,66 @@ class UnknownCodeAdmin(admin.ModelAdmin):
             return None
         url = reverse("admin:catalog_product_add")
         return HttpResponseRedirect(f"{url}?{urlencode({'barcode': codes[0].gtin})}")
+
+
+PHOTO_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
+
+
+@admin.register(ScanEvent)
+class ScanEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Every scan carts sent, newest first; a failed scan's photo when one was kept."""
+
+    list_display = ("created_at", "device", "cart", "result", "code", "decode_ms", "has_photo")
+    list_filter = ("result", ("photo", admin.EmptyFieldListFilter), "created_at", "device")
+    list_select_related = ("device", "cart")
+    search_fields = ("code", "gtin", "scan_id")
+    fields = readonly_fields = (
+        "created_at",
+        "device",
+        "cart",
+        "scan_id",
+        "result",
+        "code",
+        "gtin",
+        "decode_ms",
+        "answer",
+        "photo_shown",
+    )
+
+    @admin.display(boolean=True, description="photo")
+    def has_photo(self, event: ScanEvent) -> bool:
+        return bool(event.photo)
+
+    @admin.display(description="photo", empty_value="—")
+    def photo_shown(self, event: ScanEvent) -> str | None:
+        if not event.photo:
+            return None
+        url = reverse("admin:devices_scanevent_photo", args=[event.pk])
+        return format_html(
+            '<a href="{url}"><img src="{url}" alt="Photo of the scan" '
+            'style="max-width: 320px; height: auto"></a>',
+            url=url,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        photo = path(
+            "<int:event_id>/photo/",
+            self.admin_site.admin_view(self.photo_view),
+            name="devices_scanevent_photo",
+        )
+        return [photo, *super().get_urls()]
+
+    def photo_view(self, request: HttpRequest, event_id: int) -> FileResponse:
+        """The kept photo, for staff who may view scan events; 404 for anyone else."""
+        event = ScanEvent.objects.filter(pk=event_id).exclude(photo="").first()
+        if event is None or not self.has_view_permission(request, event):
+            raise Http404("No photo.")
+        try:
+            handle = event.photo.open("rb")
+        except FileNotFoundError:  # purged meanwhile
+            raise Http404("No photo.") from None
+        suffix = PurePath(event.photo.name or "").suffix.lower()
+        kind = PHOTO_TYPES.get(suffix, "application/octet-stream")
+        response = FileResponse(handle, content_type=kind)
+        response["Cache-Control"] = "private, no-store"
+        return response

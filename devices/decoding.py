@@ -3,31 +3,40 @@
 The order, cheapest first, stopping at the first attempt that reads something:
 
 1. zxing-cpp on the photo (retail formats EAN-13, EAN-8, UPC-A, UPC-E, and QR);
-2. pyzbar, a second opinion built on libzbar; without libzbar the decoder logs that once and
-   carries on with zxing-cpp alone;
+2. pyzbar, a second opinion built on libzbar (every second scan line); without libzbar the
+   decoder logs that once and carries on with zxing-cpp alone;
 3. zxing-cpp on cheap variants of the photo (``VARIANTS``: upscaled, turned 45°, adaptive
    threshold), while the CPU time spent stays under ``VARIANT_BUDGET_MS``.
 
 Every 1D result goes through ``catalog.barcodes.gtin_normalise``: a code whose check digit fails
-is not read at all, and the next attempt runs. What each variant adds, and what it costs, is
-measured by ``python -m benchmarks.decode`` (see benchmarks/README.md).
+is not read at all, and the next attempt runs. Some codes pass that check too easily to take
+one reader's word for them (``is_doubtful``: a UPC-E, a GTIN whose GS1 prefix nobody issues):
+when zxing-cpp reads one, pyzbar is asked as well and the code stays only if pyzbar reads it
+too; a code pyzbar did not confirm is not believed from a variant either. Without libzbar
+there is nobody to ask, and zxing-cpp's word stands.
+
+What each step adds, and what it costs, is measured by ``python -m benchmarks.decode`` (see
+benchmarks/README.md).
 
 Images are opened with Pillow, only as JPEG or PNG, and refused before any pixel is decoded
 when they are larger than ``MAX_PIXELS`` (a small file can claim a huge canvas).
 """
 
+import ctypes
 import io
 import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 import zxingcpp
+from biip import ParseError
+from biip.gtin import Gtin
 from PIL import Image, ImageChops, ImageFilter, UnidentifiedImageError
 
 from catalog.barcodes import BarcodeError, gtin_normalise
@@ -43,13 +52,17 @@ IMAGE_FORMATS = ("JPEG", "PNG")
 # two libraries.
 VARIANT_BUDGET_MS = 30.0
 # The cart's own frame size. Smaller frames are upscaled, larger ones shrunk before they are
-# turned: each variant stays within a few VGA frames' worth of pixels.
+# turned: no variant has more pixels than a VGA frame.
 VGA_PIXELS = 640 * 480
+UPSCALE_MIN_FACTOR = 1.2
 
 ERROR_NOT_AN_IMAGE = "The data is not a JPEG or PNG image."
 ERROR_TOO_MANY_PIXELS = "The image has more than {limit} pixels."
 
 RETAIL_SYMBOLOGIES = frozenset({"EAN13", "EAN8", "UPCA", "UPCE"})
+# A UPC-E holds six digits and no check digit of its own (the check is implied by the bars'
+# parity pattern): a stray or partial read passes for one more easily than for any other code.
+WEAK_SYMBOLOGIES = frozenset({"UPCE"})
 ZXING_FORMATS = zxingcpp.BarcodeFormats(
     [
         zxingcpp.BarcodeFormat.EAN13,
@@ -60,6 +73,13 @@ ZXING_FORMATS = zxingcpp.BarcodeFormats(
     ]
 )
 PYZBAR_SYMBOLS = ("EAN13", "EAN8", "UPCA", "UPCE", "QRCODE")
+# libzbar scans every row and column by default, and then drops a 1D symbol seen on fewer
+# than 4 of them ("filter bad EAN results", zbar 0.23), a filter it turns off for any other
+# density. Every second line costs half as much and reads as well; the filter is kept here,
+# scaled to the half as many lines.
+PYZBAR_DENSITY = 2
+PYZBAR_MIN_SIGHTINGS = 2
+ZBAR_GREY = int.from_bytes(b"Y800", "little")  # the fourcc of 8-bit greyscale
 
 
 class DecodeError(ValueError):
@@ -129,21 +149,54 @@ def read_codes(
     """
     deadline = time.thread_time() + budget_ms / 1000
     # Downscaling finds big blurred codes in large photos; at VGA size or below it only costs.
-    codes = decode_with_zxing(image, try_downscale=image.width * image.height > VGA_PIXELS)
+    first = decode_with_zxing(
+        image, try_downscale=image.width * image.height > VGA_PIXELS, try_invert=False
+    )
+    if first and not (pyzbar_available() and any(map(is_doubtful, first))):
+        return first, "zxing-cpp"
+    second = decode_with_pyzbar(image)
+    codes = with_second_opinion(first, second)
     if codes:
-        return codes, "zxing-cpp"
-    codes = decode_with_pyzbar(image)
-    if codes:
-        return codes, "pyzbar"
+        return codes, "zxing-cpp" if codes[0] in first else "pyzbar"
+    # What pyzbar did not confirm is not believed from a variant either.
+    doubted = {code.gtin for code in first if code.gtin is not None}
     for variant in VARIANTS:
         if time.thread_time() >= deadline:
             logger.debug("decode budget of %s ms spent before %s", budget_ms, variant.name)
             break
         varied = variant.make(image)
-        codes = decode_with_zxing(varied, **variant.zxing_options) if varied is not None else []
+        if varied is None:
+            continue
+        found = decode_with_zxing(varied, **variant.zxing_options)
+        codes = [code for code in found if code.gtin is None or code.gtin not in doubted]
         if codes:
             return codes, variant.name
     return [], ""
+
+
+def is_doubtful(code: DecodedCode) -> bool:
+    """Whether one reader's word is not enough for ``code``: a weak symbology (UPC-E), or a
+    GTIN whose GS1 prefix no GS1 office issues, which is on no product but may be the other
+    code of a package (the price code beside a Japanese book's ISBN, for one)."""
+    if code.symbology in WEAK_SYMBOLOGIES:
+        return True
+    if code.gtin is None:
+        return False
+    try:
+        return Gtin.parse(code.gtin).prefix is None
+    except ParseError:  # pragma: no cover - gtin_normalise has checked it already
+        return True
+
+
+def with_second_opinion(first: list[DecodedCode], second: list[DecodedCode]) -> list[DecodedCode]:
+    """zxing-cpp's codes ``first`` that pyzbar's ``second`` leaves standing, then pyzbar's own.
+
+    A doubtful code of ``first`` stays only when ``second`` read it too; the others stay.
+    """
+    confirmed = {code.gtin or code.text for code in second}
+    kept = [code for code in first if not is_doubtful(code) or code.gtin in confirmed]
+    known = {code.gtin or code.text for code in kept}
+    return kept + [code for code in second if (code.gtin or code.text) not in known]
 
 
 def decode_with_zxing(image: Image.Image, **options: Any) -> list[DecodedCode]:
@@ -158,16 +211,49 @@ def decode_with_zxing(image: Image.Image, **options: Any) -> list[DecodedCode]:
     )
 
 
-def decode_with_pyzbar(image: Image.Image) -> list[DecodedCode]:
-    """Codes libzbar reads in ``image``; empty when libzbar is not installed."""
-    pyzbar = pyzbar_module()
-    if pyzbar is None:
+def decode_with_pyzbar(image: Image.Image, *, density: int = PYZBAR_DENSITY) -> list[DecodedCode]:
+    """Codes libzbar reads in ``image``, scanning every ``density``-th row and column; empty
+    when libzbar is not installed."""
+    if pyzbar_module() is None:
         return []
-    symbols = [pyzbar.ZBarSymbol[name] for name in PYZBAR_SYMBOLS]
-    return checked_codes(
-        (symbol.data.decode("utf-8", "replace"), symbology_name(symbol.type))
-        for symbol in pyzbar.decode(image, symbols=symbols)
-    )
+    return checked_codes(_zbar_scan(image, density))
+
+
+def _zbar_scan(image: Image.Image, density: int) -> list[tuple[str, str]]:
+    # pyzbar.decode() scans every row and column and has no setting for it: its ctypes
+    # bindings (pyzbar.wrapper) do, so the scan is set up here.
+    from pyzbar import wrapper as zbar
+
+    pixels = image.tobytes()  # referenced until the scan is over: zbar does not copy it
+    scanner = zbar.zbar_image_scanner_create()
+    zbar_image = zbar.zbar_image_create()
+    try:
+        zbar.zbar_image_scanner_set_config(scanner, 0, zbar.ZBarConfig.CFG_ENABLE, 0)
+        for name in PYZBAR_SYMBOLS:
+            enable = zbar.ZBarConfig.CFG_ENABLE
+            zbar.zbar_image_scanner_set_config(scanner, zbar.ZBarSymbol[name], enable, 1)
+        for axis in (zbar.ZBarConfig.CFG_X_DENSITY, zbar.ZBarConfig.CFG_Y_DENSITY):
+            zbar.zbar_image_scanner_set_config(scanner, 0, axis, density)
+        zbar.zbar_image_set_format(zbar_image, ZBAR_GREY)
+        zbar.zbar_image_set_size(zbar_image, image.width, image.height)
+        zbar.zbar_image_set_data(zbar_image, ctypes.c_char_p(pixels), len(pixels), None)
+        zbar.zbar_scan_image(scanner, zbar_image)
+        return list(_zbar_symbols(zbar, zbar_image))
+    finally:
+        zbar.zbar_image_destroy(zbar_image)
+        zbar.zbar_image_scanner_destroy(scanner)
+
+
+def _zbar_symbols(zbar: ModuleType, zbar_image: Any) -> Iterator[tuple[str, str]]:
+    """``(text, symbology)`` of each symbol zbar found; 1D ones seen on too few lines left out."""
+    symbol = zbar.zbar_image_first_symbol(zbar_image)
+    while symbol:
+        name = symbology_name(zbar.ZBarSymbol(symbol.contents.type).name)
+        if name == "QRCODE" or zbar.zbar_symbol_get_quality(symbol) >= PYZBAR_MIN_SIGHTINGS:
+            length = zbar.zbar_symbol_get_data_length(symbol)
+            data = ctypes.string_at(zbar.zbar_symbol_get_data(symbol), length)
+            yield data.decode("utf-8", "replace"), name
+        symbol = zbar.zbar_symbol_next(symbol)
 
 
 def checked_codes(found: Iterable[tuple[str, str]]) -> list[DecodedCode]:
@@ -221,25 +307,32 @@ def symbology_name(name: str) -> str:
 
 
 def upscaled(image: Image.Image) -> Image.Image | None:
-    """Twice the size (bicubic) for frames smaller than VGA, whose thin bars are a pixel or two.
+    """Enlarged (bicubic) for frames smaller than VGA, whose thin bars are a pixel or two:
+    twice the size at most, and no more pixels than VGA.
 
-    Larger frames are not doubled: they have the pixels already, and four times as many cost
-    more than they find.
+    A frame that would not grow by at least a fifth is left alone: it has the pixels already.
     """
-    if image.width * image.height >= VGA_PIXELS:
+    factor = min(2.0, math.sqrt(VGA_PIXELS / (image.width * image.height)))
+    if factor < UPSCALE_MIN_FACTOR:
         return None
-    return image.resize((image.width * 2, image.height * 2), Image.Resampling.BICUBIC)
+    size = (round(image.width * factor), round(image.height * factor))
+    return image.resize(size, Image.Resampling.BICUBIC)
 
 
 def turned(image: Image.Image) -> Image.Image:
     """Turned 45° on white; zxing-cpp's own 90° tries then cover the other diagonal too.
 
-    A frame larger than VGA is shrunk to about VGA first, which bounds the cost.
+    The frame grows to hold the turned corners (where a QR code's finder patterns may be) as
+    long as it stays within VGA's pixel count. A larger frame keeps its size, its corners cut:
+    a code along a diagonal ends up level or upright across the middle, still in view. A
+    frame larger than VGA is shrunk to about VGA first.
     """
     factor = math.ceil(math.sqrt(image.width * image.height / VGA_PIXELS))
     if factor > 1:
         image = image.reduce(factor)
-    return image.rotate(45, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
+    side = math.ceil((image.width + image.height) / math.sqrt(2))
+    expand = side * side <= VGA_PIXELS
+    return image.rotate(45, resample=Image.Resampling.BILINEAR, expand=expand, fillcolor=255)
 
 
 def thresholded(image: Image.Image) -> Image.Image:

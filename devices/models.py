@@ -6,7 +6,9 @@ previous prefix and hash valid until ``previous_key_valid_until``, so a cart tha
 during the rotation can still fetch its new key. Keys are checked in ``devices.selectors``.
 """
 
+import secrets
 from datetime import timedelta
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
@@ -94,11 +96,21 @@ class Pairing(models.Model):
         return f"{self.device} → cart {self.cart_id} ({'active' if self.active else 'ended'})"
 
 
+def scan_photo_path(event: "ScanEvent", filename: str) -> str:
+    """Where a kept photo goes under MEDIA_ROOT: a folder per day, a random name (media may be
+    served to anyone who has the address, so the address must not be guessable)."""
+    suffix = PurePath(filename).suffix.lower()
+    return f"scan-photos/{timezone.now():%Y/%m/%d}/{secrets.token_urlsafe(24)}{suffix}"
+
+
 class ScanEvent(models.Model):
     """One scan a device sent, stored by its ``scan_id`` so a retried request changes nothing.
 
     The unique pair (device, scan_id) decides which of several identical requests processes
     the scan; the others answer ``answer`` again (same ``body_hash``) or 409 (another body).
+
+    ``photo`` is kept only for a scan in which nothing was read, and only while
+    ``settings.SCAN_STORE_FAILED_PHOTOS`` is on (``devices.services.photos``).
     """
 
     class Result(models.TextChoices):
@@ -123,6 +135,7 @@ class ScanEvent(models.Model):
     decode_ms = models.FloatField(null=True, blank=True)
     status = models.PositiveSmallIntegerField(default=201)
     answer = models.JSONField(default=dict)
+    photo = models.FileField(upload_to=scan_photo_path, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

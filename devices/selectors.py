@@ -1,11 +1,15 @@
-"""Reads about devices: finding the device a raw key belongs to."""
+"""Reads about devices: finding the device a raw key belongs to; what the carts are doing."""
 
 import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from devices.models import Device, Pairing
+from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services import KEY_SCHEME, device_key_hash
 
 
@@ -51,3 +55,53 @@ def pairing_get_active(*, device: Device) -> Pairing | None:
 def pairing_get_for_cart(*, cart_id: int) -> Pairing | None:
     """The cart's active pairing, with its device, or None."""
     return Pairing.objects.active().select_related("device").filter(cart_id=cart_id).first()
+
+
+@dataclass(frozen=True)
+class ScanActivity:
+    """What the carts did since a moment, for the staff dashboard."""
+
+    per_hour: list[tuple[datetime, int]]  # (start of the hour, scans), oldest first
+    scans: int
+    photo_scans: int  # scans that sent a photo (a pre-decoded code has decode_ms None)
+    unread_photos: int  # photos in which no barcode was found
+    unknown_products: int
+
+    @property
+    def decode_failure_rate(self) -> float | None:
+        """Share of photos in which nothing was read; None before any photo came in."""
+        return self.unread_photos / self.photo_scans if self.photo_scans else None
+
+
+def scan_activity(*, since: datetime) -> ScanActivity:
+    """Scans since ``since``, counted in the database (two queries, whatever the volume)."""
+    events = ScanEvent.objects.filter(created_at__gte=since)
+    totals = events.aggregate(
+        scans=Count("pk"),
+        photo_scans=Count("pk", filter=Q(decode_ms__isnull=False)),
+        unread_photos=Count("pk", filter=Q(result=ScanEvent.Result.NO_BARCODE)),
+        unknown_products=Count("pk", filter=Q(result=ScanEvent.Result.UNKNOWN_PRODUCT)),
+    )
+    hours = (
+        events.annotate(hour=TruncHour("created_at"))
+        .values("hour")
+        .annotate(scans=Count("pk"))
+        .order_by("hour")
+    )
+    return ScanActivity(per_hour=[(row["hour"], row["scans"]) for row in hours], **totals)
+
+
+def devices_online_count(*, now: datetime | None = None) -> tuple[int, int]:
+    """(carts online, carts registered and not revoked): online means heard from lately."""
+    now = now or timezone.now()
+    active = Device.objects.filter(revoked_at__isnull=True)
+    online_since = now - timedelta(seconds=settings.DEVICE_OFFLINE_AFTER)
+    counts = active.aggregate(
+        online=Count("pk", filter=Q(last_seen_at__gte=online_since)), registered=Count("pk")
+    )
+    return counts["online"], counts["registered"]
+
+
+def unknown_codes_count() -> int:
+    """Barcodes carts read that no product has (staff can turn them into products)."""
+    return UnknownCode.objects.count()

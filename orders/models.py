@@ -107,6 +107,9 @@ class Order(models.Model):
     # Part of what the exit QR signs: a code for this order cannot be made from its number.
     exit_nonce = models.CharField(max_length=32, default=exit_nonce_new, editable=False)
     flagged_for_audit = models.BooleanField(default=False)
+    # When the payment confirmation went into the email outbox: one email per order, however
+    # often the task that sends it runs.
+    confirmation_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = OrderQuerySet.as_manager()
 

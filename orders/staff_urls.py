@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders import views
 
 app_name = "orders_staff"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("exit/", views.exit_check, name="exit_check"),
+]

@@ -125,10 +125,19 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'smartcart.sqlite3'}")
 }
 _db = DATABASES["default"]
+SQLITE_INIT_COMMAND = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers wait
     # (up to the timeout) instead of failing with "database is locked" mid-transaction.
-    _db["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20, **_db.get("OPTIONS", {})}
+    # WAL lets reads go on while one connection writes; with synchronous=NORMAL a commit no
+    # longer waits for the disk (fsync comes at checkpoints): committed data survives a crash
+    # of the server, a power cut may lose the last commits but never corrupts the file.
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": SQLITE_INIT_COMMAND,
+        **_db.get("OPTIONS", {}),
+    }
 elif _db["ENGINE"] == "django.db.backends.mysql":
     _db["OPTIONS"] = {
         "charset": "utf8mb4",
@@ -361,7 +370,45 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Only tests and a local fake change this; real stores leave it alone.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
-PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "test"
+# Who takes card payments: "stripe", or "test" (the built-in gateway: test cards only, no money
+# moves). Default: stripe with a key; otherwise test — except in production, where a store must
+# either set the key or say PAYMENT_GATEWAY=test on purpose (a demo or a staging store).
+PAYMENT_GATEWAY = env.str(
+    "PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY or PRODUCTION else "test"
+)
+if PAYMENT_GATEWAY not in ("stripe", "test"):
+    raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'stripe' or 'test'.")
+if PAYMENT_GATEWAY == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "Card payments go through Stripe: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or "
+        "PAYMENT_GATEWAY=test for a store that takes no real payments."
+    )
+
+# --- Recommendations and AI tips -----------------------------------------------------------
+# "Often bought with" is learnt again from the paid orders every few hours (and by
+# `manage.py recommendations_rebuild`); catalog/recommendations.py.
+CELERY_BEAT_SCHEDULE["catalog-recommendations-rebuild"] = {
+    "task": "catalog.tasks.recommendations_rebuild",
+    "schedule": 6 * 60 * 60,
+}
+# Optional AI shopping tips from an OpenAI-compatible chat-completions API (catalog/tips.py).
+# Off unless the base URL and the model are set: then nothing calls out.
+AI_TIPS_BASE_URL = env.str("AI_TIPS_BASE_URL", default="").strip()
+AI_TIPS_API_KEY = env.str("AI_TIPS_API_KEY", default="")
+AI_TIPS_MODEL = env.str("AI_TIPS_MODEL", default="").strip()
+AI_TIPS_RATE_PER_MINUTE = env.int("AI_TIPS_RATE_PER_MINUTE", default=10)
+AI_TIPS_TIMEOUT = env.float("AI_TIPS_TIMEOUT", default=20.0)
+if AI_TIPS_BASE_URL and not AI_TIPS_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("AI_TIPS_BASE_URL must be an http:// or https:// URL.")
+if bool(AI_TIPS_BASE_URL) != bool(AI_TIPS_MODEL):
+    raise ImproperlyConfigured("Set both AI_TIPS_BASE_URL and AI_TIPS_MODEL, or neither.")
+if AI_TIPS_RATE_PER_MINUTE < 1 or AI_TIPS_TIMEOUT <= 0:
+    raise ImproperlyConfigured("AI_TIPS_RATE_PER_MINUTE and AI_TIPS_TIMEOUT must be positive.")
+if AI_TIPS_BASE_URL:
+    CELERY_BEAT_SCHEDULE["catalog-product-tips"] = {
+        "task": "catalog.tasks.product_tips_generate",
+        "schedule": 5 * 60,
+    }
 
 # --- Security -------------------------------------------------------------------------------
 # Content-Security-Policy: scripts only from our own static files (no inline script, no eval),

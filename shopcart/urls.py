@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from shopcart import health
+from shopcart import dashboard, health
 
 admin.site.site_header = "smartcart store admin"
 admin.site.site_title = "smartcart admin"
@@ -26,6 +26,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("payments/", include("orders.payment_urls")),
     path("staff/", include("orders.staff_urls")),
+    path("admin/dashboard/", admin.site.admin_view(dashboard.dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api_urls")),
     path("api/v1/cart/", include("carts.api_urls")),

@@ -51,6 +51,7 @@ print(json.dumps({
     "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
+    "PAYMENT_GATEWAY": settings.PAYMENT_GATEWAY,
 }))
 """
 
@@ -104,9 +105,15 @@ def test_unknown_mode_is_refused():
     assert "SMARTCART_MODE must be 'embedded' or 'production'." in stderr
 
 
+STRIPE_KEYS = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+
+
 def test_production_with_a_secret_key_starts_hardened():
     loaded = _settings(
-        SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="shop.example.com"
+        SMARTCART_MODE="production",
+        SECRET_KEY=LONG_KEY,
+        ALLOWED_HOSTS="shop.example.com",
+        **STRIPE_KEYS,
     )
 
     assert loaded["DEBUG"] is False
@@ -115,6 +122,31 @@ def test_production_with_a_secret_key_starts_hardened():
     assert loaded["CSRF_COOKIE_SECURE"] is True
     assert loaded["SECURE_SSL_REDIRECT"] is True
     assert loaded["SECURE_HSTS_SECONDS"] >= 60 * 60 * 24 * 365
+
+
+def test_production_refuses_to_start_without_a_way_to_take_real_payments():
+    stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x")
+
+    assert "set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or PAYMENT_GATEWAY=test" in stderr
+
+
+def test_a_stripe_key_without_its_webhook_secret_is_refused():
+    stderr = _refusal(STRIPE_SECRET_KEY="sk_test_x")
+
+    assert "STRIPE_WEBHOOK_SECRET" in stderr
+
+
+def test_production_takes_the_test_gateway_only_when_told_so():
+    loaded = _settings(
+        SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x", PAYMENT_GATEWAY="test"
+    )
+
+    assert loaded["PAYMENT_GATEWAY"] == "test"
+
+
+def test_gateway_follows_the_stripe_key_by_default():
+    assert _settings(**STRIPE_KEYS)["PAYMENT_GATEWAY"] == "stripe"
+    assert _settings()["PAYMENT_GATEWAY"] == "test"
 
 
 def test_embedded_defaults_with_a_clean_environment():

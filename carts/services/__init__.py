@@ -6,10 +6,14 @@ from carts.services.carts import (
     MESSAGE_MERGED,
     CartChange,
     CartError,
+    cart_add_labelled_product,
     cart_add_product,
     cart_apply_coupon,
+    cart_checkout_abandon,
+    cart_checkout_begin,
     cart_clear,
     cart_close,
+    cart_delete_labelled_line,
     cart_delete_line,
     cart_delete_unavailable_line,
     cart_get_for_session,
@@ -29,7 +33,7 @@ from carts.services.passes import (
     cart_pass_issue,
     cart_pass_replace,
 )
-from carts.services.stock import stock_mismatch_resolve
+from carts.services.stock import stock_mismatch_record, stock_mismatch_resolve
 
 __all__ = [
     "EMAIL_KIND_CART_PASS",
@@ -39,10 +43,14 @@ __all__ = [
     "CartChange",
     "CartError",
     "CartPassError",
+    "cart_add_labelled_product",
     "cart_add_product",
     "cart_apply_coupon",
+    "cart_checkout_abandon",
+    "cart_checkout_begin",
     "cart_clear",
     "cart_close",
+    "cart_delete_labelled_line",
     "cart_delete_line",
     "cart_delete_unavailable_line",
     "cart_get_for_session",
@@ -56,5 +64,6 @@ __all__ = [
     "cart_remove_product",
     "cart_set_quantity",
     "coupon_check",
+    "stock_mismatch_record",
     "stock_mismatch_resolve",
 ]

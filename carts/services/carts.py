@@ -6,13 +6,18 @@ changes its lines, bumps ``Cart.version`` and, after commit, tells live listener
 Stock: additions on the website never go past the recorded stock. Scans in the store
 (``scanned=True``) are accepted whatever the stock says, since the goods are physically in the
 cart; when the cart then holds more than the stock, a ``StockMismatch`` tells staff to count.
+
+Lines: a product has one ordinary line (``label_code`` empty), which is what the functions
+naming a product change. A pack scanned by its in-store label has a line of its own, priced by
+the label (``cart_add_labelled_product``); only scans change it, and shoppers may remove it.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from carts.events import cart_event_publish_on_commit
@@ -90,7 +95,7 @@ def cart_add_product(
     _check_quantity(quantity)
     cart = _cart_lock(cart)
     _check_sellable(product)
-    line = cart.lines.filter(product=product).first()
+    line = cart.lines.filter(product=product, label_code="").first()
     in_cart = line.quantity if line else 0
     messages: list[str] = []
     if not scanned:
@@ -112,16 +117,57 @@ def cart_add_product(
 
 
 @transaction.atomic
-def cart_remove_product(
-    *, cart: Cart, product: Product, quantity: int = 1, scanned: bool = False
+def cart_add_labelled_product(
+    *, cart: Cart, product: Product, label_code: str, unit_price: Decimal, quantity: int = 1
 ) -> CartChange:
-    """Take ``quantity`` of ``product`` out; the line goes when nothing is left.
+    """Add ``quantity`` packs scanned by the in-store label ``label_code`` at ``unit_price``.
 
-    Raises ``CartError`` with code ``not_in_cart`` when the cart has none.
+    Always a scan in the store: accepted whatever the stock says, with a ``StockMismatch``
+    when the cart's lines of the product then hold more than the stock. Raises ``CartError``
+    (closed cart, inactive product, bad quantity).
     """
     _check_quantity(quantity)
     cart = _cart_lock(cart)
-    line = cart.lines.filter(product=product).first()
+    _check_sellable(product)
+    line = cart.lines.filter(product=product, label_code=label_code).first()
+    if line is None:
+        line = CartLine(
+            cart=cart,
+            product=product,
+            product_name=product.name,
+            unit_price=unit_price,
+            label_code=label_code,
+            quantity=0,
+        )
+    line.quantity += quantity
+    line.scanned_quantity += quantity
+    line.save()
+    in_cart = cart.lines.filter(product=product).aggregate(total=Sum("quantity"))["total"]
+    if in_cart > product.stock:
+        StockMismatch.objects.create(
+            product=product, cart=cart, quantity_in_cart=in_cart, stock_recorded=product.stock
+        )
+    _cart_changed(cart)
+    return CartChange(cart=cart, line=line)
+
+
+@transaction.atomic
+def cart_remove_product(
+    *,
+    cart: Cart,
+    product: Product,
+    quantity: int = 1,
+    scanned: bool = False,
+    label_code: str = "",
+) -> CartChange:
+    """Take ``quantity`` of ``product`` out; the line goes when nothing is left.
+
+    ``label_code`` names a line of packs scanned by their in-store label; empty, the ordinary
+    line. Raises ``CartError`` with code ``not_in_cart`` when the cart has no such line.
+    """
+    _check_quantity(quantity)
+    cart = _cart_lock(cart)
+    line = cart.lines.filter(product=product, label_code=label_code).first()
     if line is None:
         raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
     line.quantity -= min(quantity, line.quantity)
@@ -142,7 +188,7 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     _check_quantity(quantity)
     cart = _cart_lock(cart)
     _check_sellable(product)
-    line = cart.lines.filter(product=product).first()
+    line = cart.lines.filter(product=product, label_code="").first()
     scanned_part = line.scanned_quantity if line else 0
     allowed = max(product.stock, scanned_part)
     if allowed <= 0:
@@ -166,9 +212,20 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
 
 @transaction.atomic
 def cart_delete_line(*, cart: Cart, product_id: int) -> CartChange:
-    """Take a product out of the cart entirely (also one no longer in the catalog)."""
+    """Take a product's ordinary line out of the cart (also one no longer sold); packs of it
+    scanned by their in-store labels stay."""
     cart = _cart_lock(cart)
-    deleted, _ = cart.lines.filter(product_id=product_id).delete()
+    deleted, _ = cart.lines.filter(product_id=product_id, label_code="").delete()
+    if deleted:
+        _cart_changed(cart)
+    return CartChange(cart=cart, line=None)
+
+
+@transaction.atomic
+def cart_delete_labelled_line(*, cart: Cart, line_id: int) -> CartChange:
+    """Delete a line of packs scanned by their in-store label (only ever one of ``cart``)."""
+    cart = _cart_lock(cart)
+    deleted, _ = cart.lines.filter(pk=line_id).exclude(label_code="").delete()
     if deleted:
         _cart_changed(cart)
     return CartChange(cart=cart, line=None)
@@ -287,7 +344,9 @@ def cart_merge(*, source: Cart, target: Cart) -> tuple[str, ...]:
         return ()
     messages: list[str] = []
     moved = 0
-    for line in source.lines.select_related("product").filter(product__active=True):
+    # An anonymous cart has no labelled lines: only shoppers' carts are paired with devices.
+    lines = source.lines.select_related("product").filter(product__active=True, label_code="")
+    for line in lines:
         if line.product is None:  # filtered out above; says so to the type checker
             continue
         try:
@@ -312,6 +371,31 @@ def cart_close(*, cart: Cart) -> Cart:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     if cart.status != Cart.Status.CLOSED:
         _cart_close_locked(cart)
+    return cart
+
+
+@transaction.atomic
+def cart_checkout_begin(*, cart: Cart) -> Cart:
+    """Freeze an open cart while its order is paid for (``orders.services.order_place``).
+
+    Locks the cart; bumps its version. Raises ``CartError`` (``cart_closed``) unless it is open.
+    """
+    cart = _cart_lock(cart)
+    cart.status = Cart.Status.CHECKING_OUT
+    cart.save(update_fields=["status"])
+    _cart_changed(cart)
+    return cart
+
+
+@transaction.atomic
+def cart_checkout_abandon(*, cart: Cart) -> Cart:
+    """Open a cart being checked out again (its order was cancelled or expired), so the
+    shopper can change it. Locks the cart; an open or closed cart stays as it is."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if cart.status == Cart.Status.CHECKING_OUT:
+        cart.status = Cart.Status.OPEN
+        cart.save(update_fields=["status"])
+        _cart_changed(cart)
     return cart
 
 

@@ -1,7 +1,9 @@
 """Device writes: the registry and keys (``registry``), pairing a device with a shopper's
-cart (``pairing``), and processing the scans a device sends (``scans``)."""
+cart (``pairing``), processing the scans a device sends (``scans``), and the photos of failed
+scans (``photos``)."""
 
 from devices.services.pairing import cart_pairing_end, device_pair, device_unpair
+from devices.services.photos import scan_photo_keep, scan_photos_purge
 from devices.services.registry import (
     ERROR_DEVICE_REVOKED,
     KEY_PREFIX_BYTES,
@@ -35,5 +37,7 @@ __all__ = [
     "device_revoke",
     "device_rotate_key",
     "device_unpair",
+    "scan_photo_keep",
+    "scan_photos_purge",
     "scan_process",
 ]

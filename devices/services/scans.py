@@ -6,10 +6,18 @@ insert wins changes the cart; the others wait for it and answer what it stored. 
 before the transaction, so a slow photo holds no lock.
 
 Lock order, as in ``devices.services.pairing``: the cart row, then the pairing row.
+
+In-store labels (``catalog.instore_labels``, when ``settings.INSTORE_LABEL_REGION`` is set):
+the label with its price or weight zeroed finds the product, and each distinct label is a cart
+line of its own at the label's price. A label that cannot say a price (a weight label of a
+product sold by the piece, a zero price, a count label) or whose embedded check digit is wrong
+is refused with "Ask staff" and changes nothing; the result is ``unknown_product``, as for a
+product no longer sold, since protocol v1 has no other refusal.
 """
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,13 +26,25 @@ from django.utils import timezone
 
 from carts.models import Cart
 from carts.selectors import REASON_REVOKED, cart_pass_resolve, cart_pass_text_is_pass, cart_summary
-from carts.services import CartError, cart_add_product, cart_remove_product
+from carts.services import (
+    CartError,
+    cart_add_labelled_product,
+    cart_add_product,
+    cart_remove_product,
+)
 from catalog.barcodes import BarcodeError, gtin_normalise
+from catalog.instore_labels import (
+    InstoreLabel,
+    InstoreLabelError,
+    instore_label_parse,
+    instore_label_price,
+)
 from catalog.models import Product
-from catalog.selectors import product_get_by_barcode
+from catalog.selectors import product_get_by_barcode, product_get_by_instore_label
 from devices.decoding import RETAIL_SYMBOLOGIES, decode_image_timed, symbology_name
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services.pairing import device_pair
+from devices.services.photos import scan_photo_keep
 
 MODE_ADD = "add"
 MODE_REMOVE = "remove"
@@ -41,6 +61,8 @@ DISPLAY_NO_BARCODE = ("No barcode read", "Try again")
 DISPLAY_UNKNOWN_PRODUCT = ("Unknown product", "{gtin}")
 DISPLAY_NOT_SOLD = ("Not sold", "{name}")
 DISPLAY_NOT_IN_CART = ("Not in cart", "{name}")
+DISPLAY_LABEL_INVALID = ("Label not valid", "Ask staff")
+DISPLAY_LABEL_NO_PRICE = ("Label not priced", "Ask staff")
 DISPLAY_ADDED = ("+{quantity} {name}", "Total {total}")
 DISPLAY_REMOVED = ("-{quantity} {name}", "Total {total}")
 
@@ -98,8 +120,10 @@ def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
     read = _scan_read(scan)
     with transaction.atomic(durable=True):
         event = _event_claim(device, scan)
-        if event is not None:
-            return ScanAnswer(body=_scan_apply(device, scan, read, event), status=201)
+        body = _scan_apply(device, scan, read, event) if event is not None else None
+    if event is not None and body is not None:
+        scan_photo_keep(event=event, image=scan.image)  # after commit: no file I/O under a lock
+        return ScanAnswer(body=body, status=201)
     # Another request with this scan_id won the insert and has committed: answer as it did.
     stored = _scan_stored(device, scan)
     if stored is None:  # pragma: no cover - the unique row exists once the insert failed
@@ -202,6 +226,12 @@ def _scan_product(
         return _scan_cart_closed(pairing), cart
     if read.gtin is None:
         return _answer(Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, cart=cart), cart
+    try:
+        label = instore_label_parse(read.gtin)
+    except InstoreLabelError:
+        return _answer(Result.UNKNOWN_PRODUCT, DISPLAY_LABEL_INVALID, BEEP_ERROR, cart=cart), cart
+    if label is not None:
+        return _scan_label(cart, label, scan), cart
     product = product_get_by_barcode(text=read.gtin)
     if product is None:
         unknown_code_record(gtin=read.gtin)
@@ -230,19 +260,67 @@ def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
     return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
 
 
-def _scan_change_cart(cart: Cart, product: Product, scan: ScanInput) -> dict[str, Any]:
-    result, display, beep = _cart_change(cart, product, scan)
+def _scan_label(cart: Cart, label: InstoreLabel, scan: ScanInput) -> dict[str, Any]:
+    product = product_get_by_instore_label(label=label)
+    if product is None:
+        # Staff create the product from the item's code: the one every label of it finds.
+        unknown_code_record(gtin=label.item_gtin)
+        shown = DISPLAY_UNKNOWN_PRODUCT
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, cart=cart, gtin=label.item_gtin)
+    unit_price = instore_label_price(label, product)
+    if unit_price is None and scan.mode == MODE_ADD:
+        shown = DISPLAY_LABEL_NO_PRICE
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, product=product, cart=cart)
+    return _scan_change_cart(cart, product, scan, label=label, unit_price=unit_price)
+
+
+def _scan_change_cart(
+    cart: Cart,
+    product: Product,
+    scan: ScanInput,
+    *,
+    label: InstoreLabel | None = None,
+    unit_price: Decimal | None = None,
+) -> dict[str, Any]:
+    result, display, beep = _cart_change(cart, product, scan, label, unit_price)
     return _answer(
-        result, display, beep, product=product, cart=cart, name=product.name, quantity=scan.quantity
+        result,
+        display,
+        beep,
+        product=product,
+        price=unit_price,
+        cart=cart,
+        name=product.name,
+        quantity=scan.quantity,
     )
 
 
-def _cart_change(cart: Cart, product: Product, scan: ScanInput) -> tuple[str, Lines, str]:
+def _cart_change(
+    cart: Cart,
+    product: Product,
+    scan: ScanInput,
+    label: InstoreLabel | None,
+    unit_price: Decimal | None,
+) -> tuple[str, Lines, str]:
+    """Add or remove ``product``: by its ordinary line, or by the line of ``label``."""
+    quantity = scan.quantity
     try:
-        if scan.mode == MODE_ADD:
-            cart_add_product(cart=cart, product=product, quantity=scan.quantity, scanned=True)
+        if scan.mode == MODE_ADD and label is not None and unit_price is not None:
+            cart_add_labelled_product(
+                cart=cart,
+                product=product,
+                label_code=label.gtin,
+                unit_price=unit_price,
+                quantity=quantity,
+            )
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
-        cart_remove_product(cart=cart, product=product, quantity=scan.quantity, scanned=True)
+        if scan.mode == MODE_ADD:
+            cart_add_product(cart=cart, product=product, quantity=quantity, scanned=True)
+            return Result.ADDED, DISPLAY_ADDED, BEEP_OK
+        label_code = label.gtin if label is not None else ""
+        cart_remove_product(
+            cart=cart, product=product, quantity=quantity, scanned=True, label_code=label_code
+        )
         return Result.REMOVED, DISPLAY_REMOVED, BEEP_OK
     except CartError as exc:
         if exc.code == "not_in_cart":
@@ -278,15 +356,19 @@ def _answer(
     beep: str,
     *,
     product: Product | None = None,
+    price: Decimal | None = None,
     cart: Cart | None = None,
     **values: object,
 ) -> dict[str, Any]:
+    """The answer's body. ``price`` is the product's price by its in-store label, when the
+    scan was of one; otherwise the catalog's price is given."""
     summary = cart_summary(cart=cart) if cart is not None else None
     total = summary.price.total if summary is not None else None
+    shown_price = price if price is not None else (product.price if product else None)
     return {
         "result": str(result),
         "product": (
-            {"id": product.pk, "name": product.name, "price": str(product.price)}
+            {"id": product.pk, "name": product.name, "price": str(shown_price)}
             if product is not None
             else None
         ),

@@ -315,20 +315,27 @@ def test_transparent_png_is_read_as_if_on_white_paper():
     assert decode_image(encoded(qr)) == [DecodedCode("SCP1:HELLO", "QRCODE")]
 
 
-def test_upscaled_doubles_frames_smaller_than_vga_only():
-    doubled = upscaled(Image.new("L", (320, 240)))
+def test_upscaled_doubles_small_frames_and_grows_larger_ones_only_up_to_vga():
+    doubled = upscaled(Image.new("L", (240, 240)))
+    grown = upscaled(Image.new("L", (480, 360)))
 
-    assert doubled is not None and doubled.size == (640, 480)
+    assert doubled is not None and doubled.size == (480, 480)
+    assert grown is not None and grown.size == (640, 480)
+    assert upscaled(Image.new("L", (600, 450))) is None  # would grow by less than a fifth
     assert upscaled(Image.new("L", (640, 480))) is None
 
 
+def test_turned_grows_small_frames_to_hold_their_corners_and_keeps_large_ones_in_size():
+    # 100 x 100 turned needs 142 x 142: within VGA's pixels, so the corners stay in view.
+    assert turned(Image.new("L", (100, 100))).size == (142, 142)
+    # VGA turned would need 792 x 792, twice the pixels: the frame keeps its size instead.
+    assert turned(Image.new("L", (640, 480))).size == (640, 480)
+
+
 def test_turned_shrinks_frames_larger_than_vga_before_turning():
-    vga = turned(Image.new("L", (640, 480)))
     uxga = turned(Image.new("L", (1600, 1200)))
 
-    assert turned(Image.new("L", (100, 100))).size == (142, 142)
-    assert vga.size == (792, 792)
-    assert uxga.width <= vga.width and uxga.height <= vga.height
+    assert uxga.width * uxga.height <= 640 * 480
 
 
 def test_thresholded_is_black_and_white_by_the_local_mean():

@@ -3,9 +3,14 @@
 Rows are matched by slug (categories, products), GTIN (barcodes) and username (accounts). A row
 that already holds the demo values is left alone, so a second run changes nothing; a demo row
 that was edited gets its demo values back.
+
+With the accounts comes a purchase history (paid orders ``DEMO-0001``... of a few regular
+shoppers, matched by number: missing ones are created, existing ones are history and left
+alone), and the recommendations are learnt from it, so the cart page suggests at once.
 """
 
 from collections import Counter
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -17,10 +22,13 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog import demo_data
 from catalog.barcodes import gtin_normalise
-from catalog.models import Barcode, Category, Product
+from catalog.models import Barcode, Category, Product, RecommendationBuild
+from catalog.recommendations import recommendations_rebuild
+from orders.models import Order, OrderLine
 from shopcart.staff_mfa import totp_secret_set
 
 ERROR_PRODUCTION = (
@@ -86,6 +94,68 @@ def _account_load(*, email: str, password: str, is_staff: bool) -> tuple[Abstrac
     return user, outcome
 
 
+def _demo_order(demo: demo_data.DemoOrder, products: dict[str, Product], now: datetime) -> Order:
+    paid_at = now - timedelta(days=demo.days_ago)
+    total = sum((products[slug].price * quantity for slug, quantity in demo.lines), Decimal(0))
+    return Order(
+        number=demo.number,
+        email=demo.email,
+        cart_version=1,
+        status=Order.Status.PAID,
+        currency=settings.STORE_CURRENCY,
+        subtotal=total,
+        total=total,
+        created_at=paid_at - timedelta(minutes=3),
+        expires_at=paid_at + timedelta(minutes=27),
+        paid_at=paid_at,
+        exited_at=paid_at + timedelta(minutes=4),
+    )
+
+
+def _demo_lines(
+    demo: demo_data.DemoOrder, products: dict[str, Product], order_id: int
+) -> list[OrderLine]:
+    lines = []
+    for slug, quantity in demo.lines:
+        product = products[slug]
+        total = product.price * quantity
+        barcodes = product.barcodes.all()
+        lines.append(
+            OrderLine(
+                order_id=order_id,
+                product=product,
+                product_name=product.name,
+                gtin=barcodes[0].gtin if barcodes else "",
+                unit_price=product.price,
+                quantity=quantity,
+                scanned_quantity=quantity,
+                subtotal=total,
+                total=total,
+            )
+        )
+    return lines
+
+
+def _history_load() -> tuple[int, int]:
+    """Create the demo orders not there yet, with their lines; returns (created, unchanged)."""
+    history = demo_data.demo_history()
+    numbers = [demo.number for demo in history]
+    existing = set(Order.objects.filter(number__in=numbers).values_list("number", flat=True))
+    missing = [demo for demo in history if demo.number not in existing]
+    if missing:
+        slugs = {slug for demo in missing for slug, _ in demo.lines}
+        found = Product.objects.filter(slug__in=slugs).prefetch_related("barcodes")
+        products = {product.slug: product for product in found}
+        now = timezone.now()
+        Order.objects.bulk_create(_demo_order(demo, products, now) for demo in missing)
+        # Not every database returns the new keys from a bulk insert: look them up.
+        ids = dict(Order.objects.filter(number__in=numbers).values_list("number", "pk"))
+        OrderLine.objects.bulk_create(
+            line for demo in missing for line in _demo_lines(demo, products, ids[demo.number])
+        )
+    return len(missing), len(existing)
+
+
 def _summary(counts: Counter[str]) -> str:
     return ", ".join(f"{counts[outcome]} {outcome}" for outcome in (CREATED, UPDATED, UNCHANGED))
 
@@ -93,7 +163,8 @@ def _summary(counts: Counter[str]) -> str:
 class Command(BaseCommand):
     help = (
         "Load the demo store: about 40 products with valid barcodes in 6 categories, a staff "
-        "account and a shopper account. Idempotent; demo rows get their demo values back."
+        "account, a shopper account and a purchase history to learn recommendations from. "
+        "Idempotent; demo rows get their demo values back."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -110,6 +181,9 @@ class Command(BaseCommand):
             self._catalog_load()
             if not no_accounts:
                 self._accounts_load()
+                created = self._history_report(*_history_load())
+        if not no_accounts:
+            self._recommendations_build(stale=created > 0)
         self._urls_print()
 
     def _catalog_load(self) -> None:
@@ -140,6 +214,25 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role + ':':9}{email} / {password}  ({outcome})")
             users[role] = user
         self._staff_totp_load(users["Staff"])
+
+    def _history_report(self, created: int, unchanged: int) -> int:
+        self.stdout.write(
+            f"Purchase history: {created + unchanged} paid orders of "
+            f"{len(demo_data.DEMO_SHOPPERS)} regular shoppers; {created} created, "
+            f"{unchanged} unchanged."
+        )
+        return created
+
+    def _recommendations_build(self, *, stale: bool) -> None:
+        """Learn "often bought with" from the history, unless nothing changed since last time."""
+        if not stale and RecommendationBuild.objects.exists():
+            self.stdout.write("Recommendations: up to date.")
+            return
+        build = recommendations_rebuild()
+        self.stdout.write(
+            f"Recommendations: learnt from {build.orders} paid orders "
+            f"({build.pairs} neighbour rows)."
+        )
 
     def _staff_totp_load(self, staff: AbstractBaseUser) -> None:
         """Store managers must use two-factor: give the demo one a published TOTP secret."""

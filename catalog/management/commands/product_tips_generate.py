@@ -1,0 +1,31 @@
+"""``manage.py product_tips_generate``: ask the AI provider for the tips that are missing."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from catalog.tips import STOP_DISABLED, product_tips_generate
+
+MESSAGE_DISABLED = "AI tips are off: set AI_TIPS_BASE_URL and AI_TIPS_MODEL (see .env.example)."
+MESSAGE_DONE = "Wrote {written} tip(s); {failed} failed."
+MESSAGE_STOPPED = "Stopped early: {reason}."
+
+
+class Command(BaseCommand):
+    help = "Write AI shopping tips for products that need one, within the configured rate."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--limit", type=int, default=None, help="At most this many products this run."
+        )
+
+    def handle(self, *args: Any, limit: int | None = None, **options: Any) -> None:
+        run = product_tips_generate(limit=limit)
+        if run.stopped == STOP_DISABLED:
+            self.stdout.write(MESSAGE_DISABLED)
+            return
+        self.stdout.write(
+            self.style.SUCCESS(MESSAGE_DONE.format(written=run.written, failed=run.failed))
+        )
+        if run.stopped:
+            self.stdout.write(self.style.WARNING(MESSAGE_STOPPED.format(reason=run.stopped)))

@@ -1,0 +1,458 @@
+#!/usr/bin/env bash
+# The production stack without containers, on loopback, from the distribution's packages:
+# our own MariaDB and Redis, then (with SMARTCART_MODE=production) migrate, collectstatic, the
+# demo catalog, gunicorn with uvicorn workers, one Celery worker and Celery beat.
+#
+#   deploy/prod-local.sh start [--background]   `make prod-local`; stays in the foreground and
+#                                               stops what it started on Ctrl-C / TERM.
+#                                               --background (or PROD_LOCAL_BACKGROUND=1)
+#                                               returns once /readyz answers 200.
+#   deploy/prod-local.sh stop                   `make prod-local-stop`
+#   deploy/prod-local.sh status
+#   deploy/prod-local.sh env                    the running stack's environment, as `export`s
+#   deploy/prod-local.sh manage ARGS...         manage.py with that environment
+#   deploy/prod-local.sh sql ARGS...            the mariadb client as the instance's root
+#
+# Environment: PORT (8080), WEB_WORKERS (4), WORKER_CONCURRENCY (2), PROD_LOCAL_DB_PORT
+# (33307), PROD_LOCAL_REDIS_PORT (36380), PROD_LOCAL_DIR (var/prod-local). A busy database or
+# Redis port is swapped for a free one; a busy PORT is an error. Everything lives under
+# PROD_LOCAL_DIR: data, logs, pid files, the generated SECRET_KEY and database password.
+# Variables it does not set (STRIPE_*, STORE_NAME, ...) come from the environment or .env.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+# shellcheck source=deploy/services.sh
+source deploy/services.sh
+
+SELF=$ROOT/deploy/prod-local.sh
+STATE_DIR=$(realpath -m "${PROD_LOCAL_DIR:-$ROOT/var/prod-local}")
+RUN_DIR=$STATE_DIR/run
+LOG_DIR=$STATE_DIR/logs
+PID_DIR=$STATE_DIR/pids
+ENV_FILE=$STATE_DIR/env
+READY_FILE=$RUN_DIR/ready
+SUPERVISOR_PID_FILE=$PID_DIR/prod-local.pid
+MARIADB_DATA=$STATE_DIR/mariadb
+MARIADB_ROOT_AUTH=socket
+BIN=$ROOT/.venv/bin
+PORT=${PORT:-8080}
+WEB_WORKERS=${WEB_WORKERS:-4}
+WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-2}
+MARIADB_PORT=${PROD_LOCAL_DB_PORT:-33307}
+REDIS_PORT=${PROD_LOCAL_REDIS_PORT:-36380}
+START_TIMEOUT=${PROD_LOCAL_START_TIMEOUT:-300}
+DB_NAME=smartcart
+DB_USER=smartcart
+# Started in this order, stopped in the reverse one.
+SERVICES=(mariadb redis web worker beat)
+declare -A PIDS=()
+JOBS=() # one-off setup commands (migrate, collectstatic, ...), stopped too if still running
+declare -A PROGRAMS=([mariadb]=mariadbd [redis]=redis-server [web]=gunicorn [worker]=celery
+    [beat]=celery [prod-local]=prod-local.sh)
+
+say() {
+    printf '==> %s\n' "$*"
+}
+
+# --- preconditions --------------------------------------------------------------------------
+
+# Debian keeps mariadbd in /usr/sbin, which is not on every user's PATH.
+PATH=$PATH:/usr/sbin:/usr/local/sbin
+
+packages_check() {
+    local missing=() cmd
+    declare -A package=([mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
+        [mariadb]=mariadb-client [mariadb-admin]=mariadb-client
+        [redis-server]=redis-server [redis-cli]=redis-tools [setsid]=util-linux)
+    for cmd in mariadbd mariadb-install-db mariadb mariadb-admin redis-server redis-cli setsid; do
+        command -v "$cmd" >/dev/null || missing+=("${package[$cmd]}")
+    done
+    if ((${#missing[@]})); then
+        echo "make prod-local runs MariaDB and Redis from the distribution's packages;" >&2
+        echo "these are missing. On Debian or Ubuntu:" >&2
+        echo "    sudo apt-get install $(printf '%s\n' "${missing[@]}" | sort -u | xargs)" >&2
+        exit 1
+    fi
+    [[ -x $BIN/python ]] || die "no .venv/ here: run it as \`make prod-local\`, which creates it"
+    if ! "$BIN/python" -c 'import MySQLdb' 2>/dev/null; then
+        if ! command -v pkg-config >/dev/null || ! pkg-config --exists libmariadb 2>/dev/null ||
+            ! command -v gcc >/dev/null; then
+            echo "The MySQL driver (mysqlclient) is built from source and needs:" >&2
+            echo "    sudo apt-get install libmariadb-dev pkg-config gcc" >&2
+            exit 1
+        fi
+        say "Installing the MySQL driver (requirements/mysql.txt) into .venv/"
+        "$BIN/python" -m pip install --quiet --disable-pip-version-check -r requirements/mysql.txt
+    fi
+    if ! ldconfig -p 2>/dev/null | grep -q libzbar; then
+        echo "note: libzbar0 is not installed; the barcode decoder runs without its pyzbar" \
+            "fallback (apt-get install libzbar0)." >&2
+    fi
+}
+
+# pid_alive NAME PID: PID runs and is the program NAME was started as (not a recycled pid).
+pid_alive() {
+    local name=$1 pid=$2
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "${PROGRAMS[$name]}"
+}
+
+pid_from_file() {
+    cat "$PID_DIR/$1.pid" 2>/dev/null || true
+}
+
+# --- secrets and the environment ------------------------------------------------------------
+
+# secret_get NAME: a random value generated once and kept (mode 600) under PROD_LOCAL_DIR.
+secret_get() {
+    local file=$STATE_DIR/$1
+    if [[ ! -s $file ]]; then
+        (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$file")
+    fi
+    cat "$file"
+}
+
+env_write() {
+    local secret_key db_password
+    secret_key=$(secret_get secret_key)
+    db_password=$(secret_get db_password)
+    # Production mode, except what needs TLS: there is none on loopback. A real store ends TLS
+    # at its proxy and keeps the defaults (HTTPS redirect, Secure cookies): see README.md.
+    # Email goes to .eml files under mail/, written by the Celery worker from the outbox: the
+    # same path as SMTP up to the last hop. EMAIL_HOST is set empty so a .env cannot turn it on.
+    (
+        umask 077
+        {
+            printf 'export %s=%q\n' \
+                SMARTCART_MODE production \
+                SECRET_KEY "$secret_key" \
+                DEBUG false \
+                ALLOWED_HOSTS "127.0.0.1,localhost" \
+                CSRF_TRUSTED_ORIGINS "http://127.0.0.1:$PORT,http://localhost:$PORT" \
+                SITE_URL "http://127.0.0.1:$PORT" \
+                SECURE_SSL_REDIRECT false \
+                SECURE_COOKIES false \
+                PAYMENT_GATEWAY "${PAYMENT_GATEWAY:-$([[ -n ${STRIPE_SECRET_KEY:-} ]] && echo stripe || echo test)}" \
+                DATABASE_URL "mysql://$DB_USER:$db_password@127.0.0.1:$MARIADB_PORT/$DB_NAME" \
+                CELERY_BROKER_URL "redis://127.0.0.1:$REDIS_PORT/0" \
+                REDIS_URL "redis://127.0.0.1:$REDIS_PORT/1" \
+                STATIC_ROOT "$STATE_DIR/static" \
+                MEDIA_ROOT "$STATE_DIR/media" \
+                EMAIL_HOST "" \
+                EMAIL_FILE_PATH "$STATE_DIR/mail" \
+                WEB_BIND "127.0.0.1:$PORT" \
+                WEB_WORKERS "$WEB_WORKERS" \
+                WEB_GRACEFUL_TIMEOUT 10 \
+                PROD_LOCAL_URL "http://127.0.0.1:$PORT/"
+        } >"$ENV_FILE"
+    )
+}
+
+env_load() {
+    [[ -f $ENV_FILE ]] || die "prod-local has never started here ($STATE_DIR)"
+    # shellcheck source=/dev/null
+    source "$ENV_FILE"
+}
+
+# --- the stack ------------------------------------------------------------------------------
+
+mariadb_up() {
+    # utf8mb4 throughout, as the container's MariaDB (docker-compose.yml) is configured.
+    # PROD_LOCAL_MARIADB_OPTIONS adds mariadbd options; the tests use it to trade durability
+    # for speed. The default keeps MariaDB's durable settings, as a real store would.
+    # shellcheck disable=SC2086
+    mariadb_start --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_520_ci \
+        ${PROD_LOCAL_MARIADB_OPTIONS:-}
+    PIDS[mariadb]=$MARIADB_PID
+    echo "$MARIADB_PID" >"$PID_DIR/mariadb.pid"
+    # The password is set again on every start, so it always matches the kept one. The test
+    # databases make `make test` usable against this instance too; the restore databases are
+    # for the restore drill (deploy/restore.sh --database smartcart_restore_check).
+    mariadb_root <<SQL
+CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1';
+ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$(secret_get db_password)';
+GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`test\\_$DB_NAME%\`.* TO '$DB_USER'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`$DB_NAME\\_restore%\`.* TO '$DB_USER'@'127.0.0.1';
+SQL
+    say "MariaDB $(mariadb_root -N -e 'SELECT VERSION()') on 127.0.0.1:$MARIADB_PORT (pid $MARIADB_PID)"
+}
+
+redis_up() {
+    # Append-only file on: queued tasks survive a Redis restart, as on a real server.
+    redis_start --appendonly yes --save ''
+    PIDS[redis]=$REDIS_PID
+    echo "$REDIS_PID" >"$PID_DIR/redis.pid"
+    say "Redis $(redis-server --version | cut -d' ' -f3) on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
+}
+
+# setup_step TITLE COMMAND...: run a one-off command, output to logs/setup.log.
+# In the background and waited for, so a Ctrl-C or TERM is handled at once (bash runs traps
+# only after a foreground command ends), and recorded in JOBS for stack_stop.
+setup_step() {
+    local title=$1 started=$SECONDS pid
+    shift
+    echo "---- $title: $*" >>"$LOG_DIR/setup.log"
+    setsid "$@" </dev/null >>"$LOG_DIR/setup.log" 2>&1 &
+    pid=$!
+    JOBS+=("$pid")
+    if ! wait "$pid"; then
+        tail -n 30 "$LOG_DIR/setup.log" >&2
+        die "$title failed; the whole log is $LOG_DIR/setup.log"
+    fi
+    say "$title ($((SECONDS - started)) s)"
+}
+
+# launch NAME COMMAND...: a long-running process in its own session, output to logs/NAME.log.
+launch() {
+    local name=$1
+    shift
+    setsid "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+    PIDS[$name]=$!
+    echo "$!" >"$PID_DIR/$name.pid"
+}
+
+# collectstatic re-hashes and re-compresses every file on each run (over 10 s here), so it
+# runs only when the project's static files or the installed packages changed.
+# static_start starts it in the background (sets STATIC_JOB, empty when nothing to do);
+# static_finish waits for it. It needs no database, so it runs beside the migrations.
+static_start() {
+    STATIC_FINGERPRINT=$({
+        find static -type f -printf '%P %s %T@\n' | sort
+        find .venv/lib -maxdepth 3 -name '*.dist-info' -printf '%f\n' | sort
+    } | sha256sum | cut -d' ' -f1)
+    STATIC_JOB=""
+    if [[ -f $STATE_DIR/static/staticfiles.json &&
+        $(cat "$RUN_DIR/static-fingerprint" 2>/dev/null) == "$STATIC_FINGERPRINT" ]]; then
+        say "Static files are up to date"
+        return 0
+    fi
+    STATIC_STARTED=$SECONDS
+    setsid "$BIN/python" manage.py collectstatic --no-input \
+        </dev/null >"$LOG_DIR/collectstatic.log" 2>&1 &
+    STATIC_JOB=$!
+    JOBS+=("$STATIC_JOB")
+}
+
+static_finish() {
+    [[ -n $STATIC_JOB ]] || return 0
+    if ! wait "$STATIC_JOB"; then
+        tail -n 30 "$LOG_DIR/collectstatic.log" >&2
+        die "collecting static files failed; the whole log is $LOG_DIR/collectstatic.log"
+    fi
+    echo "$STATIC_FINGERPRINT" >"$RUN_DIR/static-fingerprint"
+    say "Collected static files ($((SECONDS - STATIC_STARTED)) s)"
+}
+
+app_up() {
+    static_start
+    setup_step "Migrating the database" "$BIN/python" manage.py migrate --no-input
+    # --no-accounts: production mode never creates the demo's published logins.
+    setup_step "Loading the demo catalog" "$BIN/python" manage.py load_demo_store --no-accounts
+    static_finish
+    # The same command the container image runs (Dockerfile CMD).
+    launch web "$BIN/gunicorn" shopcart.asgi:application -k uvicorn_worker.UvicornWorker \
+        -c deploy/gunicorn.conf.py
+    launch worker "$BIN/celery" -A shopcart worker --loglevel INFO \
+        --concurrency "$WORKER_CONCURRENCY" --hostname "prod-local@%h"
+    launch beat "$BIN/celery" -A shopcart beat --loglevel INFO \
+        --schedule "$RUN_DIR/celerybeat-schedule"
+}
+
+ready_wait() {
+    local deadline=$((SECONDS + 120)) name
+    say "Waiting for /readyz"
+    until "$BIN/python" - "http://127.0.0.1:$PORT/readyz" <<'PY' 2>/dev/null; do
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=3) as response:
+    raise SystemExit(response.status != 200)
+PY
+        for name in web worker beat; do
+            kill -0 "${PIDS[$name]}" 2>/dev/null || {
+                tail -n 30 "$LOG_DIR/$name.log" >&2
+                die "$name exited during start-up; see $LOG_DIR/$name.log"
+            }
+        done
+        ((SECONDS < deadline)) || die "/readyz did not answer 200 within 120 s"
+        sleep 0.5
+    done
+}
+
+banner() {
+    cat <<EOF
+
+smartcart runs in production mode on loopback (no TLS: Secure cookies and the HTTPS redirect
+are off here only):
+    the shop          http://127.0.0.1:$PORT/
+    the store admin   http://127.0.0.1:$PORT/admin/   (create a login with:
+                      deploy/prod-local.sh manage createsuperuser)
+    health            http://127.0.0.1:$PORT/healthz   http://127.0.0.1:$PORT/readyz
+    processes         gunicorn with $WEB_WORKERS uvicorn workers, Celery worker ($WORKER_CONCURRENCY processes), Celery beat,
+                      MariaDB 127.0.0.1:$MARIADB_PORT, Redis 127.0.0.1:$REDIS_PORT
+    logs              $LOG_DIR/{web,worker,beat,setup,collectstatic}.log, $RUN_DIR/{mariadb.err,redis.log}
+    emails            $STATE_DIR/mail/*.eml (sent by the Celery worker)
+    pids              $PID_DIR/
+EOF
+}
+
+stack_stop() {
+    local i name pid
+    set +e
+    rm -f "$READY_FILE"
+    for pid in "${JOBS[@]}"; do
+        stop_pid "$pid" "setup step"
+    done
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+        name=${SERVICES[i]}
+        [[ -n ${PIDS[$name]:-} ]] || continue
+        stop_pid "${PIDS[$name]}" "$name"
+        rm -f "$PID_DIR/$name.pid"
+    done
+    rm -f "$SUPERVISOR_PID_FILE"
+}
+
+on_exit() {
+    local rc=$?
+    # Finish stopping whatever comes next (each stop ends in a KILL after 30 s at most).
+    trap '' INT TERM HUP PIPE
+    stack_stop
+    echo "prod-local stopped (exit $rc)"
+    exit "$rc"
+}
+
+# Runs the stack in the foreground until a signal or until one of its processes exits.
+start_foreground() {
+    local existing name pid
+    packages_check
+    mkdir -p "$RUN_DIR" "$LOG_DIR" "$PID_DIR" "$STATE_DIR/mail" "$STATE_DIR/media"
+    existing=$(pid_from_file prod-local)
+    if pid_alive prod-local "$existing"; then
+        die "prod-local already runs here (pid $existing); stop it with \`make prod-local-stop\`"
+    fi
+    for name in "${SERVICES[@]}"; do
+        pid=$(pid_from_file "$name")
+        if pid_alive "$name" "$pid"; then
+            die "$name (pid $pid) is left from an earlier run; \`make prod-local-stop\` ends it"
+        fi
+    done
+    port_in_use "$PORT" && die "port $PORT is busy; choose another with PORT=..."
+    MARIADB_PORT=$(pick_port "$MARIADB_PORT")
+    REDIS_PORT=$(pick_port "$REDIS_PORT")
+    rm -f "$READY_FILE"
+    echo "$$" >"$SUPERVISOR_PID_FILE"
+    trap on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    # A closed terminal or a reader of our output gone: still stop what we started.
+    trap 'exit 129' HUP
+    trap 'exit 141' PIPE
+
+    env_write
+    env_load
+    mariadb_up
+    redis_up
+    app_up
+    ready_wait
+    banner
+    echo "http://127.0.0.1:$PORT/" >"$READY_FILE"
+    echo "Press Ctrl+C to stop."
+
+    # Everything runs until told to stop; a process that dies takes the stack down with it,
+    # so a half-working store never passes for a working one.
+    local finished
+    wait -n -p finished || true
+    for name in "${SERVICES[@]}"; do
+        [[ ${PIDS[$name]} == "${finished:-}" ]] || continue
+        echo "ERROR: $name (pid $finished) exited; stopping the rest. See $LOG_DIR/" >&2
+    done
+    exit 1
+}
+
+start_background() {
+    local supervisor deadline=$((SECONDS + START_TIMEOUT))
+    supervisor=$(pid_from_file prod-local)
+    if pid_alive prod-local "$supervisor"; then
+        die "prod-local already runs here (pid $supervisor); stop it with \`make prod-local-stop\`"
+    fi
+    mkdir -p "$LOG_DIR" "$RUN_DIR"
+    rm -f "$READY_FILE"
+    PROD_LOCAL_BACKGROUND=0 setsid "$SELF" start </dev/null >"$LOG_DIR/prod-local.log" 2>&1 &
+    supervisor=$!
+    echo "prod-local starting in the background (pid $supervisor), log $LOG_DIR/prod-local.log"
+    until [[ -s $READY_FILE ]]; do
+        if ! kill -0 "$supervisor" 2>/dev/null; then
+            tail -n 40 "$LOG_DIR/prod-local.log" >&2
+            die "prod-local failed to start; see $LOG_DIR/prod-local.log"
+        fi
+        if ((SECONDS >= deadline)); then
+            "$SELF" stop >&2 || true
+            die "prod-local was not ready within $START_TIMEOUT s; stopped it"
+        fi
+        sleep 0.5
+    done
+    sed -n '/^smartcart runs/,$p' "$LOG_DIR/prod-local.log"
+    echo "Ready. Stop it with \`make prod-local-stop\`."
+}
+
+stop() {
+    local supervisor name pid i _
+    supervisor=$(pid_from_file prod-local)
+    if pid_alive prod-local "$supervisor"; then
+        echo "stopping prod-local (pid $supervisor)"
+        kill -TERM "$supervisor"
+        for _ in $(seq 1 240); do
+            kill -0 "$supervisor" 2>/dev/null || break
+            sleep 0.5
+        done
+    fi
+    # What a killed supervisor could not stop: only pids recorded here, still running the
+    # program they were started as.
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+        name=${SERVICES[i]}
+        pid=$(pid_from_file "$name")
+        if pid_alive "$name" "$pid"; then
+            stop_pid "$pid" "$name (left over)"
+        fi
+        rm -f "$PID_DIR/$name.pid"
+    done
+    rm -f "$SUPERVISOR_PID_FILE" "$READY_FILE"
+    echo "prod-local is stopped"
+}
+
+status() {
+    local name pid state rc=0
+    for name in prod-local "${SERVICES[@]}"; do
+        pid=$(pid_from_file "$name")
+        state="not running"
+        if pid_alive "$name" "$pid"; then
+            state="running (pid $pid)"
+        else
+            rc=3
+        fi
+        printf '%-11s %s\n' "$name" "$state"
+    done
+    return "$rc"
+}
+
+command=${1:-start}
+shift || true
+case $command in
+start)
+    if [[ ${1:-} == --background || ${PROD_LOCAL_BACKGROUND:-0} == 1 ]]; then
+        start_background
+    else
+        start_foreground
+    fi
+    ;;
+stop) stop ;;
+status) status ;;
+env) cat "$ENV_FILE" 2>/dev/null || die "prod-local has never started here ($STATE_DIR)" ;;
+manage)
+    env_load
+    exec "$BIN/python" manage.py "$@"
+    ;;
+sql) mariadb_root "$@" ;;
+*) die "usage: $0 start [--background] | stop | status | env | manage ARGS... | sql ARGS..." ;;
+esac

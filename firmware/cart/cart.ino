@@ -1,0 +1,53 @@
+// smartcart cart firmware: the sketch only wires the core (../core, a library) to the hardware.
+// (The Arduino builder puts the Arduino header in front of every .ino; nothing here uses it.)
+#include "hardware.h"
+
+using namespace smartcart;
+
+static Settings settings;  // as saved in NVS: what the cart runs with
+static Settings editing;   // what the serial console changes, saved by its "save"
+static CartCore* cart;
+static Console* console;
+static char scanner_buffer[CODE_MAX + 8];
+static LineReader scanner_lines(scanner_buffer, sizeof scanner_buffer);
+
+static void network_loop(void*) {
+  Clock& clock = hardware::ports().clock;
+  for (;;) {
+    cart->poll_network(clock.millis());
+    clock.sleep_ms(10);
+  }
+}
+
+void setup() {
+  hardware::board_start();
+  settings_load(hardware::storage(), &settings);
+  editing = settings;
+  console = new Console(editing, hardware::storage(), hardware::console_out());
+  CartBuffers buffers;
+  if (!hardware::buffers_allocate(&buffers)) return;  // loop() still runs the console
+  cart = new CartCore(hardware::ports(), buffers);
+  if (!cart->begin(settings, hardware::ports().clock.millis())) {
+    hardware::console_out().line(settings_problem_text(settings_check(settings)));
+    hardware::console_out().line(CONSOLE_HELP);
+    return;
+  }
+  hardware::camera_start(settings);
+  hardware::network_start(settings);
+  hardware::network_task_start(network_loop);
+}
+
+void loop() {
+  Clock& clock = hardware::ports().clock;
+  if (cart != nullptr) cart->poll_input(hardware::button_pressed(), clock.millis());
+  for (int c; (c = hardware::scanner_read()) >= 0;) {
+    const char* line = scanner_lines.feed(static_cast<char>(c));
+    if (line == nullptr || cart == nullptr) continue;
+    char symbology[SYMBOLOGY_MAX + 1];
+    const char* code = scanner_code_split(line, symbology, sizeof symbology);
+    cart->scan_code(code, symbology, clock.millis());
+  }
+  for (int c; (c = hardware::console_read()) >= 0;) console->feed(static_cast<char>(c));
+  if (console->reboot_requested()) hardware::restart();
+  clock.sleep_ms(5);
+}

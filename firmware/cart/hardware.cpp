@@ -1,0 +1,326 @@
+// The ESP32-CAM side of every port: the only file that talks to Arduino, the camera driver,
+// Wi-Fi and TLS, NVS and the OLED. Builds with arduino-esp32 2.0.x and 3.x.
+#include "hardware.h"
+
+#include <Adafruit_GFX.h>
+#include <Adafruit_SSD1306.h>
+#include <Arduino.h>
+#include <Preferences.h>
+#include <WiFi.h>
+#include <WiFiClientSecure.h>
+#include <Wire.h>
+#include <esp_camera.h>
+#include <string.h>
+#include <time.h>
+#if __has_include(<esp_random.h>)
+#include <esp_random.h>
+#else
+#include <esp_system.h>
+#endif
+
+using namespace smartcart;
+
+namespace hardware {
+
+namespace {
+
+const char NVS_NAMESPACE[] = "smartcart";
+const char NTP_SECOND_SERVER[] = "time.google.com";
+const uint32_t CONSOLE_BAUD = 115200;
+const uint32_t SCANNER_BAUD = 9600;  // GM65/GM861 modules' default
+const uint8_t BUZZER_CHANNEL = 2;    // LEDC channel 0 and timer 0 drive the camera's XCLK
+const int32_t CONNECT_TIMEOUT_MS = 5000;
+const unsigned long HANDSHAKE_TIMEOUT_S = 8;
+const size_t QUEUE_SLOTS = 6;
+const size_t SLOT_BYTES = 96 * 1024;  // an SVGA JPEG at quality 12 is 30-70 KiB
+const size_t HEAD_BYTES = 1024;
+const size_t ANSWER_BYTES = 2048;
+
+#if defined(SMARTCART_SCANNER) && SMARTCART_SCANNER
+const bool SCANNER = true;
+const int LED_PIN = PIN_BOARD_LED;  // GPIO 2 is the scanner's now
+const bool LED_ACTIVE_LOW = true;
+#else
+const bool SCANNER = false;
+const int LED_PIN = PIN_STATUS_LED;
+const bool LED_ACTIVE_LOW = false;
+#endif
+
+Adafruit_SSD1306 display(128, 64, &Wire, -1);
+bool display_ok = false;
+
+class EspClock : public Clock {
+ public:
+  uint32_t millis() override { return ::millis(); }
+  int64_t epoch_seconds() override {
+    time_t now = time(nullptr);
+    return now > 0 ? static_cast<int64_t>(now) : 0;  // SNTP sets it; 1970 until then
+  }
+  void sleep_ms(uint32_t ms) override { delay(ms); }  // delay() yields to other tasks
+};
+
+class EspRandom : public Random {
+ public:
+  uint32_t next() override { return esp_random(); }  // the hardware RNG (Wi-Fi on: true random)
+};
+
+class EspCamera : public Camera {
+ public:
+  Status capture(uint8_t* destination, size_t capacity, size_t* length) override {
+    camera_fb_t* frame = esp_camera_fb_get();
+    if (frame == nullptr) return FAILED;
+    Status status = OK;
+    if (frame->format != PIXFORMAT_JPEG) {
+      status = FAILED;
+    } else if (frame->len > capacity) {
+      status = TOO_LARGE;
+    } else {
+      memcpy(destination, frame->buf, frame->len);
+      *length = frame->len;
+    }
+    esp_camera_fb_return(frame);  // the driver grabs the next frame into it now
+    return status;
+  }
+  void drop_frame() override {
+    camera_fb_t* frame = esp_camera_fb_get();
+    if (frame != nullptr) esp_camera_fb_return(frame);
+  }
+};
+
+// TLS to the server, checked against the provisioned CA certificate (and the host name). There
+// is deliberately no way to skip the check: the host build's core-check fails if one appears.
+class TlsStream : public NetStream {
+ public:
+  void pin(const char* ca_pem) { client_.setCACert(ca_pem); }
+  bool connect(const char* host, uint16_t port) override {
+    client_.setHandshakeTimeout(HANDSHAKE_TIMEOUT_S);
+    return client_.connect(host, port, CONNECT_TIMEOUT_MS) == 1;
+  }
+  bool connected() override { return client_.connected(); }
+  size_t write(const uint8_t* data, size_t length) override { return client_.write(data, length); }
+  int read(uint8_t* buffer, size_t capacity) override {
+    int available = client_.available();
+    if (available > 0) {
+      size_t wanted = static_cast<size_t>(available);
+      if (wanted > capacity) wanted = capacity;
+      int count = client_.read(buffer, wanted);
+      return count > 0 ? count : 0;
+    }
+    return client_.connected() ? 0 : -1;
+  }
+  void stop() override { client_.stop(); }
+
+ private:
+  WiFiClientSecure client_;
+};
+
+// Every value is stored as a blob: NVS strings stop at 4000 bytes, a CA chain may not.
+class NvsStorage : public Storage {
+ public:
+  int get(const char* key, char* buffer, size_t capacity) override {
+    Preferences nvs;
+    if (!nvs.begin(NVS_NAMESPACE, true)) return -1;
+    int length = -1;
+    if (nvs.isKey(key)) {
+      size_t stored = nvs.getBytesLength(key);  // the terminator included
+      if (stored > 0 && stored <= capacity && nvs.getBytes(key, buffer, stored) == stored) {
+        buffer[stored - 1] = '\0';
+        length = static_cast<int>(stored - 1);
+      }
+    }
+    nvs.end();
+    return length;
+  }
+  bool set(const char* key, const char* value) override {
+    Preferences nvs;
+    if (!nvs.begin(NVS_NAMESPACE, false)) return false;
+    size_t length = strlen(value) + 1;
+    bool ok = nvs.putBytes(key, value, length) == length;
+    nvs.end();
+    return ok;
+  }
+};
+
+class CartUi : public Ui {
+ public:
+  void show(const char* status, const char* line1, const char* line2) override {
+    if (!display_ok) return;
+    display.clearDisplay();
+    display.setTextSize(1);
+    display.setTextColor(SSD1306_WHITE);
+    display.setCursor(0, 0);
+    display.print(status);
+    display.drawFastHLine(0, 11, 128, SSD1306_WHITE);
+    display.setCursor(0, 24);
+    display.print(line1);
+    display.setCursor(0, 44);
+    display.print(line2);
+    display.display();
+  }
+  void tone(uint16_t hz) override {
+#if ESP_ARDUINO_VERSION_MAJOR >= 3
+    ledcWriteTone(PIN_BUZZER, hz);
+#else
+    ledcWriteTone(BUZZER_CHANNEL, hz);
+#endif
+  }
+  void led(bool on) override { digitalWrite(LED_PIN, on != LED_ACTIVE_LOW ? HIGH : LOW); }
+};
+
+class EspBoard : public Board {
+ public:
+  bool network_up() override { return WiFi.status() == WL_CONNECTED; }
+  int wifi_rssi() override { return WiFi.RSSI(); }
+  uint32_t free_heap() override { return ESP.getFreeHeap(); }
+};
+
+class RtosLock : public Lock {
+ public:
+  void create() { mutex_ = xSemaphoreCreateMutex(); }  // in board_start(), before any task
+  void lock() override { xSemaphoreTake(mutex_, portMAX_DELAY); }
+  void unlock() override { xSemaphoreGive(mutex_); }
+
+ private:
+  SemaphoreHandle_t mutex_ = nullptr;
+};
+
+class SerialOut : public ConsoleOut {
+ public:
+  void line(const char* text) override { Serial.println(text); }
+};
+
+EspClock clock_port;
+EspRandom random_port;
+EspCamera camera_port;
+TlsStream net_port;
+CartUi ui_port;
+EspBoard board_port;
+RtosLock lock_port;
+NvsStorage storage_port;
+SerialOut console_port;
+
+framesize_t frame_size_of(const char* name) {
+  static const struct {
+    const char* name;
+    framesize_t size;
+  } SIZES[] = {{"VGA", FRAMESIZE_VGA},   {"SVGA", FRAMESIZE_SVGA}, {"XGA", FRAMESIZE_XGA},
+               {"HD", FRAMESIZE_HD},     {"SXGA", FRAMESIZE_SXGA}, {"UXGA", FRAMESIZE_UXGA}};
+  const FrameSize* frame = frame_size_find(name);  // the core knows the default and the names
+  for (const auto& entry : SIZES) {
+    if (frame != nullptr && strcmp(entry.name, frame->name) == 0) return entry.size;
+  }
+  return FRAMESIZE_SVGA;
+}
+
+void* psram(size_t bytes) { return ps_malloc(bytes); }  // once, at boot: never freed
+
+}  // namespace
+
+CartPorts ports() {
+  CartPorts ports = {clock_port, random_port, camera_port, net_port,
+                     ui_port,    board_port,  lock_port};
+  return ports;
+}
+
+Storage& storage() { return storage_port; }
+ConsoleOut& console_out() { return console_port; }
+
+bool buffers_allocate(CartBuffers* buffers) {
+  size_t body_bytes = (SLOT_BYTES + 2) / 3 * 4 + 512;  // a base64 photo and its JSON
+  buffers->slots = QUEUE_SLOTS;
+  buffers->slot_bytes = SLOT_BYTES;
+  buffers->entries = static_cast<PendingScan*>(psram(QUEUE_SLOTS * sizeof(PendingScan)));
+  buffers->slot_storage = static_cast<uint8_t*>(psram(QUEUE_SLOTS * SLOT_BYTES));
+  buffers->body = static_cast<char*>(psram(body_bytes));
+  buffers->body_capacity = body_bytes;
+  buffers->head = static_cast<char*>(psram(HEAD_BYTES));
+  buffers->head_capacity = HEAD_BYTES;
+  buffers->answer = static_cast<char*>(psram(ANSWER_BYTES));
+  buffers->answer_capacity = ANSWER_BYTES;
+  bool ok = buffers->entries && buffers->slot_storage && buffers->body && buffers->head &&
+            buffers->answer;
+  if (!ok) Serial.println("No PSRAM: this firmware needs the ESP32-CAM's 4 MB PSRAM.");
+  return ok;
+}
+
+void board_start() {
+  lock_port.create();
+  Serial.begin(CONSOLE_BAUD);
+  pinMode(PIN_FLASH_LED, OUTPUT);
+  digitalWrite(PIN_FLASH_LED, LOW);
+  pinMode(PIN_BUTTON, INPUT_PULLUP);
+  pinMode(LED_PIN, OUTPUT);
+#if ESP_ARDUINO_VERSION_MAJOR >= 3
+  ledcAttachChannel(PIN_BUZZER, 2000, 8, BUZZER_CHANNEL);
+#else
+  ledcSetup(BUZZER_CHANNEL, 2000, 8);
+  ledcAttachPin(PIN_BUZZER, BUZZER_CHANNEL);
+#endif
+  ui_port.tone(0);
+  Wire.begin(PIN_I2C_SDA, PIN_I2C_SCL);
+  display_ok = display.begin(SSD1306_SWITCHCAPVCC, OLED_ADDRESS);
+  if (display_ok) display.cp437(true);  // the glyphs display_fit() maps accents to
+  if (!display_ok) Serial.println("No SSD1306 OLED at 0x3C on GPIO 13/14.");
+  if (SCANNER) Serial2.begin(SCANNER_BAUD, SERIAL_8N1, PIN_SCANNER_RX, -1);
+  Serial.println("smartcart " SMARTCART_FIRMWARE_VERSION ": type help for the setup console.");
+}
+
+bool camera_start(const Settings& settings) {
+  camera_config_t config = {};
+  config.pin_pwdn = 32;
+  config.pin_reset = -1;
+  config.pin_xclk = 0;
+  config.pin_sccb_sda = 26;
+  config.pin_sccb_scl = 27;
+  config.pin_d7 = 35;
+  config.pin_d6 = 34;
+  config.pin_d5 = 39;
+  config.pin_d4 = 36;
+  config.pin_d3 = 21;
+  config.pin_d2 = 19;
+  config.pin_d1 = 18;
+  config.pin_d0 = 5;
+  config.pin_vsync = 25;
+  config.pin_href = 23;
+  config.pin_pclk = 22;
+  config.xclk_freq_hz = 20000000;
+  config.ledc_timer = LEDC_TIMER_0;
+  config.ledc_channel = LEDC_CHANNEL_0;
+  config.pixel_format = PIXFORMAT_JPEG;
+  config.frame_size = frame_size_of(settings.frame);
+  config.jpeg_quality = JPEG_QUALITY_DEFAULT;
+  config.fb_count = 1;
+  config.fb_location = CAMERA_FB_IN_PSRAM;
+  config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;  // hence the stale frame the core drops after idle
+  esp_err_t error = esp_camera_init(&config);
+  if (error != ESP_OK) Serial.printf("Camera failed to start: 0x%x\n", error);
+  return error == ESP_OK;
+}
+
+void network_start(const Settings& settings) {
+  net_port.pin(settings.ca_pem);
+  WiFi.mode(WIFI_STA);
+  WiFi.setSleep(false);  // modem sleep adds up to a beacon interval to every answer
+  WiFi.setAutoReconnect(true);
+  WiFi.begin(settings.wifi_ssid, settings.wifi_password);
+  const char* ntp = settings.ntp_server[0] != '\0' ? settings.ntp_server : NTP_SERVER_DEFAULT;
+  configTime(0, 0, ntp, NTP_SECOND_SERVER);  // UTC; the core sends nothing until it is set
+}
+
+void network_task_start(void (*body)(void*)) {
+  // 12 KiB: the TLS handshake runs on this task's stack.
+  xTaskCreatePinnedToCore(body, "smartcart-net", 12288, nullptr, 1, nullptr, 0);
+}
+
+bool button_pressed() { return digitalRead(PIN_BUTTON) == LOW; }
+
+int console_read() { return Serial.available() > 0 ? Serial.read() : -1; }
+
+int scanner_read() {
+  if (!SCANNER) return -1;
+  return Serial2.available() > 0 ? Serial2.read() : -1;
+}
+
+void restart() { ESP.restart(); }
+
+}  // namespace hardware

@@ -1,0 +1,163 @@
+// The cart: button, camera, scan queue, network and screen, wired together.
+//
+// Two loops drive it. poll_input() runs the button, the camera and the screen and never waits
+// for the network; poll_network() sends the oldest queued scan (or the heartbeat) and may block
+// for up to HTTP_TIMEOUT_MS. On the device they run in two FreeRTOS tasks; they share the scan
+// queue and a small mailbox of feedback, both behind the Lock port.
+#ifndef SMARTCART_CART_H
+#define SMARTCART_CART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "button.h"
+#include "config.h"
+#include "feedback.h"
+#include "http.h"
+#include "mode.h"
+#include "ports.h"
+#include "protocol.h"
+#include "retry.h"
+#include "scan_queue.h"
+#include "settings.h"
+#include "url.h"
+
+namespace smartcart {
+
+struct Lines {
+  const char* line1;
+  const char* line2;
+};
+
+// What the cart says by itself (the server's own texts arrive in its answers).
+extern const Lines TEXT_STARTING;
+extern const Lines TEXT_NEEDS_SETUP;
+extern const Lines TEXT_SENDING;
+extern const Lines TEXT_SAVED;
+extern const Lines TEXT_QUEUE_FULL;
+extern const Lines TEXT_CAMERA_ERROR;
+extern const Lines TEXT_PHOTO_TOO_LARGE;
+extern const Lines TEXT_REMOVE_MODE;
+extern const Lines TEXT_ADD_MODE;
+extern const Lines TEXT_KEY_REFUSED;
+extern const Lines TEXT_SCAN_REFUSED;
+extern const Lines TEXT_SCAN_CONFLICT;
+extern const Lines TEXT_ODD_ANSWER;
+
+struct CartPorts {
+  Clock& clock;
+  Random& random;
+  Camera& camera;
+  NetStream& net;
+  Ui& ui;
+  Board& board;
+  Lock& lock;
+};
+
+// Every buffer the cart uses, allocated once by its owner (PSRAM on the device).
+struct CartBuffers {
+  PendingScan* entries;
+  size_t slots;
+  uint8_t* slot_storage;  // slots * slot_bytes: the queued JPEGs and codes
+  size_t slot_bytes;
+  char* body;  // JSON bodies; a base64 photo needs 4/3 of slot_bytes and 200 bytes more
+  size_t body_capacity;
+  char* head;  // HTTP request heads
+  size_t head_capacity;
+  char* answer;  // the server's answers
+  size_t answer_capacity;
+};
+
+enum NetState { NET_STARTING, NET_ONLINE, NET_OFFLINE };
+
+class CartCore {
+ public:
+  CartCore(const CartPorts& ports, const CartBuffers& buffers);
+
+  // Takes settings (kept by reference); false, with "Needs setup" on screen, when
+  // settings_check() finds a problem: the cart then neither scans nor sends.
+  bool begin(const Settings& settings, uint32_t now);
+
+  // --- the input loop ---
+  void poll_input(bool button_pressed, uint32_t now);
+  void scan_code(const char* code, const char* symbology, uint32_t now);  // a scanner module
+
+  // --- the network task ---
+  void poll_network(uint32_t now);
+
+  size_t queue_depth() { return queue_.depth(); }
+  Mode mode() const { return modes_.current(); }
+  NetState net_state();
+  bool paired();
+  uint64_t uptime_ms() const { return uptime_ms_; }
+
+ private:
+  struct Feedback {
+    char lines[2][DISPLAY_LINE_BYTES];
+    Pattern pattern;
+    bool idle;  // a heartbeat's lines: they wait while a scan's answer is fresh on screen
+  };
+
+  // input side
+  void capture(uint32_t now);
+  PendingScan* reserve_or_refuse(uint32_t now);
+  void enqueue(PendingScan* slot, ScanKind kind, size_t length, uint32_t now);
+  void present(const Feedback& feedback, uint32_t now);
+  void present_text(const Lines& lines, Pattern pattern, uint32_t now);
+  void drain_mailbox(uint32_t now);
+  void render(uint32_t now);
+  LedState led_state();
+
+  // network side
+  bool network_ready();
+  void send_scan(PendingScan& scan);
+  RetryDecision scan_decide(PendingScan& scan, const HttpResponse& response);
+  void scan_wait(PendingScan& scan, RetryDecision decision);
+  void scan_finished(const HttpResponse& response, Verdict verdict);
+  void send_heartbeat(uint32_t now);
+  bool exchange(const OutgoingRequest& request, HttpResponse& response);
+  void post(const Lines& lines, Pattern pattern);
+  void post_answer(const char lines[2][DISPLAY_LINE_BYTES], Pattern pattern, bool idle);
+  void set_net(NetState state);
+  uint16_t jitter_permille();
+
+  CartPorts ports_;
+  CartBuffers buffers_;
+  ScanQueue queue_;
+  HttpClient http_;
+  Button button_;
+  ModeSwitch modes_;
+  Melody melody_;
+  const Settings* settings_;
+  ServerUrl url_;
+  bool configured_;
+
+  // input side
+  bool captured_once_;
+  uint32_t last_capture_ms_;
+  char screen_[3][DISPLAY_LINE_BYTES + 8];  // status line and the two lines, as last drawn
+  char lines_[2][DISPLAY_LINE_BYTES];
+  char idle_lines_[2][DISPLAY_LINE_BYTES];
+  uint32_t lines_since_ms_;
+  bool lines_from_scan_;
+  uint16_t hz_;
+  bool led_;
+  bool drawn_once_;
+
+  // network side
+  uint64_t uptime_ms_;
+  uint32_t uptime_mark_;
+  bool heartbeat_sent_;
+  uint32_t heartbeat_at_ms_;
+
+  // shared, behind the lock
+  static const size_t MAILBOX_SIZE = 4;
+  Feedback mailbox_[MAILBOX_SIZE];
+  size_t mailbox_count_;
+  NetState net_;
+  bool paired_;
+};
+
+}  // namespace smartcart
+
+#endif

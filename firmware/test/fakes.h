@@ -1,0 +1,214 @@
+// Fakes of the core's ports, and a Rig that builds a CartCore on them.
+#ifndef SMARTCART_TEST_FAKES_H
+#define SMARTCART_TEST_FAKES_H
+
+#include <stdint.h>
+
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cart.h"
+#include "ports.h"
+#include "settings.h"
+
+namespace fakes {
+
+using namespace smartcart;
+
+class FakeClock : public Clock {
+ public:
+  uint32_t now = 1000;
+  int64_t epoch = 1790000000;  // 2026: SNTP has answered
+  uint32_t step_per_read = 0;  // moves time on at every millis(), for timeouts
+  uint32_t millis() override {
+    now += step_per_read;
+    return now;
+  }
+  int64_t epoch_seconds() override { return epoch; }
+  void sleep_ms(uint32_t ms) override { now += ms; }
+};
+
+class FakeRandom : public Random {
+ public:
+  std::deque<uint32_t> script;  // served first
+  uint32_t state = 0x12345678;
+  uint32_t next() override {
+    if (!script.empty()) {
+      uint32_t value = script.front();
+      script.pop_front();
+      return value;
+    }
+    state ^= state << 13;  // xorshift32: deterministic, different every call
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  }
+};
+
+class FakeCamera : public Camera {
+ public:
+  std::vector<uint8_t> frame;
+  Status status = OK;
+  std::vector<std::string> events;  // "drop", "capture"
+  Status capture(uint8_t* destination, size_t capacity, size_t* length) override;
+  void drop_frame() override { events.push_back("drop"); }
+};
+
+// A server on the other end of the TLS stream: answers from a script, records what was sent.
+class FakeNet : public NetStream {
+ public:
+  enum Kind { ANSWER, REFUSE_CONNECT, CLOSE_SILENTLY, HANG };
+  struct Step {
+    Kind kind;
+    std::string bytes;  // for ANSWER: the whole HTTP answer
+  };
+  std::deque<Step> script;
+  std::vector<std::string> requests;  // every request's bytes, as sent
+  // When set, heartbeats get this answer without using up the script (and are not recorded).
+  std::string heartbeat_reply;
+  int heartbeats = 0;
+  int connects = 0;
+  std::string host;
+  uint16_t port = 0;
+
+  void answer(const std::string& http) { script.push_back(Step{ANSWER, http}); }
+  void fail(Kind kind) { script.push_back(Step{kind, ""}); }
+  std::vector<std::string> scan_requests() const;  // those sent to the scans endpoint
+
+  bool connect(const char* to_host, uint16_t to_port) override;
+  bool connected() override { return open_; }
+  size_t write(const uint8_t* data, size_t len) override;
+  int read(uint8_t* buffer, size_t capacity) override;
+  void stop() override;
+
+ private:
+  bool open_ = false;
+  bool closing_ = false;  // the server closed after its answer
+  std::string pending_;   // the request being written
+  std::string reply_;     // answer bytes not yet read
+  bool replying_ = false;
+  Kind current_ = ANSWER;
+};
+
+// "HTTP/1.1 <status> X" with Content-Length, and extra header lines ("Name: value").
+std::string http_answer(int status, const std::string& body,
+                        const std::vector<std::string>& headers = {});
+
+class FakeUi : public Ui {
+ public:
+  struct Screen {
+    std::string status, line1, line2;
+  };
+  std::vector<Screen> screens;
+  std::vector<uint16_t> tones;  // every change of the buzzer, in order
+  std::vector<bool> leds;
+  void show(const char* status, const char* line1, const char* line2) override {
+    screens.push_back(Screen{status, line1, line2});
+  }
+  void tone(uint16_t hz) override { tones.push_back(hz); }
+  void led(bool on) override { leds.push_back(on); }
+  const Screen& screen() const { return screens.back(); }
+};
+
+class FakeBoard : public Board {
+ public:
+  bool up = true;
+  int rssi = -61;
+  uint32_t heap = 141312;
+  bool network_up() override { return up; }
+  int wifi_rssi() override { return rssi; }
+  uint32_t free_heap() override { return heap; }
+};
+
+// Like a FreeRTOS mutex, not recursive: locking it twice is a deadlock on the device, so here
+// it fails the test.
+class FakeLock : public Lock {
+ public:
+  int held = 0;
+  int taken = 0;
+  bool reentered = false;
+  void lock() override {
+    if (held > 0) reentered = true;
+    ++held;
+    ++taken;
+  }
+  void unlock() override { --held; }
+};
+
+class FakeStorage : public Storage {
+ public:
+  std::map<std::string, std::string> values;
+  int get(const char* key, char* buffer, size_t capacity) override;
+  bool set(const char* key, const char* value) override {
+    values[key] = value;
+    return true;
+  }
+};
+
+class FakeConsoleOut : public ConsoleOut {
+ public:
+  std::vector<std::string> lines;
+  void line(const char* text) override { lines.push_back(text); }
+};
+
+extern const char TEST_DEVICE_KEY[];
+extern const char TEST_CA_PEM[];
+
+void settings_valid(Settings* settings);
+
+// A cart on fakes, configured and online, its clock at 1000 ms.
+class Rig {
+ public:
+  static const size_t SLOTS = 4;
+  static const size_t SLOT_BYTES = 64 * 1024;
+
+  FakeClock clock;
+  FakeRandom random;
+  FakeCamera camera;
+  FakeNet net;
+  FakeUi ui;
+  FakeBoard board;
+  FakeLock lock;
+  Settings settings;
+
+  Rig();
+  ~Rig();
+  CartCore& cart() { return *cart_; }
+  bool begin();
+
+  // Drives the input loop as the button does.
+  void press(uint32_t held_ms = 100);
+  void long_press() { press(BUTTON_LONG_PRESS_MS + 100); }
+  // Runs the input loop and the network task for ms milliseconds, 10 ms apart.
+  void run(uint32_t ms);
+  void network() { cart_->poll_network(clock.millis()); }
+  void input() { cart_->poll_input(false, clock.millis()); }
+
+ private:
+  Rig(const Rig&);
+  Rig& operator=(const Rig&);
+  std::vector<PendingScan> entries_;
+  std::vector<uint8_t> slots_;
+  std::vector<char> body_, head_, answer_;
+  CartCore* cart_;
+};
+
+std::vector<uint8_t> file_bytes(const std::string& path);
+std::string file_text(const std::string& path);
+std::string fixtures_dir();  // $FIXTURES_DIR, or the repository's tests/fixtures/devices
+std::string payloads_dir();  // $PAYLOADS_DIR, or build/payloads
+std::string frame_jpeg_path();
+
+// A request's parts, as the fake server saw it.
+struct SeenRequest {
+  std::string request_line;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+};
+SeenRequest parse_request(const std::string& bytes);
+
+}  // namespace fakes
+
+#endif

@@ -1,0 +1,447 @@
+// The whole cart on fakes: capture, scan_id, queue, offline, heartbeat, screen and buzzer.
+#include <doctest/doctest.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "cart.h"
+#include "fakes.h"
+#include "helpers.h"
+#include "json_reader.h"
+#include "settings.h"
+#include "uuid.h"
+
+using namespace smartcart;
+using fakes::FakeNet;
+using fakes::Rig;
+using fakes::body_of;
+using fakes::golden;
+using fakes::header_of;
+using fakes::http_answer;
+using fakes::played;
+
+namespace {
+
+std::string added() { return http_answer(201, golden("response_added")); }
+
+// A rig whose first heartbeat is done, so the next request is the scan under test. The
+// heartbeat's connection is closed after it: each test's first scan opens its own.
+void start(Rig& rig) {
+  rig.net.heartbeat_reply = http_answer(200, golden("response_heartbeat"),
+                                        std::vector<std::string>(1, "Connection: close"));
+  REQUIRE(rig.begin());
+  rig.network();
+  REQUIRE(rig.net.heartbeats == 1);
+}
+
+std::string json_field(const std::string& body, const char* name) {
+  JsonValue root, value;
+  REQUIRE(json_parse(body.data(), body.size(), &root));
+  if (!json_member(root, name, &value)) return "<missing>";
+  if (value.type != JSON_STRING) return std::string(value.start, value.length);
+  char text[256];
+  REQUIRE(json_string(value, text, sizeof text));
+  return text;
+}
+
+}  // namespace
+
+TEST_SUITE("capture") {
+  TEST_CASE("the default frame is SVGA, 800x600") {
+    const FrameSize* frame = frame_size_find("");
+    REQUIRE(frame != NULL);
+    CHECK(std::string(frame->name) == "SVGA");
+    CHECK(frame->width == FRAME_WIDTH_DEFAULT);
+    CHECK(frame->height == FRAME_HEIGHT_DEFAULT);
+    CHECK(FRAME_WIDTH_DEFAULT == 800);
+    CHECK(FRAME_HEIGHT_DEFAULT == 600);
+    CHECK(frame_size_find("xga")->width == 1024);
+    CHECK(frame_size_find("QQVGA") == NULL);
+  }
+
+  TEST_CASE("a short press takes one JPEG and queues it, sent as the raw body") {
+    Rig rig;
+    start(rig);
+    rig.net.answer(added());
+    rig.press();
+    CHECK(rig.cart().queue_depth() == 1);
+    rig.network();
+    std::vector<std::string> scans = rig.net.scan_requests();
+    REQUIRE(scans.size() == 1);
+    CHECK(header_of(scans[0], "Content-Type") == "image/jpeg");
+    std::string body = body_of(scans[0]);
+    CHECK(std::vector<uint8_t>(body.begin(), body.end()) == rig.camera.frame);
+    CHECK(rig.cart().queue_depth() == 0);
+  }
+
+  TEST_CASE("after idle one stale frame is thrown away; back-to-back scans keep theirs") {
+    Rig rig;
+    start(rig);
+    rig.press();  // first capture since boot: the buffered frame is old
+    CHECK(rig.camera.events == std::vector<std::string>{"drop", "capture"});
+    rig.clock.now += 500;
+    rig.press();
+    CHECK(rig.camera.events == std::vector<std::string>{"drop", "capture", "capture"});
+    rig.clock.now += CAMERA_IDLE_MS;
+    rig.press();
+    CHECK(rig.camera.events ==
+          std::vector<std::string>{"drop", "capture", "capture", "drop", "capture"});
+  }
+
+  TEST_CASE("what is not a JPEG, or does not come, is a camera error and queues nothing") {
+    Rig rig;
+    start(rig);
+    size_t mark = rig.ui.tones.size();
+    rig.camera.frame = std::vector<uint8_t>(100, 0x42);
+    rig.press();
+    rig.run(1000);
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.ui.screen().line1 == TEXT_CAMERA_ERROR.line1);
+    CHECK(played(rig.ui, mark, PATTERN_ERROR));
+    rig.camera.status = Camera::FAILED;
+    rig.press();
+    CHECK(rig.cart().queue_depth() == 0);
+  }
+
+  TEST_CASE("a frame larger than its slot is refused with an error beep") {
+    Rig rig;
+    start(rig);
+    size_t mark = rig.ui.tones.size();
+    rig.camera.frame.resize(Rig::SLOT_BYTES + 1);
+    rig.press();
+    rig.run(1000);
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.ui.screen().line1 == TEXT_PHOTO_TOO_LARGE.line1);
+    CHECK(played(rig.ui, mark, PATTERN_ERROR));
+  }
+}
+
+TEST_SUITE("scan id") {
+  TEST_CASE("every scan gets a new UUIDv4, made at capture, kept through retries") {
+    Rig rig;
+    start(rig);
+    rig.press();
+    rig.press();
+    rig.net.answer(http_answer(503, "{}"));
+    rig.net.answer(added());
+    rig.net.answer(added());
+    rig.run(5000);
+    std::vector<std::string> scans = rig.net.scan_requests();
+    REQUIRE(scans.size() == 3);
+    std::string first = header_of(scans[0], "X-Scan-Id");
+    CHECK(uuid4_valid(first.c_str()));
+    CHECK(scans[1] == scans[0]);  // the retry: same id, same bytes
+    std::string second = header_of(scans[2], "X-Scan-Id");
+    CHECK(uuid4_valid(second.c_str()));
+    CHECK(second != first);
+  }
+}
+
+TEST_SUITE("offline queue") {
+  TEST_CASE("without Wi-Fi scans wait, the shopper hears they are kept, then all go in order") {
+    Rig rig;
+    start(rig);
+    rig.board.up = false;
+    size_t mark = rig.ui.tones.size();
+    rig.press();
+    rig.run(500);
+    CHECK(played(rig.ui, mark, PATTERN_OFFLINE));
+    CHECK(rig.ui.screen().line1 == TEXT_SAVED.line1);
+    CHECK(rig.ui.screen().status.find("offline") != std::string::npos);
+    rig.press();
+    rig.press();
+    rig.run(500);
+    CHECK(rig.cart().queue_depth() == 3);
+    CHECK(rig.net.scan_requests().empty());
+    rig.board.up = true;
+    for (int i = 0; i < 3; ++i) rig.net.answer(added());
+    rig.run(500);
+    CHECK(rig.cart().queue_depth() == 0);
+    std::vector<std::string> scans = rig.net.scan_requests();
+    REQUIRE(scans.size() == 3);
+    CHECK(header_of(scans[0], "X-Scan-Id") != header_of(scans[1], "X-Scan-Id"));
+  }
+
+  TEST_CASE("when the ring is full a new scan is refused loudly; none accepted is dropped") {
+    Rig rig;
+    start(rig);
+    rig.board.up = false;
+    for (size_t i = 0; i < Rig::SLOTS; ++i) rig.press();
+    CHECK(rig.cart().queue_depth() == Rig::SLOTS);
+    rig.run(500);
+    size_t mark = rig.ui.tones.size();
+    size_t photos = rig.camera.events.size();
+    rig.press();
+    rig.run(3000);  // after the offline blips still queued on the buzzer
+    CHECK(rig.cart().queue_depth() == Rig::SLOTS);
+    CHECK(rig.ui.screen().line1 == TEXT_QUEUE_FULL.line1);
+    CHECK(played(rig.ui, mark, PATTERN_ERROR));
+    CHECK(rig.camera.events.size() == photos);  // the refused press took no photo
+    rig.board.up = true;
+    for (size_t i = 0; i < Rig::SLOTS; ++i) rig.net.answer(added());
+    rig.run(1000);
+    CHECK(rig.net.scan_requests().size() == Rig::SLOTS);
+    CHECK(rig.cart().queue_depth() == 0);
+  }
+
+  TEST_CASE("a scan that failed every attempt stays queued and is tried again later") {
+    Rig rig;
+    start(rig);
+    rig.press();
+    for (int i = 0; i < RETRY_ATTEMPTS; ++i) rig.net.fail(FakeNet::REFUSE_CONNECT);
+    rig.run(20000);  // 0.5 + 1 + 2 + 4 + 8 s of backoff at most
+    CHECK(rig.cart().queue_depth() == 1);
+    CHECK(rig.cart().net_state() == NET_OFFLINE);
+    CHECK(rig.net.script.empty());
+    rig.net.answer(added());
+    rig.run(OFFLINE_RETRY_MS + 100);
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.cart().net_state() == NET_ONLINE);
+  }
+
+  TEST_CASE("a refused scan (another 4xx) is dropped with an error, the next one goes on") {
+    Rig rig;
+    start(rig);
+    rig.press();
+    rig.press();
+    rig.net.answer(http_answer(401, "{\"detail\":\"Invalid or revoked device key.\"}"));
+    rig.net.answer(added());
+    size_t mark = rig.ui.tones.size();
+    rig.network();
+    rig.run(2000);
+    bool shown = false;
+    for (const fakes::FakeUi::Screen& screen : rig.ui.screens) {
+      shown = shown || screen.line1 == TEXT_KEY_REFUSED.line1;
+    }
+    CHECK(shown);
+    CHECK(played(rig.ui, mark, PATTERN_ERROR));
+    CHECK(played(rig.ui, mark, PATTERN_OK));  // the next scan's answer, after it
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.net.scan_requests().size() == 2);
+  }
+
+  TEST_CASE("a 409 ends the scan: no retry, and the shopper is asked to scan again") {
+    Rig rig;
+    start(rig);
+    rig.press();
+    rig.net.answer(http_answer(409, "{\"detail\":\"reused\"}"));
+    rig.run(3000);
+    CHECK(rig.net.scan_requests().size() == 1);
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.ui.screen().line1 == TEXT_SCAN_CONFLICT.line1);
+  }
+}
+
+TEST_SUITE("mode") {
+  TEST_CASE("a long press switches to remove; the next scan removes, then it is add again") {
+    Rig rig;
+    start(rig);
+    size_t mark = rig.ui.tones.size();
+    rig.long_press();
+    CHECK(rig.cart().mode() == MODE_REMOVE);
+    CHECK(rig.ui.screen().status.find("REMOVE") == 0);
+    rig.run(400);
+    CHECK(played(rig.ui, mark, PATTERN_MODE_REMOVE));
+    CHECK(rig.camera.events.empty());  // a long press takes no photo
+    rig.press();
+    CHECK(rig.cart().mode() == MODE_ADD);
+    rig.press();
+    rig.net.answer(added());
+    rig.net.answer(added());
+    rig.run(200);
+    std::vector<std::string> scans = rig.net.scan_requests();
+    REQUIRE(scans.size() == 2);
+    CHECK(header_of(scans[0], "X-Scan-Mode") == "remove");
+    CHECK(header_of(scans[1], "X-Scan-Mode") == "add");
+  }
+
+  TEST_CASE("remove mode falls back to add by itself after ten seconds") {
+    Rig rig;
+    start(rig);
+    rig.long_press();
+    rig.run(REMOVE_MODE_TIMEOUT_MS - 1000);
+    CHECK(rig.cart().mode() == MODE_REMOVE);
+    size_t mark = rig.ui.tones.size();
+    rig.run(1500);
+    CHECK(rig.cart().mode() == MODE_ADD);
+    CHECK(rig.ui.screen().line1 == TEXT_ADD_MODE.line1);
+    rig.run(400);
+    CHECK(played(rig.ui, mark, PATTERN_MODE_ADD));
+  }
+
+  TEST_CASE("two long presses come back to add") {
+    Rig rig;
+    start(rig);
+    rig.long_press();
+    rig.long_press();
+    CHECK(rig.cart().mode() == MODE_ADD);
+  }
+}
+
+TEST_SUITE("heartbeat") {
+  TEST_CASE("every 60 s: firmware version, uptime, RSSI, free heap and queue depth") {
+    Rig rig;
+    rig.clock.now = 5000;
+    REQUIRE(rig.begin());
+    rig.net.answer(http_answer(200, golden("response_heartbeat")));
+    rig.network();
+    REQUIRE(rig.net.requests.size() == 1);
+    std::string body = body_of(rig.net.requests[0]);
+    CHECK(rig.net.requests[0].find("POST /api/devices/v1/heartbeat/ HTTP/1.1\r\n") == 0);
+    CHECK(json_field(body, "firmware_version") == SMARTCART_FIRMWARE_VERSION);
+    CHECK(json_field(body, "uptime_seconds") == "0");
+    CHECK(json_field(body, "wifi_rssi") == "-61");
+    CHECK(json_field(body, "free_heap") == "141312");
+    CHECK(json_field(body, "queue_depth") == "0");
+    rig.press();  // one scan, which the server asks to wait a minute
+    rig.net.answer(http_answer(429, "{}", std::vector<std::string>(1, "Retry-After: 60")));
+    rig.network();
+    REQUIRE(rig.net.requests.size() == 2);
+    rig.board.rssi = -70;
+    rig.net.answer(http_answer(200, golden("response_heartbeat")));
+    rig.clock.now = 5000 + HEARTBEAT_INTERVAL_MS - 10;
+    rig.network();
+    CHECK(rig.net.requests.size() == 2);  // not yet
+    rig.clock.now = 5000 + HEARTBEAT_INTERVAL_MS;
+    rig.network();
+    REQUIRE(rig.net.requests.size() == 3);
+    body = body_of(rig.net.requests[2]);
+    CHECK(json_field(body, "uptime_seconds") == "60");
+    CHECK(json_field(body, "wifi_rssi") == "-70");
+    CHECK(json_field(body, "queue_depth") == "1");
+  }
+
+  TEST_CASE("uptime and the 60 s rhythm survive millis() wrapping around") {
+    Rig rig;
+    rig.clock.now = 0xFFFFFFFFu - 30000;  // 30 s before the wrap
+    REQUIRE(rig.begin());
+    rig.net.heartbeat_reply = http_answer(200, golden("response_heartbeat"));
+    rig.network();
+    CHECK(rig.net.heartbeats == 1);
+    rig.clock.now += 59000;  // past the wrap
+    rig.network();
+    CHECK(rig.net.heartbeats == 1);
+    rig.clock.now += 1000;
+    rig.network();
+    CHECK(rig.net.heartbeats == 2);
+    CHECK(rig.cart().uptime_ms() == 60000);
+  }
+
+  TEST_CASE("the heartbeat's lines show when idle, not over a fresh scan answer") {
+    Rig rig;
+    start(rig);
+    rig.run(100);
+    CHECK(rig.ui.screen().line1 == "Cart of Alice");
+    CHECK(rig.cart().paired());
+    rig.clock.now += HEARTBEAT_INTERVAL_MS - 1000;  // the next heartbeat is a second away
+    rig.press();
+    rig.net.answer(added());
+    rig.run(2000);
+    CHECK(rig.net.heartbeats == 2);
+    CHECK(rig.ui.screen().line1 == "+1 Oat milk 1 l");  // the shopper is still reading it
+    rig.run(HEARTBEAT_INTERVAL_MS);
+    CHECK(rig.net.heartbeats == 3);
+    CHECK(rig.ui.screen().line1 == "Cart of Alice");
+  }
+
+  TEST_CASE("out-of-range readings are clamped to what the server accepts") {
+    Rig rig;
+    rig.board.rssi = 31;  // some Wi-Fi drivers report 31 for "no reading"
+    rig.board.heap = 0xFFFFFFFFu;
+    REQUIRE(rig.begin());
+    rig.net.answer(http_answer(200, golden("response_heartbeat")));
+    rig.network();
+    std::string body = body_of(rig.net.requests[0]);
+    CHECK(json_field(body, "wifi_rssi") == "0");
+    CHECK(json_field(body, "free_heap") == "2147483647");
+  }
+}
+
+TEST_SUITE("startup") {
+  TEST_CASE("nothing is sent before SNTP has set the clock (TLS checks dates)") {
+    Rig rig;
+    rig.clock.epoch = 0;
+    REQUIRE(rig.begin());
+    rig.press();
+    rig.run(2000);
+    CHECK(rig.net.requests.empty());
+    CHECK(rig.net.connects == 0);
+    rig.clock.epoch = CLOCK_VALID_AFTER + 1;
+    rig.net.heartbeat_reply = http_answer(200, golden("response_heartbeat"));
+    rig.net.answer(added());
+    rig.run(100);
+    CHECK(rig.net.scan_requests().size() == 1);
+  }
+
+  TEST_CASE("without complete settings the cart says so and neither scans nor sends") {
+    const char* urls[] = {"http://shop.example.com", ""};
+    for (const char* url : urls) {
+      Rig rig;
+      strcpy(rig.settings.server_url, url);
+      CHECK_FALSE(rig.begin());
+      rig.press();
+      rig.run(2000);
+      CHECK(rig.camera.events.empty());
+      CHECK(rig.net.connects == 0);
+      CHECK(rig.ui.screen().line1 == TEXT_NEEDS_SETUP.line1);
+      CHECK(rig.ui.screen().status == "SETUP");
+    }
+  }
+
+  TEST_CASE("the status LED blinks differently for setup, starting, ready, sending, offline") {
+    std::vector<std::vector<bool> > seen;
+    for (int state = 0; state < LED_STATE_COUNT; ++state) {
+      std::vector<bool> levels;
+      for (uint32_t t = 0; t < 2400; t += 20) levels.push_back(led_level(LedState(state), t));
+      seen.push_back(levels);
+    }
+    for (size_t a = 0; a < seen.size(); ++a) {
+      for (size_t b = a + 1; b < seen.size(); ++b) CHECK(seen[a] != seen[b]);
+    }
+  }
+}
+
+TEST_SUITE("scanner module") {
+  TEST_CASE("a decoded code goes as JSON, every character escaped") {
+    Rig rig;
+    start(rig);
+    rig.net.answer(http_answer(201, golden("response_no_barcode")));
+    rig.cart().scan_code("A\"B\\C\t\x01", "CODE128", rig.clock.now);
+    rig.network();
+    std::vector<std::string> scans = rig.net.scan_requests();
+    REQUIRE(scans.size() == 1);
+    CHECK(header_of(scans[0], "Content-Type") == "application/json");
+    std::string body = body_of(scans[0]);
+    CHECK(body.find("\"code\":\"A\\\"B\\\\C\\t\\u0001\"") != std::string::npos);
+    CHECK(json_field(body, "code") == "A\"B\\C\t\x01");
+    CHECK(json_field(body, "symbology") == "CODE128");
+    CHECK(json_field(body, "mode") == "add");
+    CHECK(json_field(body, "qty") == "1");
+  }
+
+  TEST_CASE("a code longer than the server takes is refused at the cart") {
+    Rig rig;
+    start(rig);
+    std::string code(CODE_MAX + 1, '7');
+    rig.cart().scan_code(code.c_str(), "CODE128", rig.clock.now);
+    rig.run(100);
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.ui.screen().line1 == TEXT_SCAN_REFUSED.line1);
+  }
+}
+
+TEST_SUITE("threads") {
+  TEST_CASE("the shared lock is never taken twice (a FreeRTOS mutex would deadlock)") {
+    Rig rig;
+    start(rig);
+    rig.press();
+    rig.net.answer(http_answer(503, "{}"));
+    rig.net.answer(added());
+    rig.long_press();
+    rig.run(3000);
+    CHECK(rig.lock.taken > 0);
+    CHECK_FALSE(rig.lock.reentered);
+    CHECK(rig.lock.held == 0);
+  }
+}

@@ -1,0 +1,43 @@
+"""Background work of orders. Each task takes ids (or nothing), loads, and calls one service."""
+
+from celery import Task, shared_task
+
+from orders import emails
+from orders.errors import OrderError
+from orders.models import Payment
+from orders.services import payments, placement
+
+# Refunding a payment that came too late: retries wait 2, 4, 8 ... 64 minutes (about two
+# hours in all) for the gateway to answer.
+LATE_REFUND_MAX_RETRIES = 6
+LATE_REFUND_RETRY_BASE_SECONDS = 120
+
+
+@shared_task
+def orders_expire_pending() -> int:
+    """Expire overdue pending orders (Celery beat, every minute: ``CELERY_BEAT_SCHEDULE``).
+
+    Safe to run twice at once or again after a crash: each order is expired once, under its lock.
+    """
+    return placement.orders_expire_pending()
+
+
+@shared_task(acks_late=True)
+def order_confirmation_send(order_id: int) -> bool:
+    """Queue the payment confirmation email of a paid order (queued after ``order_mark_paid``
+    commits). Safe to run any number of times: one email per order."""
+    return emails.order_confirmation_email(order_id=order_id)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=LATE_REFUND_MAX_RETRIES)
+def payment_late_refund(self: Task, payment_id: int) -> bool:
+    """Refund a payment that succeeded after its order was closed; retried while the gateway
+    does not answer. Idempotent: the refund goes out once. Returns whether one was sent."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        return False
+    try:
+        return payments.payment_late_refund(payment=payment) is not None
+    except OrderError as exc:
+        countdown = LATE_REFUND_RETRY_BASE_SECONDS * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from None

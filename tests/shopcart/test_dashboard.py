@@ -1,0 +1,119 @@
+"""The staff dashboard: today's orders and revenue, carts online, scans and decode failures."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from devices.models import Device, ScanEvent, UnknownCode
+from devices.selectors import devices_online_count, scan_activity
+from devices.services import device_register
+from orders.models import Order, order_number_new
+from orders.selectors import sales_summary
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/dashboard/"
+NOW = timezone.now()
+
+
+def scan(device: Device, result: str, *, photo: bool = True, ago: timedelta = timedelta()):
+    event = ScanEvent.objects.create(
+        device=device,
+        scan_id=uuid.uuid4(),
+        body_hash="0" * 64,
+        result=result,
+        decode_ms=4.0 if photo else None,
+    )
+    ScanEvent.objects.filter(pk=event.pk).update(created_at=NOW - ago)
+
+
+def order(status: str, total: str, *, paid_ago: timedelta | None, refunded: str = "0.00"):
+    return Order.objects.create(
+        number=order_number_new(),
+        cart_version=1,
+        status=status,
+        currency="EUR",
+        subtotal=Decimal(total),
+        total=Decimal(total),
+        refunded_amount=Decimal(refunded),
+        expires_at=NOW + timedelta(minutes=30),
+        paid_at=NOW - paid_ago if paid_ago is not None else None,
+    )
+
+
+def test_scan_activity_counts_failures_among_photos_only(device):
+    scan(device, ScanEvent.Result.ADDED)
+    scan(device, ScanEvent.Result.NO_BARCODE)
+    scan(device, ScanEvent.Result.UNKNOWN_PRODUCT, photo=False)
+    scan(device, ScanEvent.Result.ADDED, photo=False, ago=timedelta(hours=2))
+    scan(device, ScanEvent.Result.NO_BARCODE, ago=timedelta(days=2))  # too old
+
+    activity = scan_activity(since=NOW - timedelta(hours=12))
+
+    assert (activity.scans, activity.photo_scans, activity.unread_photos) == (4, 2, 1)
+    assert activity.unknown_products == 1
+    assert activity.decode_failure_rate == 0.5
+    assert sum(count for _, count in activity.per_hour) == 4
+    assert [count for _, count in activity.per_hour][-1] == 3
+
+
+def test_no_photos_means_no_failure_rate():
+    assert scan_activity(since=NOW).decode_failure_rate is None
+
+
+def test_carts_online_are_those_heard_from_lately(device, settings):
+    quiet, _ = device_register(name="Cart 2")
+    revoked, _ = device_register(name="Cart 3")
+    Device.objects.filter(pk=device.pk).update(last_seen_at=NOW)
+    Device.objects.filter(pk=quiet.pk).update(
+        last_seen_at=NOW - timedelta(seconds=settings.DEVICE_OFFLINE_AFTER + 1)
+    )
+    Device.objects.filter(pk=revoked.pk).update(last_seen_at=NOW, revoked_at=NOW)
+
+    assert devices_online_count(now=NOW) == (1, 2)
+
+
+def test_sales_count_what_was_paid_since_less_refunds():
+    order(Order.Status.PAID, "10.00", paid_ago=timedelta(hours=1))
+    order(Order.Status.PARTIALLY_REFUNDED, "20.00", paid_ago=timedelta(hours=2), refunded="5.00")
+    order(Order.Status.PAID, "99.00", paid_ago=timedelta(days=2))
+    order(Order.Status.PENDING, "7.00", paid_ago=None)
+
+    summary = sales_summary(since=NOW - timedelta(hours=12))
+
+    assert summary.orders_paid == 2
+    assert summary.revenue == Decimal("25.00")
+    assert summary.orders_pending == 1
+
+
+def test_staff_see_the_figures(staff_client, device):
+    scan(device, ScanEvent.Result.NO_BARCODE)
+    scan(device, ScanEvent.Result.ADDED)
+    UnknownCode.objects.create(gtin="04006381333931")
+    order(Order.Status.PAID, "12.50", paid_ago=timedelta(minutes=5))
+
+    response = staff_client.get(URL)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="orders-paid">1<' in page
+    assert "€12.50" in page
+    assert 'id="decode-failures">50 %<' in page
+    assert 'id="scans">2<' in page
+    assert ">1</a>" in page  # unknown codes, linked to their list
+
+
+def test_the_admin_index_links_to_the_dashboard(staff_client):
+    assert 'id="dashboard-link"' in staff_client.get("/admin/").content.decode()
+
+
+def test_clerks_may_look_too(clerk_client):
+    assert clerk_client.get(URL).status_code == 200
+
+
+def test_shoppers_and_visitors_are_kept_out(alice_client, client):
+    assert alice_client.get(URL).status_code == 302  # to the admin login
+    assert client.get(URL).status_code == 302

@@ -1,0 +1,67 @@
+"""benchmarks/scan_load.py: a short real run (server, carts, checks) and its photo maker.
+
+The speed figures are the benchmark's business (benchmarks/README.md); these tests only prove
+that it runs from a clean environment, checks every cart and leaves no server behind.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.scan_load import ean13, photos_render
+from devices.decoding import decode_image
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# The run makes its own SQLite database; these would point it (or its server) elsewhere.
+FOREIGN = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEVICE_THROTTLE_RATE")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_short_run_checks_every_cart_answers_retries_and_stops_its_server():
+    pytest.importorskip("gunicorn", reason="gunicorn is not installed")
+    env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
+    command = [sys.executable, "-m", "benchmarks.scan_load", "--carts", "2", "--seconds", "2"]
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [*command, "--warmup", "0.5", "--kind", "code"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["benchmark"] == "scan_load"
+    assert (summary["kind"], summary["carts"], summary["database"]) == ("code", 2, "sqlite")
+    assert summary["scans"] > 0 and summary["scans_per_s"] > 0
+    assert set(summary["latency_ms"]) == {"p50", "p95", "p99"}
+    assert set(summary["targets"]) == {"scans_per_s", "p95", "errors", "lines"}
+    assert (summary["errors"], summary["wrong_answers"], summary["wrong_lines"]) == ({}, 0, 0)
+    assert summary["idempotency_ok"] is True
+    [server_line] = [line for line in result.stdout.splitlines() if line.startswith("server:")]
+    server_pid = int(server_line.split("pid ")[1].split(",")[0])
+    assert not pid_alive(server_pid)
+
+
+def test_rendered_photos_are_kept_only_when_the_decoder_reads_their_product():
+    catalog = {1: ean13(1), 2: ean13(2), 3: ean13(3)}
+
+    photos = photos_render(catalog, seed=7)
+
+    assert photos, "the decoder read none of the rendered photos"
+    for product_id, photo in photos.items():
+        assert photo.startswith(b"\xff\xd8\xff")  # JPEG
+        assert [code.text for code in decode_image(photo)] == [catalog[product_id]]
