@@ -78,7 +78,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = "ok"
     failing = [name for name, result in results.items() if result != "ok"]
     status = 503 if failing else 200
-    body = {"status": "ok" if not failing else "unavailable", "checks": results}
+    body: dict[str, object] = {
+        "status": "ok" if not failing else "unavailable",
+        "checks": results,
+    }
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=status)

@@ -76,6 +76,7 @@ def test_an_email_whose_worker_died_mid_send_goes_out_exactly_once(start_worker,
     outbound.refresh_from_db()
     assert (outbound.sent_at, outbound.attempts) == (None, 1)
     assert smtp_server.messages == []
+    assert outbound.claimed_until is not None
     assert outbound.claimed_until > timezone.now()  # nobody else may send it yet
 
     second = start_worker("second")
