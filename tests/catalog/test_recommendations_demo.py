@@ -11,7 +11,7 @@ from carts.services import cart_add_product, cart_get_for_user
 from catalog import demo_data
 from catalog.models import Product, ProductPairScore, RecommendationBuild
 from catalog.recommendations import REASON_BOUGHT_WITH, product_suggestions
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,8 @@ def test_load_creates_paid_orders_with_snapshot_lines_and_learns_from_them():
     line = OrderLine.objects.select_related("product").filter(order__number="DEMO-0001").first()
     assert line.product_name == line.product.name and line.total == line.unit_price * line.quantity
     assert line.gtin == line.product.barcodes.first().gtin
+    payment = Payment.objects.get(order__number="DEMO-0001")
+    assert (payment.status, payment.amount) == (Payment.Status.SUCCEEDED, line.order.total)
     assert "300 created, 0 unchanged" in output
     build = RecommendationBuild.objects.get()
     assert build.orders == demo_data.DEMO_HISTORY_ORDERS
@@ -65,6 +67,7 @@ def test_second_load_adds_no_orders_and_keeps_the_model():
 
 def test_a_deleted_demo_order_comes_back_and_the_model_is_learnt_again():
     load()
+    Payment.objects.filter(order__number="DEMO-0100").delete()  # payments protect orders
     Order.objects.filter(number="DEMO-0100").delete()
 
     output = load()

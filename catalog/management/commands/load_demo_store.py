@@ -28,7 +28,7 @@ from catalog import demo_data
 from catalog.barcodes import gtin_normalise
 from catalog.models import Barcode, Category, Product, RecommendationBuild
 from catalog.recommendations import recommendations_rebuild
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, Payment
 from shopcart.staff_mfa import totp_secret_set
 
 ERROR_PRODUCTION = (
@@ -152,6 +152,18 @@ def _history_load() -> tuple[int, int]:
         ids = dict(Order.objects.filter(number__in=numbers).values_list("number", "pk"))
         OrderLine.objects.bulk_create(
             line for demo in missing for line in _demo_lines(demo, products, ids[demo.number])
+        )
+        # Paid through the built-in test gateway, as a demo order would have been.
+        Payment.objects.bulk_create(
+            Payment(
+                order_id=ids[order.number],
+                gateway=Payment.Gateway.TEST,
+                external_id=f"demo-{order.number}",
+                amount=order.total,
+                currency=order.currency,
+                status=Payment.Status.SUCCEEDED,
+            )
+            for order in Order.objects.filter(number__in=[demo.number for demo in missing])
         )
     return len(missing), len(existing)
 
