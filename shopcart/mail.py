@@ -214,7 +214,7 @@ def email_outbox_stalled(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     stalled = Q(attempts=0) | Q(claimed_until__isnull=False) | Q(created_at__lt=now - RETRY_WINDOW)
     return list(
-        OutboundEmail.objects.claimable()
+        OutboundEmail.objects.claimable(now)
         .filter(created_at__lt=now - SWEEP_AFTER, attempts__lt=EMAIL_MAX_ATTEMPTS)
         .filter(stalled)
         .order_by("pk")

@@ -1,14 +1,16 @@
 """The email outbox: every email the store sends is a row here first (see ``shopcart.mail``)."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 
 class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
-    def claimable(self) -> "OutboundEmailQuerySet":
+    def claimable(self, now: datetime | None = None) -> "OutboundEmailQuerySet":
         """Not sent yet, and nobody is sending it right now (or their claim ran out)."""
-        now = timezone.now()
+        now = now or timezone.now()
         return self.filter(sent_at__isnull=True).filter(
             models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
         )

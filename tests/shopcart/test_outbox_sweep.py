@@ -21,6 +21,7 @@ from shopcart.tasks import email_outbox_sweep
 
 pytestmark = pytest.mark.django_db
 
+# The stall rules are asked about this fixed moment; rows are aged relative to it.
 NOW = timezone.now()
 
 
