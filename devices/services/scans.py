@@ -57,6 +57,7 @@ DISPLAY_PAIRED_IDLE = ("Cart of {name}", "Scan a product")
 DISPLAY_PASS_REVOKED = ("Old cart pass", "Use newest pass")
 DISPLAY_PASS_INVALID = ("Pass not valid", "Ask staff")
 DISPLAY_CART_CLOSED = ("Cart is closed", "Show cart pass")
+DISPLAY_CART_PAYING = ("Paying now", "Finish on phone")
 DISPLAY_NO_BARCODE = ("No barcode read", "Try again")
 DISPLAY_UNKNOWN_PRODUCT = ("Unknown product", "{gtin}")
 DISPLAY_NOT_SOLD = ("Not sold", "{name}")
@@ -255,8 +256,11 @@ def _pairing_locked(device: Device) -> Pairing | None:
 
 
 def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
-    if pairing.cart.status == Cart.Status.CLOSED:
-        Pairing.objects.filter(pk=pairing.pk).update(active=None, ended_at=timezone.now())
+    """A paid or abandoned cart ends the pairing; one being paid for keeps it (the shopper may
+    go back to the cart on their phone and scan on)."""
+    if pairing.cart.status == Cart.Status.CHECKING_OUT:
+        return _answer(Result.CART_CLOSED, DISPLAY_CART_PAYING, BEEP_ERROR)
+    Pairing.objects.filter(pk=pairing.pk).update(active=None, ended_at=timezone.now())
     return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
 
 

@@ -27,6 +27,7 @@ from carts.services import (
 from carts.services.carts import ERROR_CART_CLOSED, ERROR_COUPON_EXPIRED, ERROR_COUPON_USED_UP
 from catalog.models import Coupon, CouponRedemption, Product
 from devices.services import device_pair
+from devices.services.scans import DISPLAY_CART_PAYING
 from orders.errors import OrderError
 from orders.models import Order
 from orders.services import order_cancel, order_place
@@ -548,6 +549,7 @@ def test_a_device_scanning_into_a_cart_being_paid_for_hears_cart_closed_and_stay
 
     assert answer["result"] == "cart_closed"
     assert answer["beep"] == "error"
+    assert answer["display"] == list(DISPLAY_CART_PAYING)
     assert Cart.objects.get(pk=cart.pk).lines.get().quantity == 1
 
     order_cancel(order=order)  # the shopper went back to the cart: scanning works again
