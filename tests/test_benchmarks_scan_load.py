@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scan_load import ean13, photos_render
+from benchmarks.scan_load.store import ean13, photos_render
 from devices.decoding import decode_image
 
 BASE_DIR = Path(__file__).resolve().parent.parent

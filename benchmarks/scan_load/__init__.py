@@ -1,0 +1,58 @@
+"""Scan throughput: carts scanning closed-loop against gunicorn, then every cart checked.
+
+    .venv/bin/python -m benchmarks.scan_load --carts 32 --seconds 20 --kind code|image
+        [--worker-class gthread|sync|uvicorn] [--threads 4] [--products 100] [--warmup 1]
+
+The package: ``store`` (the run's database, the store in it, the photos), ``server``
+(gunicorn), ``load`` (the carts' HTTP client, their scan loops, the checks) and ``__main__``
+(the run and its report).
+
+1. **Database.** A fresh SQLite file in a temporary directory (also when ``DATABASE_URL``
+   names an SQLite file: that one is never opened). When ``DATABASE_URL`` names MySQL/MariaDB,
+   a database of its own on that server instead, ``<name>_scanload`` (created for the run,
+   dropped afterwards; the user needs the right to create it); the database the URL names is
+   never opened. Migrated first, with Django's progress lines.
+2. **The store.** ``--products`` products, each with an EAN-13 and stock enough that no scan
+   is a stock mismatch; per cart a shopper with a cart pass and a device registered through
+   ``devices.services.device_register``.
+3. **The server.** gunicorn, 2 workers, on a free loopback port (``--worker-class``), DEBUG
+   off, logs at WARNING, the rest of the environment as it is (``CONN_MAX_AGE``, for one).
+   Each cart here scans far faster than a shopper does (a few carts stand for a store's
+   worth), so the per-device throttle is raised to ``server.THROTTLE_RATE``: it still runs on
+   every request. The server is stopped by its pid at the end, also after Ctrl-C, SIGTERM or
+   a failure.
+4. **Pairing.** Every device posts its shopper's pass as a scan, as the firmware does: the QR
+   text as a code (``--kind code``) or a JPEG photo of the QR code (``--kind image``).
+5. **Load.** Each cart is one closed loop: one request at a time on its own persistent HTTP/1.1
+   connection (asyncio streams in this single process and no HTTP library: a request is a few
+   joined strings; the client shares the 2 cores with the server and must stay lean).
+   ``load.ADD_SHARE`` of the scans add one item (sometimes two) from the cart's own shopping
+   list of ``load.SHOPPING_LIST`` products, the others remove one of something the cart holds.
+   ``--kind code`` posts JSON with ``code`` and ``symbology`` (as a scanner module does);
+   ``--kind image`` posts raw ``image/jpeg`` bodies with ``X-Scan-Id``/``X-Scan-Mode``
+   headers: 640x480 photos of the products' EAN-13s at JPEG quality 12, rendered once here
+   (bars from zxing-cpp's writer on a label, turned a little, unevenly lit, blurred), and only
+   those the project's decoder reads. The first ``--warmup`` seconds are not measured (but are
+   checked). A failed request (no answer, 429, 5xx) is counted and sent again with the same
+   ``scan_id``, as the firmware does.
+6. **Checks.** Every answer must be 201 (or 200 after a retry) with the result asked for and
+   the scanned product; afterwards every cart's lines must equal what the answers said,
+   product by product; and a few scans sent again must answer 200 with the same body and
+   change no cart.
+
+Prints a table, the issue's targets and one JSON line. Exits 1 when a check fails (errors,
+wrong answers, wrong or missing lines, idempotency); speed targets are reported, not enforced.
+
+**Worker class.** ``gthread`` (4 threads per worker) is the default: with 32 carts on the
+2-core development machine it served the most scans (3 runs each, SQLite, --kind code: gthread
+43-52 scans/s, sync 38-48, uvicorn 40-43, gthread with 1 thread 40-45). A scan is CPU work
+(Django, DRF, SQLite, decoding), so two processes keep both cores busy; threads let a worker go
+on while another of its requests waits for SQLite's write lock, and they keep connections alive,
+which ``sync`` workers do not (each scan pays a new TCP connection; in exchange they serve
+connections strictly in turn and had the shortest p95 under overload). ``uvicorn`` workers
+(``uvicorn_worker.UvicornWorker``, the production plan: gunicorn with uvicorn workers, ASGI)
+run Django's synchronous views on one thread per worker through ``sync_to_async``: about a
+quarter more CPU per scan (27 against 21 ms), a short median and a long p95 (some connections
+wait while others are served), and fewer scans per second. ``--worker-class`` measures the
+others.
+"""

@@ -1,0 +1,305 @@
+"""The carts' side: a lean HTTP/1.1 client, the closed scan loops, and the checks after."""
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.scan_load.server import HOST
+from benchmarks.scan_load.store import BenchmarkError, Cart, Sent, pass_photo
+
+SCAN_PATH = "/api/devices/v1/scans/"
+ADD_SHARE = 0.85  # the rest are removes of an item the cart holds
+TWO_ITEMS_SHARE = 0.1  # of the adds
+# Each cart adds from its own list of this many products, so a cart holds as many lines as a
+# shopper's (the answer to every scan prices the whole cart).
+SHOPPING_LIST = 25
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+ATTEMPTS = 4
+REQUEST_TIMEOUT_S = 30.0
+IDEMPOTENCY_SAMPLES = 5
+
+
+# --- HTTP client ----------------------------------------------------------------------------
+
+
+class TransportError(Exception):
+    """No HTTP answer: refused, reset, closed or timed out."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+class Connection:
+    """One persistent HTTP/1.1 connection; opened again when the server closes it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def exchange(self, request: bytes) -> Answer:
+        try:
+            return await asyncio.wait_for(self._exchange(request), REQUEST_TIMEOUT_S)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            self.close()
+            raise TransportError(type(exc).__name__) from exc
+        except TimeoutError as exc:
+            self.close()
+            raise TransportError("timeout") from exc
+
+    async def _exchange(self, request: bytes) -> Answer:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, close = None, False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection":
+                close = value.strip().lower() == b"close"
+        body = await (self.reader.readexactly(length) if length is not None else self.reader.read())
+        if close or length is None:
+            self.close()
+        return Answer(status, body)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def request_head(port: int, key: str, content_type: str, length: int, extra: str = "") -> bytes:
+    return (
+        f"POST {SCAN_PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Authorization: Device {key}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {length}\r\n{extra}\r\n"
+    ).encode()
+
+
+def code_request(port: int, cart: Cart, code: str, symbology: str, mode: str, qty: int) -> bytes:
+    body = json.dumps(
+        {
+            "scan_id": str(uuid.uuid4()),
+            "mode": mode,
+            "qty": qty,
+            "code": code,
+            "symbology": symbology,
+        }
+    ).encode()
+    return request_head(port, cart.device_key, "application/json", len(body)) + body
+
+
+def image_request(port: int, cart: Cart, photo: bytes, mode: str, qty: int) -> bytes:
+    extra = f"X-Scan-Id: {uuid.uuid4()}\r\nX-Scan-Mode: {mode}\r\nX-Scan-Qty: {qty}\r\n"
+    return request_head(port, cart.device_key, "image/jpeg", len(photo), extra) + photo
+
+
+# --- Load -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What the measured window saw, and every problem seen at any time."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    scans: int = 0  # answered 2xx within the window
+    errors: Counter[str] = field(default_factory=Counter)  # status or transport error -> count
+    wrong_answers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    port: int
+    kind: str
+    catalog: dict[int, str]
+    photos: dict[int, bytes]
+    window: tuple[float, float]  # monotonic start and end of the measured window
+    tally: Tally = field(default_factory=Tally)
+
+    def measured(self, started: float) -> bool:
+        return self.window[0] <= started < self.window[1]
+
+
+async def send(run: Run, connection: Connection, request: bytes) -> Answer | None:
+    """``request`` until it is answered (the same bytes each time, as the firmware retries)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        started = time.monotonic()
+        try:
+            answer = await connection.exchange(request)
+        except TransportError as exc:
+            run.tally.errors[f"no answer ({exc})"] += 1
+            await asyncio.sleep(0.05 * attempt)
+            continue
+        if run.measured(started):
+            run.tally.latencies_ms.append((time.monotonic() - started) * 1000)
+        if answer.status in RETRIED_STATUSES:
+            run.tally.errors[str(answer.status)] += 1
+            await asyncio.sleep(0.05 * attempt)
+            continue
+        if 200 <= answer.status < 300 and run.measured(started):
+            run.tally.scans += 1
+        return answer
+    return None
+
+
+def scan_pick(cart: Cart, rng: random.Random) -> tuple[int, str, int]:
+    """(product id, mode, quantity): mostly adds from the cart's shopping list, else removing
+    one of what the cart holds."""
+    held = [product_id for product_id, quantity in cart.expected.items() if quantity > 0]
+    if held and rng.random() >= ADD_SHARE:
+        return rng.choice(held), "remove", 1
+    return rng.choice(cart.shopping_list), "add", 2 if rng.random() < TWO_ITEMS_SHARE else 1
+
+
+def scan_request(run: Run, cart: Cart, product_id: int, mode: str, qty: int) -> bytes:
+    if run.kind == "image":
+        return image_request(run.port, cart, run.photos[product_id], mode, qty)
+    return code_request(run.port, cart, run.catalog[product_id], "EAN13", mode, qty)
+
+
+def answer_judge(cart: Cart, product_id: int, mode: str, qty: int, answer: Answer) -> str | None:
+    """What is wrong with ``answer`` to a scan; None when it is right (``expected`` updated).
+
+    200 is right too: the stored answer to a retry whose first attempt the server processed.
+    """
+    body = answer.json() or {}
+    product = body.get("product") or {}
+    wanted = "added" if mode == "add" else "removed"
+    right = answer.status in (200, 201) and body.get("result") == wanted
+    if not right or product.get("id") != product_id:
+        return (
+            f"cart {cart.index}: {mode} {qty} of product {product_id} answered {answer.status} "
+            f"{body.get('result')} for product {product.get('id')}"
+        )
+    cart.expected[product_id] += qty if mode == "add" else -min(qty, cart.expected[product_id])
+    return None
+
+
+async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
+    """Scan one request after another until the measured window ends."""
+    connection = Connection(run.port)
+    try:
+        while time.monotonic() < run.window[1]:
+            product_id, mode, qty = scan_pick(cart, rng)
+            request = scan_request(run, cart, product_id, mode, qty)
+            answer = await send(run, connection, request)
+            if answer is None:
+                run.tally.wrong_answers.append(f"cart {cart.index}: a scan got no answer")
+                continue
+            problem = answer_judge(cart, product_id, mode, qty, answer)
+            if problem:
+                run.tally.wrong_answers.append(problem)
+            elif len(cart.kept) < 2:
+                cart.kept.append(Sent(request, answer.json()))
+    finally:
+        connection.close()
+
+
+async def carts_pair(port: int, carts: list[Cart], kind: str) -> None:
+    """Every device posts its shopper's pass, as a code or as a photo; all must pair."""
+
+    async def pair(cart: Cart) -> None:
+        if kind == "image":
+            photo = pass_photo(cart.pass_text)
+            request = image_request(port, cart, photo, "add", 1)
+        else:
+            request = code_request(port, cart, cart.pass_text, "QRCODE", "add", 1)
+        connection = Connection(port)
+        try:
+            answer = await connection.exchange(request)
+        finally:
+            connection.close()
+        result = (answer.json() or {}).get("result")
+        if answer.status != 201 or result != "paired":
+            raise BenchmarkError(f"cart {cart.index} did not pair: {answer.status} {result}")
+
+    await asyncio.gather(*(pair(cart) for cart in carts))
+
+
+async def load_run(run: Run, carts: list[Cart], seed: int) -> None:
+    rngs = [random.Random(seed * 1000 + cart.index) for cart in carts]
+    for cart, rng in zip(carts, rngs, strict=True):
+        cart.shopping_list = rng.sample(sorted(run.catalog), min(SHOPPING_LIST, len(run.catalog)))
+    await asyncio.gather(
+        *(cart_drive(run, cart, rng) for cart, rng in zip(carts, rngs, strict=True))
+    )
+
+
+# --- Checks ---------------------------------------------------------------------------------
+
+
+def cart_lines(carts: list[Cart]) -> dict[int, Counter[int]]:
+    """Each cart's quantity per product, read from the database (cart index -> counter)."""
+    from carts.models import Cart as CartModel
+    from carts.models import CartLine
+
+    cart_ids = dict(
+        CartModel.objects.filter(owner_id__in=[c.user_id for c in carts], current=True).values_list(
+            "owner_id", "pk"
+        )
+    )
+    by_user = {cart.user_id: cart.index for cart in carts}
+    index_by_cart = {cart_id: by_user[owner_id] for owner_id, cart_id in cart_ids.items()}
+    lines: dict[int, Counter[int]] = {cart.index: Counter() for cart in carts}
+    rows = CartLine.objects.filter(cart_id__in=index_by_cart).values_list(
+        "cart_id", "product_id", "quantity"
+    )
+    for cart_id, product_id, quantity in rows:
+        lines[index_by_cart[cart_id]][product_id] += quantity
+    return lines
+
+
+def lines_check(carts: list[Cart]) -> list[str]:
+    """Every difference between what the answers said and what the carts hold."""
+    problems = []
+    actual = cart_lines(carts)
+    for cart in carts:
+        expected = +cart.expected  # the unary plus drops zero quantities
+        found = +actual[cart.index]
+        for product_id in sorted(expected.keys() | found.keys()):
+            want, have = expected[product_id], found[product_id]
+            if want != have:
+                what = "missing" if have == 0 else "unexpected" if want == 0 else "wrong"
+                problems.append(
+                    f"cart {cart.index}: product {product_id} {what}: expected {want}, found {have}"
+                )
+    return problems
+
+
+async def idempotency_check(port: int, carts: list[Cart]) -> list[str]:
+    """A few answered scans sent again: 200, the same body, and no cart changed."""
+    samples = [cart.kept[0] for cart in carts if cart.kept][:IDEMPOTENCY_SAMPLES]
+    if not samples:
+        return ["no answered scan to send again"]
+    before = await asyncio.to_thread(cart_lines, carts)
+    problems = []
+    connection = Connection(port)
+    try:
+        for sent in samples:
+            answer = await connection.exchange(sent.request)
+            if answer.status != 200 or answer.json() != sent.answer:
+                problems.append(f"re-sent scan answered {answer.status}: {answer.body[:120]!r}")
+    finally:
+        connection.close()
+    if await asyncio.to_thread(cart_lines, carts) != before:
+        problems.append("re-sent scans changed a cart")
+    return problems
