@@ -9,9 +9,12 @@ its content type and body the documented ones. ``SMARTCART_FUZZ_EXAMPLES`` sets 
 """
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -39,7 +42,20 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
-def credentials(alice, staff, device, device_key, settings):
+def _connections_kept_open() -> Iterator[None]:
+    """The WSGI calls run inside the test's transaction; Django's handler would close the
+    connection at the end of each (as Django's own test client prevents, so do we)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def credentials(alice, staff, device, device_key, settings, _connections_kept_open):
     """The Authorization header each API expects, for a store with a few products."""
     settings.DEVICE_THROTTLE_RATE = "1000000/min"  # the fuzzer is not a cart in a hurry
     for _ in range(3):
