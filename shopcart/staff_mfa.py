@@ -4,9 +4,10 @@ Staff sign in to ``/admin/`` through allauth (see ``shopcart/urls.py``), so an a
 authenticator app (TOTP) is always asked for its code after the password; allauth's login
 stages do that for every way in (password, email confirmation, social login). What allauth
 cannot know is that some staff *must* have one: members of ``settings.STAFF_MFA_REQUIRED_GROUPS``
-("Store manager"). ``StaffMfaMiddleware`` sends such a member who has no TOTP authenticator from
-any admin page to allauth's activation page, with ``MESSAGE_MFA_REQUIRED`` saying why. Only
-admin URLs are gated, so the account and two-factor pages they need stay reachable.
+("Store manager"), and superusers, who can do everything a manager can. ``StaffMfaMiddleware``
+sends such a person who has no TOTP authenticator from any admin page (and the staff dashboard
+beside it) to allauth's activation page, with ``MESSAGE_MFA_REQUIRED`` saying why. Only admin
+URLs are gated, so the account and two-factor pages they need stay reachable.
 
 A middleware rather than an ``AdminSite`` subclass: the default ``admin.site`` and every
 ``ModelAdmin`` registered on it keep working unchanged, and the rule sits in one place.
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -37,12 +38,15 @@ MESSAGE_MFA_REQUIRED = (
 
 # Signing out of the admin must always work, even for a manager who has not set up TOTP yet.
 ADMIN_URLS_NOT_GATED = frozenset({"admin:logout"})
+# Admin pages that live outside the admin's own URL namespace.
+ADMIN_URLS_OUTSIDE_THE_NAMESPACE = frozenset({"admin-dashboard"})
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
 def staff_mfa_missing(user: AbstractBaseUser) -> bool:
-    """True when ``user`` belongs to a group that requires TOTP and has no TOTP authenticator.
+    """True when ``user`` must use TOTP (a superuser, or in a group that requires it) and has
+    no TOTP authenticator.
 
     One query, so admin pages with a query budget stay within it.
     """
@@ -50,12 +54,8 @@ def staff_mfa_missing(user: AbstractBaseUser) -> bool:
     if not user.is_authenticated or not groups:
         return False
     totp = Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
-    return (
-        get_user_model()
-        .objects.filter(pk=user.pk, groups__name__in=groups)
-        .filter(~Exists(totp))
-        .exists()
-    )
+    must = Q(groups__name__in=groups) | Q(is_superuser=True)
+    return get_user_model().objects.filter(must, pk=user.pk).filter(~Exists(totp)).exists()
 
 
 class StaffMfaMiddleware:
@@ -74,7 +74,11 @@ class StaffMfaMiddleware:
         self, request: HttpRequest, view_func: Callable, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         match = request.resolver_match
-        if match is None or "admin" not in match.namespaces:
+        if match is None:
+            return None
+        if "admin" not in match.namespaces and match.view_name not in (
+            ADMIN_URLS_OUTSIDE_THE_NAMESPACE
+        ):
             return None
         if match.view_name in ADMIN_URLS_NOT_GATED or not request.user.is_staff:
             return None

@@ -184,6 +184,20 @@ def test_managers_who_are_not_staff_are_left_to_the_admin(client, confirmed_user
     assert client.get(ADMIN)["Location"].startswith(reverse("admin:login"))
 
 
+def test_a_superuser_without_totp_is_sent_to_set_it_up(client, confirmed_user):
+    root = confirmed_user("root@example.com", is_staff=True, is_superuser=True)
+    client.force_login(root)
+
+    assert client.get(ADMIN)["Location"] == ACTIVATE_TOTP
+    assert staff_mfa_missing(root)
+
+
+def test_the_staff_dashboard_is_gated_like_the_admin(client, manager):
+    client.force_login(manager)
+
+    assert client.get(reverse("admin-dashboard"))["Location"] == ACTIVATE_TOTP
+
+
 def test_the_rule_follows_the_setting(client, manager, settings):
     settings.STAFF_MFA_REQUIRED_GROUPS = []
     client.force_login(manager)
