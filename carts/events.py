@@ -7,6 +7,8 @@ database and a lost or repeated event does no harm.
 Two brokers: in-process (the embedded default: one server process) and Redis pub/sub (when
 ``REDIS_URL`` is set: every web node hears every change). A broker that fails to publish logs
 and carries on: the page falls back to polling, and the change itself is already committed.
+A subscription that cannot reach Redis raises ``EventsUnavailable``, so the stream can end and
+the page poll instead.
 """
 
 import asyncio
@@ -26,6 +28,10 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "smartcart:cart:"
+
+
+class EventsUnavailable(Exception):
+    """The broker cannot be reached (Redis down): listen again later, poll meanwhile."""
 
 
 class Subscription(Protocol):
@@ -48,7 +54,8 @@ class Broker(Protocol):
 
 def cart_event_publish_on_commit(*, cart_id: int, version: int) -> None:
     """Tell listeners of ``cart_id`` about ``version`` once the current transaction commits."""
-    transaction.on_commit(lambda: broker().publish(cart_id, version))
+    # robust: whatever goes wrong in publishing, the request that made the change succeeds.
+    transaction.on_commit(lambda: broker().publish(cart_id, version), robust=True)
 
 
 def cart_event_subscribe(*, cart_id: int) -> Subscription:
@@ -145,8 +152,24 @@ class _RedisSubscription:
         self._async: redis.asyncio.client.PubSub | None = None
 
     def get(self, timeout: float) -> int | None:
+        try:
+            return self._get(timeout)
+        except redis.RedisError as exc:
+            raise EventsUnavailable(type(exc).__name__) from None  # its message names the host
+
+    async def aget(self, timeout: float) -> int | None:
+        try:
+            return await self._aget(timeout)
+        except redis.RedisError as exc:
+            raise EventsUnavailable(type(exc).__name__) from None
+
+    def _get(self, timeout: float) -> int | None:
         if self._sync is None:
-            self._sync = redis.Redis.from_url(self._url).pubsub(ignore_subscribe_messages=True)
+            # One expression: a Redis client object left alive past ``subscribe`` would close
+            # the subscription's connection when it is garbage-collected.
+            self._sync = redis.Redis.from_url(
+                self._url, socket_connect_timeout=_connect_timeout()
+            ).pubsub(ignore_subscribe_messages=True)
             self._sync.subscribe(self._channel)
         newest, deadline = None, time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -158,9 +181,11 @@ class _RedisSubscription:
             newest = max(int(message["data"]), newest or 0)
         return newest
 
-    async def aget(self, timeout: float) -> int | None:
+    async def _aget(self, timeout: float) -> int | None:
         if self._async is None:
-            client = redis.asyncio.Redis.from_url(self._url)
+            client = redis.asyncio.Redis.from_url(
+                self._url, socket_connect_timeout=_connect_timeout()
+            )
             self._async = client.pubsub(ignore_subscribe_messages=True)
             await self._async.subscribe(self._channel)
         newest, deadline = None, time.monotonic() + timeout
@@ -189,7 +214,10 @@ class RedisBroker:
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        timeout = _connect_timeout()
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
 
     def publish(self, cart_id: int, version: int) -> None:
         try:
@@ -200,3 +228,8 @@ class RedisBroker:
 
     def subscribe(self, cart_id: int) -> Subscription:
         return _RedisSubscription(self._url, f"{CHANNEL_PREFIX}{cart_id}")
+
+
+def _connect_timeout() -> float:
+    # Short (REDIS_TIMEOUT): with Redis down, a publish or a new stream gives up quickly.
+    return float(getattr(settings, "REDIS_TIMEOUT", 0.5))

@@ -15,23 +15,31 @@ but a coroutine. The two cannot be swapped: WSGI would buffer an async stream fo
 would run a sync one in a thread per chunk.
 
 A visitor without a cart gets a stream that says version 0 and then only keeps the connection.
+
+When the broker cannot be reached (Redis down) the stream ends at once, before its first event,
+asking the browser to come back in ``UNAVAILABLE_RETRY_MILLISECONDS``: the page polls the cart
+meanwhile and goes live again by itself once Redis is back.
 """
 
 import asyncio
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 
-from carts.events import Subscription, cart_event_subscribe
+from carts.events import EventsUnavailable, Subscription, cart_event_subscribe
 from carts.models import Cart
+
+logger = logging.getLogger(__name__)
 
 # Module constants, read at each use, so tests can shorten them.
 HEARTBEAT_SECONDS = 5.0
 STREAM_SECONDS = 180.0
 RETRY_MILLISECONDS = 2000
+UNAVAILABLE_RETRY_MILLISECONDS = 30_000
 
 HEARTBEAT = ": heartbeat\n\n"
 
@@ -53,6 +61,30 @@ def cart_event(cart_id: int | None, version: int) -> str:
 
 
 def _stream_sync(cart_id: int | None) -> Iterator[str]:
+    try:
+        yield from _stream_sync_events(cart_id)
+    except EventsUnavailable as exc:
+        yield _unavailable(exc)
+
+
+async def _stream_async(cart_id: int | None) -> AsyncIterator[str]:
+    stream = _stream_async_events(cart_id)
+    try:
+        async for chunk in stream:
+            yield chunk
+    except EventsUnavailable as exc:
+        yield _unavailable(exc)
+    finally:
+        await stream.aclose()  # unlike ``yield from``, ``async for`` does not pass a close on
+
+
+def _unavailable(exc: EventsUnavailable) -> str:
+    """The stream's last words when the broker is down: come back later (poll meanwhile)."""
+    logger.warning("cart stream ended: live events unavailable (%s)", exc)
+    return f"retry: {UNAVAILABLE_RETRY_MILLISECONDS}\n\n"
+
+
+def _stream_sync_events(cart_id: int | None) -> Iterator[str]:
     subscription = cart_event_subscribe(cart_id=cart_id) if cart_id else None
     try:
         if subscription is not None:
@@ -76,7 +108,7 @@ def _stream_sync(cart_id: int | None) -> Iterator[str]:
             subscription.close()
 
 
-async def _stream_async(cart_id: int | None) -> AsyncIterator[str]:
+async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
     subscription = cart_event_subscribe(cart_id=cart_id) if cart_id else None
     try:
         if subscription is not None:

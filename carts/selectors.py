@@ -125,7 +125,17 @@ def cart_line_status(line: CartLine) -> str:
 def cart_summary(*, cart: Cart) -> CartSummary:
     """The cart's lines with their status and prices, in a fixed number of queries."""
     cart = Cart.objects.select_related("coupon__category").get(pk=cart.pk)
-    lines = list(cart.lines.select_related("product__category"))
+    return _cart_summary_of(cart, list(cart.lines.select_related("product__category")))
+
+
+def cart_summary_of_locked(*, cart: Cart) -> CartSummary:
+    """``cart_summary`` of a cart read under its row lock in the current transaction (so the
+    row is as stored): one query for the lines, the cart is not read again (its coupon, if
+    any, is). The lines' products come without their categories."""
+    return _cart_summary_of(cart, list(cart.lines.select_related("product")))
+
+
+def _cart_summary_of(cart: Cart, lines: list[CartLine]) -> CartSummary:
     statuses = [cart_line_status(line) for line in lines]
     price = _cart_price(cart, lines, statuses)
     views = tuple(

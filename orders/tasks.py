@@ -1,11 +1,12 @@
 """Background work of orders. Each task takes ids (or nothing), loads, and calls one service."""
 
 from celery import Task, shared_task
+from django.utils import timezone
 
 from orders import emails
 from orders.errors import OrderError
 from orders.models import Payment
-from orders.services import payments, placement
+from orders.services import payments, placement, sweeps
 
 # Refunding a payment that came too late: retries wait 2, 4, 8 ... 64 minutes (about two
 # hours in all) for the gateway to answer.
@@ -41,3 +42,18 @@ def payment_late_refund(self: Task, payment_id: int) -> bool:
     except OrderError as exc:
         countdown = LATE_REFUND_RETRY_BASE_SECONDS * 2**self.request.retries
         raise self.retry(exc=exc, countdown=countdown) from None
+
+
+@shared_task
+def orders_after_payment_sweep() -> int:
+    """Queue again the confirmation emails and late-payment refunds that a broker outage kept
+    from being queued (``orders.services.sweeps``); returns how many. Run by celery beat
+    (``CELERY_BEAT_SCHEDULE``); both tasks are idempotent, so a sweep racing them is harmless."""
+    now = timezone.now()
+    order_ids = sweeps.orders_confirmation_unsent(now=now)
+    payment_ids = sweeps.payments_late_unrefunded(now=now)
+    for order_id in order_ids:
+        order_confirmation_send.delay(order_id)
+    for payment_id in payment_ids:
+        payment_late_refund.delay(payment_id)
+    return len(order_ids) + len(payment_ids)

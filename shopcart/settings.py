@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every later log line of the request carries its id.
     "shopcart.request_ids.RequestIdMiddleware",
+    # A database outage in a view answers 503 "retry", not a 500 (shopcart/db_outage.py).
+    "shopcart.db_outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -143,6 +145,8 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
         "charset": "utf8mb4",
         "isolation_level": "read committed",
         "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+        # A server that is down answers 503 in seconds instead of holding a worker for minutes.
+        "connect_timeout": 5,
         **_db.get("OPTIONS", {}),
     }
     # unicode_520 gives emoji and other 4-byte characters their own weights; the older
@@ -162,9 +166,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 # Redis when REDIS_URL is set (shared by all web nodes: throttles, live events), else in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds to wait for Redis to connect or answer. Short: while Redis is down the cache reads as
+# empty (throttles fail open, shopcart/cache_backends.py) and live events fall back to polling.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+if REDIS_TIMEOUT <= 0:
+    raise ImproperlyConfigured("REDIS_TIMEOUT must be a positive number of seconds.")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "shopcart.cache_backends.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -180,12 +193,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that stops answering (hung, or a half-open connection) would hold a request queueing
+# a task forever (kombu's default): give up after 2 s a try, about 4 s in all, and the request
+# goes on (shopcart/queueing.py). Longer than the worker's 1 s BRPOP wait, which it must not cut.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
 # Periodic work, run by `celery beat` in production (the embedded default has no beat; see
 # each task's management command).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "orders-expire-pending": {"task": "orders.tasks.orders_expire_pending", "schedule": 60.0},
     "scan-photos-purge": {"task": "devices.tasks.scan_photos_purge_task", "schedule": 60 * 60},
     "email-outbox-sweep": {"task": "shopcart.tasks.email_outbox_sweep", "schedule": 5 * 60},
+    # Confirmation emails and late refunds not queued because the broker was down.
+    "orders-after-payment-sweep": {
+        "task": "orders.tasks.orders_after_payment_sweep",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -324,6 +346,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's own handler, plus 503 with Retry-After when the database is away.
+    "EXCEPTION_HANDLER": "shopcart.db_outage.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smartcart API",

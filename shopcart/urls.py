@@ -41,3 +41,5 @@ if settings.DEBUG:
 
 # API clients get JSON, not the shop's HTML page, for a URL that matches nothing.
 handler404 = "shopcart.errors.page_not_found"
+# An exception raised in a middleware: 503 when the database is away, else the 500 page.
+handler500 = "shopcart.db_outage.server_error"

@@ -42,6 +42,7 @@ print(json.dumps({
     "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
     "CACHE_BACKEND": settings.CACHES["default"]["BACKEND"],
     "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION", ""),
+    "CACHE_OPTIONS": settings.CACHES["default"].get("OPTIONS", {}),
     "CELERY_TASK_ALWAYS_EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
     "celery_task_always_eager": app.conf.task_always_eager,
     "celery_broker_url": app.conf.broker_url,
@@ -193,10 +194,16 @@ def test_celery_broker_url_turns_eager_off():
 
 
 def test_redis_url_switches_the_cache_to_redis():
-    loaded = _settings(REDIS_URL="redis://127.0.0.1:6379/1")
+    loaded = _settings(REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0.25")
 
-    assert loaded["CACHE_BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    # Fail-soft: while Redis is down the cache reads as empty (tests/shopcart/test_redis_down.py).
+    assert loaded["CACHE_BACKEND"] == "shopcart.cache_backends.FailSoftRedisCache"
     assert loaded["CACHE_LOCATION"] == "redis://127.0.0.1:6379/1"
+    assert loaded["CACHE_OPTIONS"] == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+
+
+def test_redis_timeout_must_be_positive():
+    assert "REDIS_TIMEOUT" in _refusal(REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0")
 
 
 def test_email_host_switches_email_to_smtp():

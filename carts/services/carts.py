@@ -93,7 +93,21 @@ def cart_add_product(
     Raises ``CartError`` (closed cart, inactive product, bad quantity, nothing left in stock).
     """
     _check_quantity(quantity)
-    cart = _cart_lock(cart)
+    return cart_add_product_locked(
+        cart=_cart_lock(cart), product=product, quantity=quantity, scanned=scanned
+    )
+
+
+def cart_add_product_locked(
+    *, cart: Cart, product: Product, quantity: int = 1, scanned: bool = False
+) -> CartChange:
+    """``cart_add_product`` for a caller whose transaction already locked ``cart``'s row
+    (``select_for_update``) and holds that instance: the cart is not read again.
+
+    Raises ``CartError`` before writing anything, so the caller's transaction stays usable.
+    """
+    _check_quantity(quantity)
+    _check_open(cart)
     _check_sellable(product)
     line = cart.lines.filter(product=product, label_code="").first()
     in_cart = line.quantity if line else 0
@@ -127,7 +141,22 @@ def cart_add_labelled_product(
     (closed cart, inactive product, bad quantity).
     """
     _check_quantity(quantity)
-    cart = _cart_lock(cart)
+    return cart_add_labelled_product_locked(
+        cart=_cart_lock(cart),
+        product=product,
+        label_code=label_code,
+        unit_price=unit_price,
+        quantity=quantity,
+    )
+
+
+def cart_add_labelled_product_locked(
+    *, cart: Cart, product: Product, label_code: str, unit_price: Decimal, quantity: int = 1
+) -> CartChange:
+    """``cart_add_labelled_product`` for a caller holding ``cart``'s row lock (see
+    ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
+    _check_quantity(quantity)
+    _check_open(cart)
     _check_sellable(product)
     line = cart.lines.filter(product=product, label_code=label_code).first()
     if line is None:
@@ -166,7 +195,27 @@ def cart_remove_product(
     line. Raises ``CartError`` with code ``not_in_cart`` when the cart has no such line.
     """
     _check_quantity(quantity)
-    cart = _cart_lock(cart)
+    return cart_remove_product_locked(
+        cart=_cart_lock(cart),
+        product=product,
+        quantity=quantity,
+        scanned=scanned,
+        label_code=label_code,
+    )
+
+
+def cart_remove_product_locked(
+    *,
+    cart: Cart,
+    product: Product,
+    quantity: int = 1,
+    scanned: bool = False,
+    label_code: str = "",
+) -> CartChange:
+    """``cart_remove_product`` for a caller holding ``cart``'s row lock (see
+    ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
+    _check_quantity(quantity)
+    _check_open(cart)
     line = cart.lines.filter(product=product, label_code=label_code).first()
     if line is None:
         raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
@@ -413,14 +462,20 @@ def _cart_close_locked(cart: Cart) -> None:
 def _cart_lock(cart: Cart) -> Cart:
     """Lock the cart row for this transaction and refuse changes unless it is open."""
     locked = Cart.objects.select_for_update().get(pk=cart.pk)
-    if not locked.is_open:
-        raise CartError(ERROR_CART_CLOSED, code="cart_closed")
+    _check_open(locked)
     return locked
 
 
+def _check_open(cart: Cart) -> None:
+    if not cart.is_open:
+        raise CartError(ERROR_CART_CLOSED, code="cart_closed")
+
+
 def _cart_changed(cart: Cart) -> None:
+    """Bump the version of ``cart``, the instance read under its row lock in this transaction:
+    no one else changed the row since, so the new version is the one read plus one."""
     Cart.objects.filter(pk=cart.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    cart.version = Cart.objects.values_list("version", flat=True).get(pk=cart.pk)
+    cart.version += 1
     cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version)
 
 

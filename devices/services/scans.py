@@ -1,9 +1,13 @@
 """Processing a scan a device sent: pair by cart pass, or add or remove the product read.
 
-Every scan is stored as a ``ScanEvent`` under the unique pair (device, scan_id), created first
-thing in the scan's transaction: of several identical requests racing, only the one whose
-insert wins changes the cart; the others wait for it and answer what it stored. Decoding runs
-before the transaction, so a slow photo holds no lock.
+Every scan is stored as a ``ScanEvent`` under the unique pair (device, scan_id), inserted
+with its answer last in the scan's transaction: of several identical requests racing, only the
+one whose insert wins changes the cart; the others' inserts fail, which rolls back all they
+did, and they answer what the winner stored. A retry is known by that insert failing (no read
+before it: the common first send costs no query for it). Decoding and the catalog look-up run
+before the transaction, so a slow photo holds no lock and SQLite's single writer holds its
+lock briefly. The cart is changed through the ``*_locked`` cart services with the cart row
+this transaction locked, and the answer's total is priced from the lines read under that lock.
 
 Lock order, as in ``devices.services.pairing``: the cart row, then the pairing row.
 
@@ -25,12 +29,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from carts.models import Cart
-from carts.selectors import REASON_REVOKED, cart_pass_resolve, cart_pass_text_is_pass, cart_summary
+from carts.selectors import (
+    REASON_REVOKED,
+    cart_pass_resolve,
+    cart_pass_text_is_pass,
+    cart_summary_of_locked,
+)
 from carts.services import (
     CartError,
-    cart_add_labelled_product,
-    cart_add_product,
-    cart_remove_product,
+    cart_add_labelled_product_locked,
+    cart_add_product_locked,
+    cart_remove_product_locked,
 )
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.instore_labels import (
@@ -41,7 +50,7 @@ from catalog.instore_labels import (
 )
 from catalog.models import Product
 from catalog.selectors import product_get_by_barcode, product_get_by_instore_label
-from devices.decoding import RETAIL_SYMBOLOGIES, decode_image_timed, symbology_name
+from devices.decoding import RETAIL_SYMBOLOGIES, DecodeError, decode_image_timed, symbology_name
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services.pairing import device_pair
 from devices.services.photos import scan_photo_keep
@@ -108,6 +117,16 @@ class _Read:
     decode_ms: float | None = None
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What the catalog says of a read's ``gtin``, looked up before the scan's transaction
+    (catalog reads need no cart lock, and SQLite's single writer should hold it briefly)."""
+
+    product: Product | None = None
+    label: InstoreLabel | None = None  # the gtin is an in-store label
+    label_invalid: bool = False  # an in-store label whose embedded check digit is wrong
+
+
 def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
     """Process ``scan`` once, however often it is sent; answer as protocol v1 says.
 
@@ -115,21 +134,41 @@ def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
     with another body, and ``devices.decoding.DecodeError`` for an image that is not JPEG or
     PNG or has too many pixels (nothing is stored then).
     """
-    stored = _scan_stored(device, scan)
-    if stored is not None:
+    try:
+        read = _scan_read(scan)
+    except DecodeError:
+        # A scan_id used before with another body is a conflict whatever this body holds.
+        _scan_stored(device, scan)
+        raise
+    found = _scan_look_up(read)
+    storing = False
+    try:
+        with transaction.atomic(durable=True):
+            answer, cart = _scan_apply(device, scan, read, found)
+            storing = True
+            # Last, so the row is written once with its answer. Of racing requests with this
+            # scan_id, one inserts it; the others' inserts fail and all they did rolls back.
+            event = ScanEvent.objects.create(
+                device=device,
+                scan_id=scan.scan_id,
+                body_hash=scan.body_hash,
+                cart=cart,
+                result=answer["result"],
+                code="" if read.is_pass else read.text[:128],  # a pass is a secret: not logged
+                gtin=read.gtin or "",
+                decode_ms=read.decode_ms,
+                answer=answer,
+            )
+    except IntegrityError:
+        if not storing:  # some other constraint failed while applying the scan
+            raise
+        # Seen before: the request that stored this scan_id has committed; answer as it did.
+        stored = _scan_stored(device, scan)
+        if stored is None:  # pragma: no cover - the unique row exists once the insert failed
+            raise RuntimeError("scan event vanished") from None
         return stored
-    read = _scan_read(scan)
-    with transaction.atomic(durable=True):
-        event = _event_claim(device, scan)
-        body = _scan_apply(device, scan, read, event) if event is not None else None
-    if event is not None and body is not None:
-        scan_photo_keep(event=event, image=scan.image)  # after commit: no file I/O under a lock
-        return ScanAnswer(body=body, status=201)
-    # Another request with this scan_id won the insert and has committed: answer as it did.
-    stored = _scan_stored(device, scan)
-    if stored is None:  # pragma: no cover - the unique row exists once the insert failed
-        raise RuntimeError("scan event vanished")
-    return stored
+    scan_photo_keep(event=event, image=scan.image)  # after commit: no file I/O under a lock
+    return ScanAnswer(body=answer, status=201)
 
 
 def _scan_stored(device: Device, scan: ScanInput) -> ScanAnswer | None:
@@ -139,17 +178,6 @@ def _scan_stored(device: Device, scan: ScanInput) -> ScanAnswer | None:
     if event.body_hash != scan.body_hash:
         raise ScanConflict(ERROR_SCAN_ID_REUSED)
     return ScanAnswer(body=event.answer, status=200)
-
-
-def _event_claim(device: Device, scan: ScanInput) -> ScanEvent | None:
-    """Insert the scan's row, or None when another request holds this scan_id."""
-    try:
-        with transaction.atomic():
-            return ScanEvent.objects.create(
-                device=device, scan_id=scan.scan_id, body_hash=scan.body_hash
-            )
-    except IntegrityError:
-        return None
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -186,22 +214,28 @@ def _code_gtin(text: str, symbology: str) -> str | None:
         return None
 
 
+def _scan_look_up(read: _Read) -> _Found:
+    if read.is_pass or read.gtin is None:
+        return _Found()
+    try:
+        label = instore_label_parse(read.gtin)
+    except InstoreLabelError:
+        return _Found(label_invalid=True)
+    if label is not None:
+        return _Found(product=product_get_by_instore_label(label=label), label=label)
+    return _Found(product=product_get_by_barcode(text=read.gtin))
+
+
 # --- Applying ---------------------------------------------------------------------------------
 
 
-def _scan_apply(device: Device, scan: ScanInput, read: _Read, event: ScanEvent) -> dict[str, Any]:
+def _scan_apply(
+    device: Device, scan: ScanInput, read: _Read, found: _Found
+) -> tuple[dict[str, Any], Cart | None]:
+    """The answer, and the cart it is about; changes the cart (or pairs) as the scan asks."""
     if read.is_pass:
-        answer, cart = _scan_pair(device, read.text)
-    else:
-        answer, cart = _scan_product(device, scan, read)
-    event.cart = cart
-    event.result = answer["result"]
-    event.code = "" if read.is_pass else read.text[:128]  # a pass is a secret: never logged
-    event.gtin = read.gtin or ""
-    event.decode_ms = read.decode_ms
-    event.answer = answer
-    event.save()
-    return answer
+        return _scan_pair(device, read.text)
+    return _scan_product(device, scan, read, found)
 
 
 def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
@@ -217,7 +251,7 @@ def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
 
 
 def _scan_product(
-    device: Device, scan: ScanInput, read: _Read
+    device: Device, scan: ScanInput, read: _Read, found: _Found
 ) -> tuple[dict[str, Any], Cart | None]:
     pairing = _pairing_locked(device)
     if pairing is None:
@@ -227,13 +261,11 @@ def _scan_product(
         return _scan_cart_closed(pairing), cart
     if read.gtin is None:
         return _answer(Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, cart=cart), cart
-    try:
-        label = instore_label_parse(read.gtin)
-    except InstoreLabelError:
+    if found.label_invalid:
         return _answer(Result.UNKNOWN_PRODUCT, DISPLAY_LABEL_INVALID, BEEP_ERROR, cart=cart), cart
-    if label is not None:
-        return _scan_label(cart, label, scan), cart
-    product = product_get_by_barcode(text=read.gtin)
+    if found.label is not None:
+        return _scan_label(cart, found.label, found.product, scan), cart
+    product = found.product
     if product is None:
         unknown_code_record(gtin=read.gtin)
         shown = DISPLAY_UNKNOWN_PRODUCT
@@ -244,15 +276,16 @@ def _scan_product(
 def _pairing_locked(device: Device) -> Pairing | None:
     """The device's active pairing with its cart locked, or None; cart lock first, then the
     pairing row, re-read under lock so a pairing ended meanwhile does not count."""
-    pairing = Pairing.objects.active().filter(device=device).first()
-    if pairing is None:
+    paired_carts = Pairing.objects.active().filter(device=device).values("cart_id")
+    cart = Cart.objects.select_for_update().filter(pk__in=paired_carts).first()
+    if cart is None:
         return None
-    cart = Cart.objects.select_for_update().get(pk=pairing.cart_id)
-    locked = Pairing.objects.select_for_update().filter(pk=pairing.pk, active=True).first()
-    if locked is None:
+    locked = Pairing.objects.select_for_update().filter(device=device, cart=cart, active=True)
+    pairing = locked.first()
+    if pairing is None:  # ended, or the device paired with another cart, before the lock
         return None
-    locked.cart = cart
-    return locked
+    pairing.cart = cart
+    return pairing
 
 
 def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
@@ -264,8 +297,9 @@ def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
     return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
 
 
-def _scan_label(cart: Cart, label: InstoreLabel, scan: ScanInput) -> dict[str, Any]:
-    product = product_get_by_instore_label(label=label)
+def _scan_label(
+    cart: Cart, label: InstoreLabel, product: Product | None, scan: ScanInput
+) -> dict[str, Any]:
     if product is None:
         # Staff create the product from the item's code: the one every label of it finds.
         unknown_code_record(gtin=label.item_gtin)
@@ -310,7 +344,7 @@ def _cart_change(
     quantity = scan.quantity
     try:
         if scan.mode == MODE_ADD and label is not None and unit_price is not None:
-            cart_add_labelled_product(
+            cart_add_labelled_product_locked(
                 cart=cart,
                 product=product,
                 label_code=label.gtin,
@@ -319,10 +353,10 @@ def _cart_change(
             )
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
         if scan.mode == MODE_ADD:
-            cart_add_product(cart=cart, product=product, quantity=quantity, scanned=True)
+            cart_add_product_locked(cart=cart, product=product, quantity=quantity, scanned=True)
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
         label_code = label.gtin if label is not None else ""
-        cart_remove_product(
+        cart_remove_product_locked(
             cart=cart, product=product, quantity=quantity, scanned=True, label_code=label_code
         )
         return Result.REMOVED, DISPLAY_REMOVED, BEEP_OK
@@ -366,7 +400,8 @@ def _answer(
 ) -> dict[str, Any]:
     """The answer's body. ``price`` is the product's price by its in-store label, when the
     scan was of one; otherwise the catalog's price is given."""
-    summary = cart_summary(cart=cart) if cart is not None else None
+    # Every cart answered about was read in the scan's transaction, under its lock.
+    summary = cart_summary_of_locked(cart=cart) if cart is not None else None
     total = summary.price.total if summary is not None else None
     shown_price = price if price is not None else (product.price if product else None)
     return {

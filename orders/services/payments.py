@@ -21,7 +21,6 @@ paid, so the order ends refunded, never simply paid.
 
 import logging
 from decimal import Decimal
-from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -35,6 +34,7 @@ from orders.models import Order, Payment, Refund
 from orders.services.exits import order_audit_flag_decide
 from orders.services.placement import order_cancel
 from shopcart.money import money_format
+from shopcart.queueing import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def order_mark_paid(*, order: Order, payment: Payment) -> bool:
             logger.warning(
                 "order %s is %s: payment %s refunded", order.pk, order.status, payment.pk
             )
-            transaction.on_commit(partial(_late_payment_refund_later, payment.pk), robust=True)
+            _late_payment_refund_on_commit(payment.pk)
             return False
         _order_paid(order, payment)
     return True
@@ -184,7 +184,7 @@ def _order_paid(order: Order, payment: Payment) -> None:
     if order.cart is not None:
         cart_close(cart=order.cart)
     _order_refunds_apply(order)
-    transaction.on_commit(partial(_confirmation_send_later, order.pk), robust=True)
+    _confirmation_send_on_commit(order.pk)
 
 
 def order_payment_fail(*, order: Order, payment: Payment, message: str) -> bool:
@@ -214,16 +214,20 @@ def payment_decline_note(*, payment: Payment, message: str) -> None:
     )
 
 
-def _confirmation_send_later(order_id: int) -> None:
+# Queued after commit; with the broker down they are not queued, and the orders sweep
+# (``orders.tasks.orders_paid_sweep``) finds the work in the database and queues it again.
+
+
+def _confirmation_send_on_commit(order_id: int) -> None:
     from orders.tasks import order_confirmation_send  # the task module imports services
 
-    order_confirmation_send.delay(order_id)
+    task_enqueue_on_commit(order_confirmation_send, order_id)
 
 
-def _late_payment_refund_later(payment_id: int) -> None:
+def _late_payment_refund_on_commit(payment_id: int) -> None:
     from orders.tasks import payment_late_refund
 
-    payment_late_refund.delay(payment_id)
+    task_enqueue_on_commit(payment_late_refund, payment_id)
 
 
 # --- Refunds --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from carts.services import (
     MESSAGE_MERGED,
     CartError,
     cart_add_product,
+    cart_add_product_locked,
     cart_apply_coupon,
     cart_clear,
     cart_close,
@@ -26,6 +27,7 @@ from carts.services import (
     cart_reconcile_stock,
     cart_remove_coupon,
     cart_remove_product,
+    cart_remove_product_locked,
     cart_set_quantity,
 )
 from carts.services.carts import (
@@ -273,6 +275,32 @@ def test_every_change_bumps_the_version_and_is_published_after_commit(
     cart.refresh_from_db()
     assert cart.version == start + 3
     assert listener.get(timeout=1) == start + 3
+
+
+def test_the_locked_variants_change_the_cart_they_are_given_and_keep_its_version(cart, milk):
+    with transaction.atomic():
+        locked = Cart.objects.select_for_update().get(pk=cart.pk)
+        start = locked.version
+        cart_add_product_locked(cart=locked, product=milk, quantity=2, scanned=True)
+        cart_remove_product_locked(cart=locked, product=milk, scanned=True)
+
+        assert locked.version == start + 2
+    assert Cart.objects.get(pk=cart.pk).version == start + 2
+    assert quantity_of(cart, milk) == 1
+
+
+def test_the_locked_variants_refuse_a_closed_cart_before_writing(cart, milk):
+    cart_add_product(cart=cart, product=milk)
+    cart_close(cart=cart)
+    closed = Cart.objects.get(pk=cart.pk)
+
+    with transaction.atomic():
+        with pytest.raises(CartError) as excinfo:
+            cart_remove_product_locked(cart=closed, product=milk)
+        assert excinfo.value.code == "cart_closed"
+
+    assert quantity_of(cart, milk) == 1
+    assert Cart.objects.get(pk=cart.pk).version == closed.version
 
 
 def test_closed_cart_refuses_changes(cart, milk):
