@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from typing import Any, cast
 
+from django.http import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -44,6 +45,7 @@ from devices.services.scans import (
     scan_process,
 )
 from devices.throttling import DeviceRateThrottle
+from shopcart.request_ids import request_id_current
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."
 
@@ -71,6 +73,7 @@ EXAMPLE_HEARTBEAT_REFUSED = {
 @extend_schema_serializer(component_name="DeviceError")
 class DeviceErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    request_id = serializers.CharField(help_text="Also in the X-Request-ID header and the logs.")
 
 
 # A field named "errors" would shadow Serializer.errors, hence an inline serializer.
@@ -79,6 +82,7 @@ DEVICE_REFUSED = inline_serializer(
     name="DeviceRequestRefused",
     fields={
         "detail": serializers.CharField(),
+        "request_id": serializers.CharField(),
         "errors": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()), required=False
         ),
@@ -98,6 +102,15 @@ class DeviceApi(APIView):
     @property
     def device(self) -> Device:
         return cast(Device, self.request.auth)  # IsDevice let the request in
+
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        # Every refusal names its request, so a store's IT can find it in the server's logs.
+        refusal = isinstance(response, Response) and response.status_code >= 400
+        if refusal and isinstance(response.data, dict):
+            response.data.setdefault("request_id", request_id_current())
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 DEVICE_FAULTS = {

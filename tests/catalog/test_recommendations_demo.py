@@ -41,9 +41,11 @@ def test_load_creates_paid_orders_with_snapshot_lines_and_learns_from_them():
     assert orders.count() == demo_data.DEMO_HISTORY_ORDERS
     assert set(orders.values_list("status", flat=True)) == {Order.Status.PAID}
     assert not orders.filter(user__isnull=False).exists()  # history shoppers have no accounts
-    line = OrderLine.objects.select_related("product").filter(order__number="DEMO-0001").first()
-    assert line.product_name == line.product.name and line.total == line.unit_price * line.quantity
-    assert line.gtin == line.product.barcodes.first().gtin
+    line = OrderLine.objects.select_related("product").filter(order__number="DEMO-0001")[0]
+    product = line.product
+    assert product is not None
+    assert line.product_name == product.name and line.total == line.unit_price * line.quantity
+    assert line.gtin == product.barcodes.values_list("gtin", flat=True)[0]
     payment = Payment.objects.get(order__number="DEMO-0001")
     assert (payment.status, payment.amount) == (Payment.Status.SUCCEEDED, line.order.total)
     assert "300 created, 0 unchanged" in output

@@ -19,6 +19,7 @@ from devices.authentication import (
 )
 from devices.models import Device
 from devices.services import device_register, device_revoke, device_rotate_key
+from tests.devices.refusals import refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def _assert_refused(response, detail: str) -> None:
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Device"
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": detail}
+    assert response.json() == refusal(response, detail)
 
 
 def test_a_registered_key_is_let_in_as_its_device(device_client, device):

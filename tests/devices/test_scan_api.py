@@ -34,6 +34,7 @@ from devices.services.scans import (
     DISPLAY_UNPAIRED,
     ERROR_SCAN_ID_REUSED,
 )
+from tests.devices.refusals import refusal
 from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded, png_header
 from tests.factories import BarcodeFactory, ProductFactory
 
@@ -251,7 +252,7 @@ def test_a_scan_id_reused_with_another_body_answers_409(device_client, alice_car
     response = post_json(device_client, {**body, "mode": "remove"})
 
     assert response.status_code == 409
-    assert response.json() == {"detail": ERROR_SCAN_ID_REUSED}
+    assert response.json() == refusal(response, ERROR_SCAN_ID_REUSED)
     assert CartLine.objects.get(cart=alice_cart).quantity == 1
 
 
@@ -266,7 +267,7 @@ def test_a_scan_id_reused_with_a_photo_that_cannot_be_read_answers_409(
     response = post_json(device_client, photo)
 
     assert response.status_code == 409
-    assert response.json() == {"detail": ERROR_SCAN_ID_REUSED}
+    assert response.json() == refusal(response, ERROR_SCAN_ID_REUSED)
 
 
 def test_scan_ids_are_per_device(device_client, alice_cart, bob, product):
@@ -370,7 +371,7 @@ def test_a_gif_is_refused_with_415(device_client, alice_cart):
     response = post_json(device_client, scan_body(image=b64(buffer.getvalue())))
 
     assert response.status_code == 415
-    assert response.json() == {"detail": ERROR_NOT_JPEG_OR_PNG}
+    assert response.json() == refusal(response, ERROR_NOT_JPEG_OR_PNG)
 
 
 def test_a_raw_gif_body_is_refused_with_415(device_client):
@@ -386,7 +387,7 @@ def test_a_corrupt_jpeg_is_refused_with_415(device_client, alice_cart):
     response = post_json(device_client, scan_body(image=b64(jpeg[:40])))
 
     assert response.status_code == 415
-    assert response.json() == {"detail": ERROR_NOT_JPEG_OR_PNG}
+    assert response.json() == refusal(response, ERROR_NOT_JPEG_OR_PNG)
 
 
 def test_a_body_over_512_kib_is_refused_with_413(device_client, alice_cart):
@@ -395,7 +396,7 @@ def test_a_body_over_512_kib_is_refused_with_413(device_client, alice_cart):
     response = post_json(device_client, body)
 
     assert response.status_code == 413
-    assert response.json() == {"detail": ERROR_BODY_TOO_LARGE}
+    assert response.json() == refusal(response, ERROR_BODY_TOO_LARGE)
     assert len(json.dumps(body)) > SCAN_BODY_MAX
 
 
@@ -405,7 +406,7 @@ def test_an_image_claiming_too_many_pixels_is_refused_with_413(device_client, al
     response = post_json(device_client, scan_body(image=b64(bomb)))
 
     assert response.status_code == 413
-    assert response.json() == {"detail": ERROR_TOO_MANY_PIXELS.format(limit=MAX_PIXELS)}
+    assert response.json() == refusal(response, ERROR_TOO_MANY_PIXELS.format(limit=MAX_PIXELS))
     assert not ScanEvent.objects.exists()
 
 

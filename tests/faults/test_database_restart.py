@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from django.db import connection
 from django.test import Client
 
 from carts.models import CartLine
+from catalog.models import Barcode
 from devices.services import device_pair, device_register
 from shopcart.db_outage import ERROR_DATABASE_UNAVAILABLE
 from tests.factories import BarcodeFactory, UserFactory
@@ -49,6 +51,9 @@ CUT_SECONDS = 2.0
 RETRY_AFTER_CAP = 3.0  # the firmware waits at most this long between two tries
 SCAN_DEADLINE = 30.0  # a scan not answered 200/201 by then fails the test
 START_SECONDS = 30.0
+# Sync workers, fewer than the carts, like a busy node. No control socket: several test runs
+# on one machine would share its default path.
+GUNICORN_OPTIONS = ["--workers=3", "--timeout=30", "--graceful-timeout=5", "--no-control-socket"]
 
 
 class FaultProxy:
@@ -117,10 +122,13 @@ class FaultProxy:
 def _reset(sock: socket.socket) -> None:
     """Close with a TCP reset, as a server that went down leaves its clients."""
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        sock.close()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # shutdown first: close() alone would not wake a pump blocked in recv() on it, and the
+        # connection would live on.
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+    sock.close()
 
 
 def _free_port() -> int:
@@ -144,8 +152,7 @@ class AppServer:
             "CELERY_BROKER_URL": "",  # after-commit work runs in the request; no broker needed
         }
         self.process = subprocess.Popen(  # noqa: S603 - this venv's gunicorn, fixed arguments
-            [GUNICORN, "shopcart.wsgi", f"--bind=127.0.0.1:{self.port}", "--workers=3"]
-            + ["--timeout=30", "--graceful-timeout=5", "--no-control-socket"],
+            [GUNICORN, "shopcart.wsgi", f"--bind=127.0.0.1:{self.port}", *GUNICORN_OPTIONS],
             cwd=BASE_DIR,
             env=env,
             stdout=self._log,
@@ -234,7 +241,8 @@ SCAN_PATH = "/api/devices/v1/scans/"
 
 def _carts_prepared() -> tuple[list[Cart], str]:
     """The carts of the burst, paired with their shoppers, and the first shopper's cookie."""
-    codes = [BarcodeFactory(product__stock=1000).gtin[1:] for _ in range(PRODUCTS)]
+    BarcodeFactory.create_batch(PRODUCTS, product__stock=1000)
+    codes = list(_codes_by_product().values())
     carts, shoppers = [], []
     for number in range(CARTS):
         device, key = device_register(name=f"Fault cart {number}")
@@ -255,6 +263,11 @@ def _friendly_page(answer: tuple[int, dict[str, str], bytes]) -> bool:
         and "We'll be right back" in page
         and headers["X-Request-ID"] in page
     )
+
+
+def _codes_by_product() -> dict[int, str]:
+    """What a cart's scanner reads for each product: the EAN-13 inside the stored GTIN-14."""
+    return {product: gtin[1:] for product, gtin in Barcode.objects.values_list("product", "gtin")}
 
 
 def _scans_done(carts: list[Cart]) -> int:
@@ -328,9 +341,10 @@ def test_scans_retried_through_a_database_restart_land_exactly_once(proxy, app_s
     assert [error for cart in carts for error in cart.errors] == []
     assert not any(thread.is_alive() for thread in threads)
     # Nothing doubled, nothing lost: each cart holds one unit per scan_id it sent.
+    code_of = _codes_by_product()
     for cart in carts:
-        lines = CartLine.objects.filter(cart_id=cart.cart_id).select_related("product")
-        held = {line.product.barcodes.get().gtin[1:]: line.quantity for line in lines}
+        lines = CartLine.objects.filter(cart_id=cart.cart_id).values_list("product", "quantity")
+        held = {code_of[product]: quantity for product, quantity in lines}
         assert held == dict(cart.sent)
     print(
         f"\nscans: {before_cut} before the cut, {_scans_done(carts)} in all; "
