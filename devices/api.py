@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 from typing import Any, cast
 
-from django.http import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -104,12 +103,12 @@ class DeviceApi(APIView):
         return cast(Device, self.request.auth)  # IsDevice let the request in
 
     def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         # Every refusal names its request, so a store's IT can find it in the server's logs.
-        refusal = isinstance(response, Response) and response.status_code >= 400
-        if refusal and isinstance(response.data, dict):
-            response.data.setdefault("request_id", request_id_current())
+        data = getattr(response, "data", None)  # a plain HttpResponse has none
+        if response.status_code >= 400 and isinstance(data, dict):
+            data.setdefault("request_id", request_id_current())
         return super().finalize_response(request, response, *args, **kwargs)
 
 
