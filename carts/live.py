@@ -27,7 +27,9 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
+from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 from carts.events import EventsUnavailable, Subscription, cart_event_subscribe
@@ -138,13 +140,22 @@ async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
 def _version_now(cart_id: int | None) -> int:
     if cart_id is None:
         return 0
-    return Cart.objects.filter(pk=cart_id).values_list("version", flat=True).first() or 0
+    try:
+        return Cart.objects.filter(pk=cart_id).values_list("version", flat=True).first() or 0
+    finally:
+        _connection_release()
 
 
 async def _aversion_now(cart_id: int | None) -> int:
-    if cart_id is None:
-        return 0
-    return await Cart.objects.filter(pk=cart_id).values_list("version", flat=True).afirst() or 0
+    return await sync_to_async(_version_now)(cart_id)
+
+
+def _connection_release() -> None:
+    """A stream lives for minutes and reads the database only now and then: close its
+    connection between reads (unless CONN_MAX_AGE keeps it), so that open cart pages do not
+    each hold one of the server's connections for the whole stream."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
 
 
 def _quiet(seconds: float) -> int | None:

@@ -73,8 +73,12 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def _outage_logged(exc: BaseException) -> None:
-    # The class only: a driver message may quote the SQL, and the SQL may hold personal data.
-    logger.warning("database unavailable: %s", type(exc).__name__)
+    # The class and the server's error code only: a driver message may quote the SQL, and the
+    # SQL may hold personal data.
+    driver_error = exc.__cause__ or exc
+    code = driver_error.args[0] if driver_error.args else None
+    suffix = f" {code}" if isinstance(code, int) else ""
+    logger.warning("database unavailable: %s%s", type(exc).__name__, suffix)
 
 
 def _finish(response: _Response) -> _Response:

@@ -161,6 +161,10 @@ _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # With persistent connections, check a reused one first: the server may have closed it
 # (MariaDB's wait_timeout) while the worker was idle.
 _db["CONN_HEALTH_CHECKS"] = True
+# Requests one ASGI web worker runs at once; each holds a thread and a database connection
+# while it does (shopcart/asgi_handler.py). Keep workers x this + Celery's processes under the
+# database's max_connections.
+ASGI_REQUEST_CONCURRENCY = env.int("ASGI_REQUEST_CONCURRENCY", default=8)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

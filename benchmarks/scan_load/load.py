@@ -35,6 +35,10 @@ class TransportError(Exception):
 class Answer:
     status: int
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # lower-case names, in the order received
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key == name), None)
 
     def json(self) -> Any:
         try:
@@ -52,10 +56,16 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def exchange(self, request: bytes) -> Answer:
+        """The answer to ``request``. A kept-alive connection the server has closed meanwhile
+        (its idle timeout) is opened again and the request sent once more, as browsers and
+        HTTP libraries do: the server never saw the first one."""
+        reused = self.writer is not None
         try:
             return await asyncio.wait_for(self._exchange(request), REQUEST_TIMEOUT_S)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
             self.close()
+            if reused and _closed_before_answering(exc):
+                return await self.exchange(request)
             raise TransportError(type(exc).__name__) from exc
         except TimeoutError as exc:
             self.close()
@@ -66,25 +76,50 @@ class Connection:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         assert self.reader is not None
         self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length, close = None, False
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"connection":
-                close = value.strip().lower() == b"close"
-        body = await (self.reader.readexactly(length) if length is not None else self.reader.read())
-        if close or length is None:
+        status, headers = await response_head(self.reader)
+        fields = dict(headers)
+        close = fields.get("connection", "").lower() == "close"
+        if "content-length" in fields:
+            body = await self.reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            body = await chunked_body(self.reader)
+        else:
+            body, close = await self.reader.read(), True
+        if close:
             self.close()
-        return Answer(status, body)
+        return Answer(status, body, headers)
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+
+
+def _closed_before_answering(exc: BaseException) -> bool:
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return not exc.partial  # not a byte of the answer came
+    return isinstance(exc, (BrokenPipeError, ConnectionResetError))
+
+
+async def response_head(reader: asyncio.StreamReader) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """The status and the headers (names in lower case) of the response ``reader`` is at."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = []
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name:
+            headers.append((name.strip().lower(), value.strip()))
+    return int(lines[0][9:12]), tuple(headers)
+
+
+async def chunked_body(reader: asyncio.StreamReader) -> bytes:
+    chunks = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        chunks.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    await reader.readuntil(b"\r\n")  # no trailers are sent here: the empty line
+    return b"".join(chunks)
 
 
 def request_head(port: int, key: str, content_type: str, length: int, extra: str = "") -> bytes:

@@ -273,3 +273,32 @@ def test_signed_in_shopper_without_a_cart_hears_the_first_scan(
     cart.refresh_from_db()
     assert event_of(next(stream)) == {"cart": cart.pk, "version": cart.version}
     response.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_hands_its_database_connection_back_between_reads(alice_cart, monkeypatch):
+    from django.db import connection
+
+    releases = []
+    release = connection.close_if_unusable_or_obsolete
+    monkeypatch.setattr(
+        connection, "close_if_unusable_or_obsolete", lambda: releases.append(1) or release()
+    )
+
+    version = live._version_now(alice_cart.pk)
+
+    assert version == alice_cart.version
+    assert releases == [1]
+    if connection.vendor == "mysql":  # SQLite's in-memory test database is never closed
+        assert connection.connection is None
+
+
+@pytest.mark.django_db
+def test_a_stream_keeps_the_connection_of_an_open_transaction(alice_cart):
+    from django.db import connection
+
+    # pytest-django's test transaction: closing would lose it.
+    assert connection.in_atomic_block
+    live._version_now(alice_cart.pk)
+
+    assert connection.connection is not None

@@ -222,14 +222,14 @@ def test_the_shop_home_page_during_an_outage_answers_the_friendly_page(client, m
 @pytest.mark.urls(__name__)
 @override_settings(DEBUG=False)
 @pytest.mark.parametrize("url", ["/shop/", "/api/v1/thing/"])
-def test_an_outage_is_logged_once_as_a_warning_without_sql(client, raising, caplog, url):
+def test_an_outage_is_logged_once_with_its_code_and_without_sql(client, raising, caplog, url):
     raising(mysql_error(2013, f"Lost connection during query: {SECRET_SQL}"))
 
     with caplog.at_level(logging.INFO):
         client.get(url)
 
     assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("shopcart.db_outage", "WARNING", "database unavailable: OperationalError")
+        ("shopcart.db_outage", "WARNING", "database unavailable: OperationalError 2013")
     ]
     assert "alice" not in caplog.text
 

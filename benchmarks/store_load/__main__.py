@@ -1,0 +1,280 @@
+"""``python -m benchmarks.store_load``: the run from start to end, and its report."""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+import benchmarks.store_load
+from benchmarks.scan_load.__main__ import percentile
+from benchmarks.scan_load.store import BenchmarkError, photos_render, store_create
+from benchmarks.store_load.audit import carts_audit, emails_audit, orders_audit, stock_audit
+from benchmarks.store_load.sessions import sessions_create, stock_now
+from benchmarks.store_load.shoppers import Shopper, Stats, Store, day_start
+from benchmarks.store_load.stack import ProcessMemory, Stack, stack_memory, stack_running
+
+DESCRIPTION = (benchmarks.store_load.__doc__ or "").splitlines()[0]
+TARGET_P95_MS = {"scan code": 200.0, "scan image": 400.0}
+TARGET_ERROR_RATE = 0.001
+TARGET_LIVE_P95_MS = 1000.0
+TARGET_MEMORY_GROWTH = 0.10
+# Their memory follows the data (MariaDB's buffer pool fills with pages, Redis holds the
+# queues): reported, not held to the growth target, which is about leaks in the application.
+DATA_SERVICES = ("mariadb", "redis")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.store_load", description=DESCRIPTION
+    )
+    parser.add_argument("--minutes", type=float, default=10.0, help="shopping time")
+    parser.add_argument("--carts", type=int, default=200)
+    parser.add_argument("--watchers", type=int, default=50, help="shoppers with the page open")
+    parser.add_argument("--checkout-every", type=float, default=4.0, help="seconds")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds not measured (default: a tenth of the run, 10 to 60)",
+    )
+    parser.add_argument("--products", type=int, default=120)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.warmup is None:
+        args.warmup = min(60.0, max(10.0, args.minutes * 6))
+    if not 0 < args.watchers <= args.carts or args.warmup >= args.minutes * 60:
+        parser.error("need 0 < --watchers <= --carts and --warmup shorter than the run")
+    signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: the stack is stopped
+    try:
+        with stack_running(args.web_workers) as stack:
+            return _run(args, stack)
+    except BenchmarkError as exc:
+        print(f"store_load: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("store_load: interrupted; the stack is stopped", file=sys.stderr)
+        return 130
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run(args: argparse.Namespace, stack: Stack) -> int:
+    os.environ.update(stack.env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopcart.settings")
+    import django
+
+    django.setup()
+    started = time.monotonic()
+    carts, catalog = store_create(args.carts, args.products)
+    photos = photos_render(catalog, args.seed)
+    catalog = {product_id: code for product_id, code in catalog.items() if product_id in photos}
+    sessions = sessions_create([cart.user_id for cart in carts])
+    initial_stock = stock_now(list(catalog))
+    print(
+        f"store: {len(carts)} shoppers with passes, devices and sessions; {len(catalog)} products "
+        f"with photos the decoder reads ({time.monotonic() - started:.0f} s)",
+        flush=True,
+    )
+    from django.db import connections
+
+    connections.close_all()
+    stats = Stats()
+    store = Store(port=stack.port, catalog=catalog, photos=photos, stats=stats)
+    shoppers = [
+        Shopper(
+            store,
+            cart,
+            sessions[cart.user_id],
+            kind="image" if cart.index % 2 else "code",
+            watched=cart.index < args.watchers,
+            seed=args.seed * 10_000 + cart.index,
+        )
+        for cart in carts
+    ]
+    memory = asyncio.run(shop(args, store, shoppers, stack))
+    print("audit: carts, orders, emails, stock", flush=True)
+    audit = {"carts": carts_audit(shoppers), "orders": orders_audit(shoppers)}
+    audit["emails"], email_wait = emails_audit(shoppers, stack.mail_dir)
+    audit["stock"] = stock_audit(initial_stock)
+    return 0 if report(args, stats, memory, audit, email_wait) else 1
+
+
+async def shop(
+    args: argparse.Namespace, store: Store, shoppers: list[Shopper], stack: Stack
+) -> dict[str, dict[int, ProcessMemory]]:
+    """The shopping, with progress lines; the stack's memory at the start, after warm-up, at
+    the end."""
+    memory = {"start": stack_memory(stack.state_dir)}
+    begin = time.monotonic()
+    store.end = begin + args.minutes * 60
+    store.stats.window = (begin + args.warmup, store.end)
+    tasks = day_start(store, shoppers, args.checkout_every, args.seed)
+    progress = asyncio.create_task(progress_print(store, begin))
+    await asyncio.sleep(args.warmup)
+    memory["warm"] = stack_memory(stack.state_dir)
+    await asyncio.gather(*tasks)
+    progress.cancel()
+    memory["end"] = stack_memory(stack.state_dir)
+    return memory
+
+
+async def progress_print(store: Store, begin: float) -> None:
+    stats = store.stats
+    while True:
+        await asyncio.sleep(30)
+        requests, errors = sum(stats.requests.values()), sum(stats.errors.values())
+        scans = stats.requests["scan code"] + stats.requests["scan image"]
+        print(
+            f"  {time.monotonic() - begin:5.0f} s: {scans} scans, {requests} requests, "
+            f"{errors} errors, {stats.checkouts} checkouts, {len(stats.problems)} problems",
+            flush=True,
+        )
+
+
+# --- Report ---------------------------------------------------------------------------------
+
+
+def report(
+    args: argparse.Namespace,
+    stats: Stats,
+    memory: dict[str, dict[int, ProcessMemory]],
+    audit: dict[str, list[str]],
+    email_wait: float,
+) -> bool:
+    """Print the tables, the targets and the JSON line; True when the audit is clean."""
+    measured = stats.window[1] - stats.window[0]
+    print(
+        f"\nStore load: {args.carts} carts (half code, half image scans), {args.watchers} live "
+        f"cart pages, a checkout every {args.checkout_every:g} s; {args.minutes:g} min, "
+        f"the first {args.warmup:g} s not timed; prod-local: {args.web_workers} web workers"
+    )
+    endpoints = endpoint_rows(stats, measured)
+    print(
+        f"\n  {'endpoint':<20}{'requests':>9}{'per s':>8}{'errors':>8}{'p50 ms':>9}"
+        f"{'p95 ms':>9}{'p99 ms':>9}"
+    )
+    for row in endpoints:
+        print(
+            f"  {row['endpoint']:<20}{row['requests']:>9}{row['per_s']:>8.1f}{row['errors']:>8}"
+            f"{row['p50']:>9.1f}{row['p95']:>9.1f}{row['p99']:>9.1f}"
+        )
+    requests, errors = sum(stats.requests.values()), sum(stats.errors.values())
+    error_rate = errors / requests if requests else 0.0
+    for reason, count in stats.errors.most_common(10):
+        print(f"  error {reason}: {count}")
+    live = latency(stats.live_delays_ms)
+    print(
+        f"\n  live update (device answer -> page shows it): {len(stats.live_delays_ms)} timed, "
+        f"p50 {live['p50']:.0f} ms, p95 {live['p95']:.0f} ms, p99 {live['p99']:.0f} ms, "
+        f"{stats.live_missed} not within 5 s"
+    )
+    print(
+        f"  checkouts paid: {stats.checkouts}; confirmation emails all in {email_wait:.0f} s "
+        f"after the run"
+    )
+    growth = memory_print(memory)
+    audit_clean = not any(audit.values()) and not stats.problems
+    print("\n  audit")
+    for name, problems in [*audit.items(), ("answers", stats.problems)]:
+        print(f"    {name:<8} {'clean' if not problems else f'{len(problems)} PROBLEMS'}")
+        for problem in problems[:10]:
+            print(f"      ! {problem}")
+    p95 = {row["endpoint"]: row["p95"] for row in endpoints}
+    app_growth = max(
+        (g for label, g in growth.items() if not label.startswith(DATA_SERVICES)), default=0.0
+    )
+    checks = {
+        "scan_code_p95": p95.get("scan code", 0.0) <= TARGET_P95_MS["scan code"],
+        "scan_image_p95": p95.get("scan image", 0.0) <= TARGET_P95_MS["scan image"],
+        "errors": error_rate < TARGET_ERROR_RATE,
+        "live_p95": live["p95"] <= TARGET_LIVE_P95_MS and stats.live_missed == 0,
+        "memory_growth": app_growth <= TARGET_MEMORY_GROWTH,
+        "audit": audit_clean,
+    }
+    print("\n  targets")
+    labels = {
+        "scan_code_p95": f"code scans p95 {p95.get('scan code', 0):.0f} ms <= 200 ms",
+        "scan_image_p95": f"image scans p95 {p95.get('scan image', 0):.0f} ms <= 400 ms",
+        "errors": f"errors {100 * error_rate:.3f} % < 0.1 %",
+        "live_p95": f"live update p95 {live['p95']:.0f} ms <= 1000 ms, none missed",
+        "memory_growth": f"app memory growth after warm-up {100 * app_growth:.1f} % <= 10 %",
+        "audit": "audit clean",
+    }
+    for key, met in checks.items():
+        print(f"    {labels[key]:<58} {'met' if met else 'MISSED'}")
+    summary = {
+        "benchmark": "store_load",
+        "minutes": args.minutes,
+        "carts": args.carts,
+        "watchers": args.watchers,
+        "web_workers": args.web_workers,
+        "requests": requests,
+        "requests_per_s": round(requests / (args.minutes * 60), 1),
+        "errors": errors,
+        "error_rate": round(error_rate, 5),
+        "endpoints": endpoints,
+        "live_update_ms": {k: round(v, 1) for k, v in live.items()},
+        "live_missed": stats.live_missed,
+        "checkouts": stats.checkouts,
+        "memory_growth": {label: round(g, 3) for label, g in growth.items()},
+        "audit_problems": {name: len(problems) for name, problems in audit.items()}
+        | {"answers": len(stats.problems)},
+        "targets": checks,
+    }
+    print(json.dumps(summary))
+    return audit_clean
+
+
+def latency(values: list[float]) -> dict[str, float]:
+    return {f"p{q}": percentile(values, q) for q in (50, 95, 99)}
+
+
+def endpoint_rows(stats: Stats, measured: float) -> list[dict[str, Any]]:
+    errors: Counter[str] = Counter()
+    for reason, count in stats.errors.items():
+        errors[reason.split(":")[0]] += count
+    rows = []
+    for endpoint in sorted(stats.requests):
+        timed = stats.latencies_ms.get(endpoint, [])
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "requests": stats.requests[endpoint],
+                "per_s": len(timed) / measured if measured else 0.0,
+                "errors": errors[endpoint],
+                **{key: round(value, 1) for key, value in latency(timed).items()},
+            }
+        )
+    return rows
+
+
+def memory_print(memory: dict[str, dict[int, ProcessMemory]]) -> dict[str, float]:
+    """The memory table; growth from the end of warm-up to the end, per process label."""
+    print(
+        f"\n  {'process':<22}{'pid':>8}{'start MiB':>11}{'warm MiB':>10}{'end MiB':>9}{'growth':>8}"
+    )
+    growth = {}
+    for pid, warm in memory["warm"].items():
+        start, end = memory["start"].get(pid), memory["end"].get(pid)
+        if end is None:
+            print(f"  {warm.label:<22}{pid:>8}  ended during the run")
+            continue
+        change = (end.rss_kib - warm.rss_kib) / warm.rss_kib
+        growth[warm.label] = change
+        print(
+            f"  {warm.label:<22}{pid:>8}{(start.rss_kib / 1024 if start else 0):>11.1f}"
+            f"{warm.rss_kib / 1024:>10.1f}{end.rss_kib / 1024:>9.1f}{100 * change:>7.1f}%"
+        )
+    return growth
+
+
+if __name__ == "__main__":
+    sys.exit(main())
