@@ -25,7 +25,7 @@ from benchmarks.store_load.audit import (
 )
 from benchmarks.store_load.sessions import sessions_create, stock_now
 from benchmarks.store_load.shoppers import Shopper, Stats, Store, day_start
-from benchmarks.store_load.stack import stack_env, stack_memory
+from benchmarks.store_load.stack import stack_env, stack_sample
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DAY_SECONDS = 8.0
@@ -144,15 +144,16 @@ def test_the_stack_environment_is_read_from_prod_local(tmp_path):
     assert env == {"SMARTCART_MODE": "production", "EMAIL_FILE_PATH": "/var/mail dir"}
 
 
-def test_stack_memory_names_each_service_and_its_children(tmp_path):
+def test_stack_sample_names_each_service_and_its_children(tmp_path):
     import os
 
     (tmp_path / "pids").mkdir()
     (tmp_path / "pids" / "web.pid").write_text(str(os.getpid()))
     (tmp_path / "pids" / "worker.pid").write_text("999999999")  # not running
 
-    memory = stack_memory(tmp_path)
+    samples = stack_sample(tmp_path)
 
-    assert memory[os.getpid()].label == "web"
-    assert memory[os.getpid()].rss_kib > 0
-    assert all(entry.label.startswith("web") for entry in memory.values())
+    assert samples[os.getpid()].label == "web"
+    assert samples[os.getpid()].rss_kib > 0
+    assert samples[os.getpid()].cpu_s > 0
+    assert all(entry.label.startswith("web") for entry in samples.values())

@@ -4,8 +4,9 @@
         [--checkout-every 4] [--warmup SECONDS] [--products 120] [--web-workers 4]
 
 Needs what ``make prod-local`` needs (MariaDB, Redis and the MySQL driver; see README.md).
-The package: ``stack`` (the stack and its processes' memory), ``shoppers`` (the carts, the
-pages and the checkouts, as an asyncio client), ``audit`` (the checks after) and ``__main__``.
+The package: ``stack`` (the stack, its processes' memory and CPU), ``sessions`` (signed-in
+browser sessions, the starting stock), ``shoppers`` (the carts, the pages and the checkouts, as
+an asyncio client), ``audit`` (the checks after) and ``__main__``.
 
 1. **The stack.** ``deploy/prod-local.sh start --background`` in ``var/store-load/`` (wiped
    first) on a free port: production settings, MariaDB with its durable defaults, Redis,

@@ -16,7 +16,7 @@ from benchmarks.scan_load.store import BenchmarkError, photos_render, store_crea
 from benchmarks.store_load.audit import carts_audit, emails_audit, orders_audit, stock_audit
 from benchmarks.store_load.sessions import sessions_create, stock_now
 from benchmarks.store_load.shoppers import Shopper, Stats, Store, day_start
-from benchmarks.store_load.stack import ProcessMemory, Stack, stack_memory, stack_running
+from benchmarks.store_load.stack import ProcessSample, Stack, stack_running, stack_sample
 
 DESCRIPTION = (benchmarks.store_load.__doc__ or "").splitlines()[0]
 TARGET_P95_MS = {"scan code": 200.0, "scan image": 400.0}
@@ -99,31 +99,31 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
         )
         for cart in carts
     ]
-    memory = asyncio.run(shop(args, store, shoppers, stack))
+    samples = asyncio.run(shop(args, store, shoppers, stack))
     print("audit: carts, orders, emails, stock", flush=True)
     audit = {"carts": carts_audit(shoppers), "orders": orders_audit(shoppers)}
     audit["emails"], email_wait = emails_audit(shoppers, stack.mail_dir)
     audit["stock"] = stock_audit(initial_stock)
-    return 0 if report(args, stats, memory, audit, email_wait) else 1
+    return 0 if report(args, stats, samples, audit, email_wait) else 1
 
 
 async def shop(
     args: argparse.Namespace, store: Store, shoppers: list[Shopper], stack: Stack
-) -> dict[str, dict[int, ProcessMemory]]:
-    """The shopping, with progress lines; the stack's memory at the start, after warm-up, at
-    the end."""
-    memory = {"start": stack_memory(stack.state_dir)}
+) -> dict[str, dict[int, ProcessSample]]:
+    """The shopping, with progress lines; the stack's processes sampled at the start, after
+    warm-up and at the end."""
+    samples = {"start": stack_sample(stack.state_dir)}
     begin = time.monotonic()
     store.end = begin + args.minutes * 60
     store.stats.window = (begin + args.warmup, store.end)
     tasks = day_start(store, shoppers, args.checkout_every, args.seed)
     progress = asyncio.create_task(progress_print(store, begin))
     await asyncio.sleep(args.warmup)
-    memory["warm"] = stack_memory(stack.state_dir)
+    samples["warm"] = stack_sample(stack.state_dir)
     await asyncio.gather(*tasks)
     progress.cancel()
-    memory["end"] = stack_memory(stack.state_dir)
-    return memory
+    samples["end"] = stack_sample(stack.state_dir)
+    return samples
 
 
 async def progress_print(store: Store, begin: float) -> None:
@@ -145,7 +145,7 @@ async def progress_print(store: Store, begin: float) -> None:
 def report(
     args: argparse.Namespace,
     stats: Stats,
-    memory: dict[str, dict[int, ProcessMemory]],
+    samples: dict[str, dict[int, ProcessSample]],
     audit: dict[str, list[str]],
     email_wait: float,
 ) -> bool:
@@ -180,7 +180,7 @@ def report(
         f"  checkouts paid: {stats.checkouts}; confirmation emails all in {email_wait:.0f} s "
         f"after the run"
     )
-    growth = memory_print(memory)
+    growth, stack_cpu = processes_print(samples, measured)
     audit_clean = not any(audit.values()) and not stats.problems
     print("\n  audit")
     for name, problems in [*audit.items(), ("answers", stats.problems)]:
@@ -225,6 +225,7 @@ def report(
         "live_missed": stats.live_missed,
         "checkouts": stats.checkouts,
         "memory_growth": {label: round(g, 3) for label, g in growth.items()},
+        "stack_cpu_percent": round(stack_cpu),
         "audit_problems": {name: len(problems) for name, problems in audit.items()}
         | {"answers": len(stats.problems)},
         "targets": checks,
@@ -256,24 +257,32 @@ def endpoint_rows(stats: Stats, measured: float) -> list[dict[str, Any]]:
     return rows
 
 
-def memory_print(memory: dict[str, dict[int, ProcessMemory]]) -> dict[str, float]:
-    """The memory table; growth from the end of warm-up to the end, per process label."""
+def processes_print(
+    samples: dict[str, dict[int, ProcessSample]], measured: float
+) -> tuple[dict[str, float], float]:
+    """The table of the stack's processes: memory at the start, after warm-up and at the end,
+    and the CPU each used while measured. Returns the memory growth after warm-up by label, and
+    the whole stack's CPU in percent of one core."""
     print(
-        f"\n  {'process':<22}{'pid':>8}{'start MiB':>11}{'warm MiB':>10}{'end MiB':>9}{'growth':>8}"
+        f"\n  {'process':<20}{'pid':>8}{'start MiB':>11}{'warm MiB':>10}{'end MiB':>9}"
+        f"{'growth':>8}{'CPU %':>7}"
     )
-    growth = {}
-    for pid, warm in memory["warm"].items():
-        start, end = memory["start"].get(pid), memory["end"].get(pid)
+    growth, cpu_total = {}, 0.0
+    for pid, warm in samples["warm"].items():
+        start, end = samples["start"].get(pid), samples["end"].get(pid)
         if end is None:
-            print(f"  {warm.label:<22}{pid:>8}  ended during the run")
+            print(f"  {warm.label:<20}{pid:>8}  ended during the run")
             continue
         change = (end.rss_kib - warm.rss_kib) / warm.rss_kib
-        growth[warm.label] = change
+        cpu = 100 * (end.cpu_s - warm.cpu_s) / measured
+        growth[warm.label], cpu_total = change, cpu_total + cpu
         print(
-            f"  {warm.label:<22}{pid:>8}{(start.rss_kib / 1024 if start else 0):>11.1f}"
+            f"  {warm.label:<20}{pid:>8}{(start.rss_kib / 1024 if start else 0):>11.1f}"
             f"{warm.rss_kib / 1024:>10.1f}{end.rss_kib / 1024:>9.1f}{100 * change:>7.1f}%"
+            f"{cpu:>7.0f}"
         )
-    return growth
+    print(f"  {'the whole stack':<66}{cpu_total:>7.0f}  (of {os.cpu_count()}00)")
+    return growth, cpu_total
 
 
 if __name__ == "__main__":

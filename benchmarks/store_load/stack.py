@@ -1,5 +1,5 @@
 """The production stack under test: ``deploy/prod-local.sh`` in a directory of the run's own,
-its environment in this process, and the memory of every process it runs."""
+its environment in this process, and the memory and CPU time of every process it runs."""
 
 import os
 import shlex
@@ -84,20 +84,22 @@ def stack_env(env: dict[str, str]) -> dict[str, str]:
     return exported
 
 
-# --- Memory ---------------------------------------------------------------------------------
+# --- Memory and CPU -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ProcessMemory:
-    label: str  # service and role, e.g. "web worker 2"
+class ProcessSample:
+    label: str  # the service, or "<service> child N" for its processes
     pid: int
     rss_kib: int
+    cpu_s: float  # user + system time so far
 
 
-def stack_memory(state_dir: Path) -> dict[int, ProcessMemory]:
-    """Resident memory of each process the stack runs (the services and their children), by pid."""
+def stack_sample(state_dir: Path) -> dict[int, ProcessSample]:
+    """Resident memory and CPU time of each process the stack runs (the services and their
+    children), by pid."""
     parents = _process_parents()
-    found: dict[int, ProcessMemory] = {}
+    found: dict[int, ProcessSample] = {}
     for service in SERVICES:
         try:
             root = int((state_dir / "pids" / f"{service}.pid").read_text())
@@ -105,10 +107,10 @@ def stack_memory(state_dir: Path) -> dict[int, ProcessMemory]:
             continue
         family = [root, *sorted(_descendants(root, parents))]
         for number, pid in enumerate(family):
-            rss = _rss_kib(pid)
-            if rss is not None:
+            rss, cpu = _rss_kib(pid), _cpu_s(pid)
+            if rss is not None and cpu is not None:
                 label = service if number == 0 else f"{service} child {number}"
-                found[pid] = ProcessMemory(label, pid, rss)
+                found[pid] = ProcessSample(label, pid, rss, cpu)
     return found
 
 
@@ -141,3 +143,12 @@ def _rss_kib(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def _cpu_s(pid: int) -> float | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
