@@ -5,6 +5,7 @@ from django.db.models import Q
 from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
 from catalog.instore_labels import InstoreLabel
 from catalog.models import Category, Product, ProductQuerySet
+from shopcart.queries import only_row
 
 
 def product_search(
@@ -59,7 +60,10 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
         gtins = gtin_candidates(text)
     if not gtins:
         return None
-    return Product.objects.select_related("category").filter(barcodes__gtin__in=gtins).first()
+    found = Product.objects.select_related("category")
+    if len(gtins) == 1:  # a GTIN is on one product at most: nothing to order
+        return only_row(found.filter(barcodes__gtin=gtins[0]))
+    return found.filter(barcodes__gtin__in=gtins).first()
 
 
 def product_get_by_instore_label(*, label: InstoreLabel) -> Product | None:

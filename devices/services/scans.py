@@ -54,6 +54,7 @@ from devices.decoding import RETAIL_SYMBOLOGIES, DecodeError, decode_image_timed
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services.pairing import device_pair
 from devices.services.photos import scan_photo_keep
+from shopcart.queries import only_row
 
 MODE_ADD = "add"
 MODE_REMOVE = "remove"
@@ -172,7 +173,7 @@ def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
 
 
 def _scan_stored(device: Device, scan: ScanInput) -> ScanAnswer | None:
-    event = ScanEvent.objects.filter(device=device, scan_id=scan.scan_id).first()
+    event = only_row(ScanEvent.objects.filter(device=device, scan_id=scan.scan_id))
     if event is None:
         return None
     if event.body_hash != scan.body_hash:
@@ -277,11 +278,11 @@ def _pairing_locked(device: Device) -> Pairing | None:
     """The device's active pairing with its cart locked, or None; cart lock first, then the
     pairing row, re-read under lock so a pairing ended meanwhile does not count."""
     paired_carts = Pairing.objects.active().filter(device=device).values("cart_id")
-    cart = Cart.objects.select_for_update().filter(pk__in=paired_carts).first()
+    cart = only_row(Cart.objects.select_for_update().filter(pk__in=paired_carts))
     if cart is None:
         return None
     locked = Pairing.objects.select_for_update().filter(device=device, cart=cart, active=True)
-    pairing = locked.first()
+    pairing = only_row(locked)
     if pairing is None:  # ended, or the device paired with another cart, before the lock
         return None
     pairing.cart = cart
