@@ -33,7 +33,7 @@ from carts.selectors import (
     REASON_REVOKED,
     cart_pass_resolve,
     cart_pass_text_is_pass,
-    cart_summary_of_locked,
+    cart_totals_of_locked,
 )
 from carts.services import (
     CartError,
@@ -402,8 +402,8 @@ def _answer(
     """The answer's body. ``price`` is the product's price by its in-store label, when the
     scan was of one; otherwise the catalog's price is given."""
     # Every cart answered about was read in the scan's transaction, under its lock.
-    summary = cart_summary_of_locked(cart=cart) if cart is not None else None
-    total = summary.price.total if summary is not None else None
+    totals = cart_totals_of_locked(cart=cart) if cart is not None else None
+    total = totals.total if totals is not None else None
     shown_price = price if price is not None else (product.price if product else None)
     return {
         "result": str(result),
@@ -412,9 +412,7 @@ def _answer(
             if product is not None
             else None
         ),
-        "cart": (
-            {"items": summary.item_count, "total": str(total)} if summary is not None else None
-        ),
+        "cart": ({"items": totals.item_count, "total": str(total)} if totals is not None else None),
         "display": display_lines(display, total=total, **values),
         "beep": beep,
     }
