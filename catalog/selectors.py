@@ -60,7 +60,9 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
         gtins = gtin_candidates(text)
     if not gtins:
         return None
-    found = Product.objects.select_related("category")
+    # Without the category: no caller needs it, and on a device scan the join and the extra
+    # model cost about as much as the look-up itself.
+    found = Product.objects.all()
     if len(gtins) == 1:  # a GTIN is on one product at most: nothing to order
         return only_row(found.filter(barcodes__gtin=gtins[0]))
     return found.filter(barcodes__gtin__in=gtins).first()
@@ -68,7 +70,7 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
 
 def product_get_by_instore_label(*, label: InstoreLabel) -> Product | None:
     """The product whose registered barcode is ``label`` with its price or weight zeroed."""
-    return Product.objects.select_related("category").filter(barcodes__gtin=label.item_gtin).first()
+    return only_row(Product.objects.filter(barcodes__gtin=label.item_gtin))
 
 
 def category_list() -> list[Category]:
