@@ -176,6 +176,8 @@ class HeartbeatApi(DeviceApi):
 
 SCAN_BODY_MAX = 512 * 1024  # bytes; a VGA JPEG from the cart is 20-60 KiB
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
+CODE_MAX = 128  # characters of a pre-decoded code
+SYMBOLOGY_MAX = 16
 
 ERROR_SCAN_INVALID = "The scan is not valid; see errors."
 ERROR_BODY_TOO_LARGE = "The body is larger than 512 KiB."
@@ -233,9 +235,9 @@ def _code_scan_fields(data: Any) -> dict[str, Any] | None:
     symbology: Any = data.get("symbology", "")
     if type(scan_id) is not str or mode not in MODES or type(qty) is not int:
         return None
-    if not 1 <= qty <= QUANTITY_MAX or not _text_ok(code, 128) or not code.strip():
+    if not 1 <= qty <= QUANTITY_MAX or not _text_ok(code, CODE_MAX) or not code.strip():
         return None
-    if not _text_ok(symbology, 16):
+    if not _text_ok(symbology, SYMBOLOGY_MAX):
         return None
     try:
         scan_uuid = uuid.UUID(hex=scan_id)
@@ -267,9 +269,9 @@ class ScanCreateApi(DeviceApi):
     @extend_schema_serializer(component_name="DeviceScan")
     class InputSerializer(HeaderSerializer):
         image = serializers.CharField(required=False, trim_whitespace=False)
-        code = serializers.CharField(required=False, max_length=128)
+        code = serializers.CharField(required=False, max_length=CODE_MAX)
         symbology = serializers.CharField(
-            required=False, allow_blank=True, max_length=16, default=""
+            required=False, allow_blank=True, max_length=SYMBOLOGY_MAX, default=""
         )
 
         def validate_image(self, value: str) -> bytes:
