@@ -1,6 +1,7 @@
 """Reads for carts: the cart as the shopper sees it, and whose cart pass a text is."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 
@@ -115,9 +116,16 @@ class CartSummary:
 def cart_line_status(line: CartLine) -> str:
     """Whether ``line`` can be bought: its product sold and (unless scanned) in stock."""
     product = line.product
-    if product is None or not product.active:
+    if product is None:
         return LINE_UNAVAILABLE
-    if product.stock <= 0 and line.scanned_quantity == 0:
+    return _line_status(product.active, product.stock, line.scanned_quantity)
+
+
+def _line_status(product_active: bool | None, stock: int | None, scanned_quantity: int) -> str:
+    """``cart_line_status`` from column values (``product_active`` None: product deleted)."""
+    if not product_active:
+        return LINE_UNAVAILABLE
+    if (stock or 0) <= 0 and scanned_quantity == 0:
         return LINE_OUT_OF_STOCK
     return LINE_OK
 
@@ -128,11 +136,45 @@ def cart_summary(*, cart: Cart) -> CartSummary:
     return _cart_summary_of(cart, list(cart.lines.select_related("product__category")))
 
 
-def cart_summary_of_locked(*, cart: Cart) -> CartSummary:
-    """``cart_summary`` of a cart read under its row lock in the current transaction (so the
-    row is as stored): one query for the lines, the cart is not read again (its coupon, if
-    any, is). The lines' products come without their categories."""
-    return _cart_summary_of(cart, list(cart.lines.select_related("product")))
+@dataclass(frozen=True)
+class CartTotals:
+    """What a cart device shows of a cart: the items counted and the total to pay."""
+
+    item_count: int
+    total: Decimal
+
+
+def cart_totals_of_locked(*, cart: Cart) -> CartTotals:
+    """``cart_summary``'s item count and total, for a cart read under its row lock in the
+    current transaction (so the row is as stored): one query reading the lines as plain
+    values (no model instances: a scan's answer needs only the sums), priced by the same
+    ``cart_price`` with the same line statuses. The cart is not read again (its coupon, if
+    any, is)."""
+    # No ORDER BY: the sums and the coupon's total discount do not depend on the lines' order.
+    rows = cart.lines.order_by().values_list(
+        "pk",
+        "unit_price",
+        "quantity",
+        "scanned_quantity",
+        "product__active",
+        "product__stock",
+        "product__category_id",
+    )
+    inputs, item_count = [], 0
+    for pk, unit_price, quantity, scanned, active, stock, category_id in rows:
+        available = _line_status(active, stock, scanned) == LINE_OK
+        if available:
+            item_count += quantity
+        inputs.append(
+            LineInput(
+                key=pk,
+                unit_price=unit_price,
+                quantity=quantity,
+                category_id=category_id,
+                available=available,
+            )
+        )
+    return CartTotals(item_count=item_count, total=cart_price(inputs, cart.coupon).total)
 
 
 def _cart_summary_of(cart: Cart, lines: list[CartLine]) -> CartSummary:

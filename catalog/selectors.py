@@ -5,6 +5,7 @@ from django.db.models import Q
 from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
 from catalog.instore_labels import InstoreLabel
 from catalog.models import Category, Product, ProductQuerySet
+from shopcart.queries import only_row
 
 
 def product_search(
@@ -59,12 +60,17 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
         gtins = gtin_candidates(text)
     if not gtins:
         return None
-    return Product.objects.select_related("category").filter(barcodes__gtin__in=gtins).first()
+    # Without the category: no caller needs it, and on a device scan the join and the extra
+    # model cost about as much as the look-up itself.
+    found = Product.objects.all()
+    if len(gtins) == 1:  # a GTIN is on one product at most: nothing to order
+        return only_row(found.filter(barcodes__gtin=gtins[0]))
+    return found.filter(barcodes__gtin__in=gtins).first()
 
 
 def product_get_by_instore_label(*, label: InstoreLabel) -> Product | None:
     """The product whose registered barcode is ``label`` with its price or weight zeroed."""
-    return Product.objects.select_related("category").filter(barcodes__gtin=label.item_gtin).first()
+    return only_row(Product.objects.filter(barcodes__gtin=label.item_gtin))
 
 
 def category_list() -> list[Category]:

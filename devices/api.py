@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import uuid
 from typing import Any, cast
 
 from django.utils import timezone
@@ -175,6 +176,8 @@ class HeartbeatApi(DeviceApi):
 
 SCAN_BODY_MAX = 512 * 1024  # bytes; a VGA JPEG from the cart is 20-60 KiB
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
+CODE_MAX = 128  # characters of a pre-decoded code
+SYMBOLOGY_MAX = 16
 
 ERROR_SCAN_INVALID = "The scan is not valid; see errors."
 ERROR_BODY_TOO_LARGE = "The body is larger than 512 KiB."
@@ -207,6 +210,43 @@ class JpegBodyParser(BaseParser):
         return stream.read() if stream is not None else b""
 
 
+def _text_ok(value: object, max_length: int) -> bool:
+    """Whether DRF's ``CharField`` takes ``value`` as it is once trimmed: a string within
+    ``max_length`` with no NUL or surrogate characters."""
+    if type(value) is not str:
+        return False
+    text = value.strip()
+    return (
+        len(text) <= max_length
+        and "\x00" not in text
+        and not any("\ud800" <= char <= "\udfff" for char in text)
+    )
+
+
+def _code_scan_fields(data: Any) -> dict[str, Any] | None:
+    """The ``InputSerializer``'s validated data for a well-formed pre-decoded code scan (the
+    most common request), checked without building the serializer; None for anything else
+    (an image, a missing or odd field), which the serializer then judges and answers with its
+    own errors. Accepts only what the serializer accepts, and gives what it would give."""
+    if type(data) is not dict or "image" in data:
+        return None
+    scan_id, mode, qty = data.get("scan_id"), data.get("mode"), data.get("qty", 1)
+    code: Any = data.get("code")
+    symbology: Any = data.get("symbology", "")
+    if type(scan_id) is not str or mode not in MODES or type(qty) is not int:
+        return None
+    if not 1 <= qty <= QUANTITY_MAX or not _text_ok(code, CODE_MAX) or not code.strip():
+        return None
+    if not _text_ok(symbology, SYMBOLOGY_MAX):
+        return None
+    try:
+        scan_uuid = uuid.UUID(hex=scan_id)
+    except ValueError:
+        return None
+    fields = {"scan_id": scan_uuid, "mode": mode, "qty": qty, "code": code.strip()}
+    return fields | {"symbology": symbology.strip()}
+
+
 def _image_kind_ok(data: bytes) -> bool:
     return data.startswith(IMAGE_SIGNATURES)
 
@@ -229,9 +269,9 @@ class ScanCreateApi(DeviceApi):
     @extend_schema_serializer(component_name="DeviceScan")
     class InputSerializer(HeaderSerializer):
         image = serializers.CharField(required=False, trim_whitespace=False)
-        code = serializers.CharField(required=False, max_length=128)
+        code = serializers.CharField(required=False, max_length=CODE_MAX)
         symbology = serializers.CharField(
-            required=False, allow_blank=True, max_length=16, default=""
+            required=False, allow_blank=True, max_length=SYMBOLOGY_MAX, default=""
         )
 
         def validate_image(self, value: str) -> bytes:
@@ -308,8 +348,10 @@ class ScanCreateApi(DeviceApi):
         return Response(answer.body, status=answer.status)
 
     def _scan_input(self, request: Request, body: bytes) -> ScanInput | Response:
-        raw = isinstance(request.data, bytes)
-        if raw:
+        well_formed_code = _code_scan_fields(request.data)
+        if well_formed_code is not None:
+            return self._scan_input_of(request, body, well_formed_code)
+        if isinstance(request.data, bytes):
             headers = request.headers
             fields = {"scan_id": headers.get("X-Scan-Id"), "mode": headers.get("X-Scan-Mode")}
             if "X-Scan-Qty" in headers:
@@ -319,7 +361,12 @@ class ScanCreateApi(DeviceApi):
             serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _fault(ERROR_SCAN_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors)
-        data = serializer.validated_data
+        return self._scan_input_of(request, body, serializer.validated_data)
+
+    def _scan_input_of(
+        self, request: Request, body: bytes, data: dict[str, Any]
+    ) -> ScanInput | Response:
+        raw = isinstance(request.data, bytes)
         image: bytes | None = cast(bytes, request.data) if raw else data.get("image")
         if image is not None and not _image_kind_ok(image):
             return _fault(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)

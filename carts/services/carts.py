@@ -23,6 +23,7 @@ from django.utils import timezone
 from carts.events import cart_event_publish_on_commit
 from carts.models import Cart, CartLine, StockMismatch
 from catalog.models import Coupon, Product
+from shopcart.queries import only_row
 
 QUANTITY_MAX = 99
 
@@ -109,7 +110,7 @@ def cart_add_product_locked(
     _check_quantity(quantity)
     _check_open(cart)
     _check_sellable(product)
-    line = cart.lines.filter(product=product, label_code="").first()
+    line = only_row(cart.lines.filter(product=product, label_code=""))
     in_cart = line.quantity if line else 0
     messages: list[str] = []
     if not scanned:
@@ -158,7 +159,7 @@ def cart_add_labelled_product_locked(
     _check_quantity(quantity)
     _check_open(cart)
     _check_sellable(product)
-    line = cart.lines.filter(product=product, label_code=label_code).first()
+    line = only_row(cart.lines.filter(product=product, label_code=label_code))
     if line is None:
         line = CartLine(
             cart=cart,
@@ -216,7 +217,7 @@ def cart_remove_product_locked(
     ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
     _check_quantity(quantity)
     _check_open(cart)
-    line = cart.lines.filter(product=product, label_code=label_code).first()
+    line = only_row(cart.lines.filter(product=product, label_code=label_code))
     if line is None:
         raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
     line.quantity -= min(quantity, line.quantity)
@@ -237,7 +238,7 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     _check_quantity(quantity)
     cart = _cart_lock(cart)
     _check_sellable(product)
-    line = cart.lines.filter(product=product, label_code="").first()
+    line = only_row(cart.lines.filter(product=product, label_code=""))
     scanned_part = line.scanned_quantity if line else 0
     allowed = max(product.stock, scanned_part)
     if allowed <= 0:

@@ -33,7 +33,7 @@ from carts.selectors import (
     REASON_REVOKED,
     cart_pass_resolve,
     cart_pass_text_is_pass,
-    cart_summary_of_locked,
+    cart_totals_of_locked,
 )
 from carts.services import (
     CartError,
@@ -54,6 +54,7 @@ from devices.decoding import RETAIL_SYMBOLOGIES, DecodeError, decode_image_timed
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services.pairing import device_pair
 from devices.services.photos import scan_photo_keep
+from shopcart.queries import only_row
 
 MODE_ADD = "add"
 MODE_REMOVE = "remove"
@@ -172,7 +173,7 @@ def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
 
 
 def _scan_stored(device: Device, scan: ScanInput) -> ScanAnswer | None:
-    event = ScanEvent.objects.filter(device=device, scan_id=scan.scan_id).first()
+    event = only_row(ScanEvent.objects.filter(device=device, scan_id=scan.scan_id))
     if event is None:
         return None
     if event.body_hash != scan.body_hash:
@@ -277,11 +278,11 @@ def _pairing_locked(device: Device) -> Pairing | None:
     """The device's active pairing with its cart locked, or None; cart lock first, then the
     pairing row, re-read under lock so a pairing ended meanwhile does not count."""
     paired_carts = Pairing.objects.active().filter(device=device).values("cart_id")
-    cart = Cart.objects.select_for_update().filter(pk__in=paired_carts).first()
+    cart = only_row(Cart.objects.select_for_update().filter(pk__in=paired_carts))
     if cart is None:
         return None
     locked = Pairing.objects.select_for_update().filter(device=device, cart=cart, active=True)
-    pairing = locked.first()
+    pairing = only_row(locked)
     if pairing is None:  # ended, or the device paired with another cart, before the lock
         return None
     pairing.cart = cart
@@ -401,8 +402,8 @@ def _answer(
     """The answer's body. ``price`` is the product's price by its in-store label, when the
     scan was of one; otherwise the catalog's price is given."""
     # Every cart answered about was read in the scan's transaction, under its lock.
-    summary = cart_summary_of_locked(cart=cart) if cart is not None else None
-    total = summary.price.total if summary is not None else None
+    totals = cart_totals_of_locked(cart=cart) if cart is not None else None
+    total = totals.total if totals is not None else None
     shown_price = price if price is not None else (product.price if product else None)
     return {
         "result": str(result),
@@ -411,9 +412,7 @@ def _answer(
             if product is not None
             else None
         ),
-        "cart": (
-            {"items": summary.item_count, "total": str(total)} if summary is not None else None
-        ),
+        "cart": ({"items": totals.item_count, "total": str(total)} if totals is not None else None),
         "display": display_lines(display, total=total, **values),
         "beep": beep,
     }

@@ -4,14 +4,21 @@ from decimal import Decimal
 
 import pytest
 
+from carts.models import Cart
 from carts.selectors import (
     LINE_OK,
     LINE_OUT_OF_STOCK,
     LINE_UNAVAILABLE,
     cart_get_current,
     cart_summary,
+    cart_totals_of_locked,
 )
-from carts.services import cart_add_product, cart_apply_coupon, cart_get_for_user
+from carts.services import (
+    cart_add_labelled_product,
+    cart_add_product,
+    cart_apply_coupon,
+    cart_get_for_user,
+)
 from catalog.models import Coupon
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -73,6 +80,55 @@ def test_summary_query_count_does_not_grow_with_lines(
     with django_assert_max_num_queries(2):
         summary = cart_summary(cart=cart)
         assert len(summary.lines) == line_count
+
+
+def test_device_totals_are_the_summarys_count_and_total(alice, django_assert_max_num_queries):
+    cart = cart_get_for_user(user=alice)
+    fruit = CategoryFactory()
+    apples = ProductFactory(price=Decimal("0.99"), stock=50, category=fruit)
+    pears = ProductFactory(price=Decimal("1.37"), stock=5, category=fruit)
+    milk = ProductFactory(price=Decimal("2.00"), stock=5)
+    gone = ProductFactory(price=Decimal("3.00"), stock=5, category=fruit)
+    empty = ProductFactory(price=Decimal("4.00"), stock=5)
+    scanned = ProductFactory(price=Decimal("5.00"), stock=5)
+    deleted = ProductFactory(price=Decimal("6.00"), stock=5)
+    cart_add_product(cart=cart, product=apples, quantity=7)
+    cart_add_product(cart=cart, product=pears, quantity=3)
+    for product in (milk, gone, empty, deleted):
+        cart_add_product(cart=cart, product=product)
+    cart_add_product(cart=cart, product=scanned, scanned=True)
+    label = "0291234500599"
+    cart_add_labelled_product(
+        cart=cart, product=apples, label_code=label, unit_price=Decimal("5.99"), quantity=2
+    )
+    Coupon.objects.create(
+        code="FRUIT", percent_off=Decimal("15"), amount_off=Decimal("0.50"), category=fruit
+    )
+    cart_apply_coupon(cart=cart, code="FRUIT")
+    gone.active = False
+    gone.save()
+    empty.stock = 0
+    empty.save()
+    scanned.stock = 0
+    scanned.save()
+    deleted.delete()
+    summary = cart_summary(cart=cart)
+    locked = Cart.objects.get(pk=cart.pk)
+
+    with django_assert_max_num_queries(2):  # the lines, the coupon
+        totals = cart_totals_of_locked(cart=locked)
+
+    assert summary.price.discount > 0
+    assert (totals.item_count, totals.total) == (summary.item_count, summary.price.total)
+    assert (totals.item_count, totals.total) == (14, Decimal("26.06"))
+
+
+def test_device_totals_of_an_empty_cart_are_zero(alice):
+    cart = cart_get_for_user(user=alice)
+
+    totals = cart_totals_of_locked(cart=cart)
+
+    assert (totals.item_count, totals.total) == (0, Decimal("0.00"))
 
 
 def test_current_cart_is_found_without_creating_one(alice, bob):

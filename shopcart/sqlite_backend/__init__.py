@@ -1,0 +1,1 @@
+"""SQLite with write transactions queued on a file lock (see base.py)."""
