@@ -10,7 +10,6 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import uuid
 from typing import Any, cast
 
 from django.utils import timezone
@@ -210,43 +209,6 @@ class JpegBodyParser(BaseParser):
         return stream.read() if stream is not None else b""
 
 
-def _text_ok(value: object, max_length: int) -> bool:
-    """Whether DRF's ``CharField`` takes ``value`` as it is once trimmed: a string within
-    ``max_length`` with no NUL or surrogate characters."""
-    if type(value) is not str:
-        return False
-    text = value.strip()
-    return (
-        len(text) <= max_length
-        and "\x00" not in text
-        and not any("\ud800" <= char <= "\udfff" for char in text)
-    )
-
-
-def _code_scan_fields(data: Any) -> dict[str, Any] | None:
-    """The ``InputSerializer``'s validated data for a well-formed pre-decoded code scan (the
-    most common request), checked without building the serializer; None for anything else
-    (an image, a missing or odd field), which the serializer then judges and answers with its
-    own errors. Accepts only what the serializer accepts, and gives what it would give."""
-    if type(data) is not dict or "image" in data:
-        return None
-    scan_id, mode, qty = data.get("scan_id"), data.get("mode"), data.get("qty", 1)
-    code: Any = data.get("code")
-    symbology: Any = data.get("symbology", "")
-    if type(scan_id) is not str or mode not in MODES or type(qty) is not int:
-        return None
-    if not 1 <= qty <= QUANTITY_MAX or not _text_ok(code, CODE_MAX) or not code.strip():
-        return None
-    if not _text_ok(symbology, SYMBOLOGY_MAX):
-        return None
-    try:
-        scan_uuid = uuid.UUID(hex=scan_id)
-    except ValueError:
-        return None
-    fields = {"scan_id": scan_uuid, "mode": mode, "qty": qty, "code": code.strip()}
-    return fields | {"symbology": symbology.strip()}
-
-
 def _image_kind_ok(data: bytes) -> bool:
     return data.startswith(IMAGE_SIGNATURES)
 
@@ -348,10 +310,8 @@ class ScanCreateApi(DeviceApi):
         return Response(answer.body, status=answer.status)
 
     def _scan_input(self, request: Request, body: bytes) -> ScanInput | Response:
-        well_formed_code = _code_scan_fields(request.data)
-        if well_formed_code is not None:
-            return self._scan_input_of(request, body, well_formed_code)
-        if isinstance(request.data, bytes):
+        raw = isinstance(request.data, bytes)
+        if raw:
             headers = request.headers
             fields = {"scan_id": headers.get("X-Scan-Id"), "mode": headers.get("X-Scan-Mode")}
             if "X-Scan-Qty" in headers:
@@ -361,12 +321,7 @@ class ScanCreateApi(DeviceApi):
             serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _fault(ERROR_SCAN_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors)
-        return self._scan_input_of(request, body, serializer.validated_data)
-
-    def _scan_input_of(
-        self, request: Request, body: bytes, data: dict[str, Any]
-    ) -> ScanInput | Response:
-        raw = isinstance(request.data, bytes)
+        data = serializer.validated_data
         image: bytes | None = cast(bytes, request.data) if raw else data.get("image")
         if image is not None and not _image_kind_ok(image):
             return _fault(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
