@@ -368,7 +368,7 @@ class LivePage:
 
     async def run(self) -> None:
         stats = self.shopper.store.stats
-        while time.monotonic() < self.shopper.store.end:
+        while True:  # until the shopper leaves the page (``stop``)
             started = time.monotonic()
             try:
                 await self.listen(started)
@@ -388,7 +388,9 @@ class LivePage:
             shopper.store.stats.record("live stream", started, Answer(status, b""), failed)
             if failed:
                 return
-            while line := await reader.readline():
+            # The stream's chunks hold whole lines; "0" alone is the last chunk's size: the
+            # server ended the stream (and keeps the connection open for the next request).
+            while (line := await reader.readline()) and line != b"0\r\n":
                 if line.startswith(b"data: "):
                     version = json.loads(line[6:]).get("version")
                     if version != self.shown:
