@@ -43,16 +43,15 @@ The package: ``store`` (the run's database, the store in it, the photos), ``serv
 Prints a table, the issue's targets and one JSON line. Exits 1 when a check fails (errors,
 wrong answers, wrong or missing lines, idempotency); speed targets are reported, not enforced.
 
-**Worker class.** ``gthread`` (4 threads per worker) is the default: with 32 carts on the
-2-core development machine it served the most scans (3 runs each, SQLite, --kind code: gthread
-43-52 scans/s, sync 38-48, uvicorn 40-43, gthread with 1 thread 40-45). A scan is CPU work
-(Django, DRF, SQLite, decoding), so two processes keep both cores busy; threads let a worker go
-on while another of its requests waits for SQLite's write lock, and they keep connections alive,
-which ``sync`` workers do not (each scan pays a new TCP connection; in exchange they serve
-connections strictly in turn and had the shortest p95 under overload). ``uvicorn`` workers
-(``uvicorn_worker.UvicornWorker``, the production plan: gunicorn with uvicorn workers, ASGI)
-run Django's synchronous views on one thread per worker through ``sync_to_async``: about a
-quarter more CPU per scan (27 against 21 ms), a short median and a long p95 (some connections
-wait while others are served), and fewer scans per second. ``--worker-class`` measures the
-others.
+**Worker class.** ``sync`` is the default: on the quiet 2-core machine, after the scan path
+was made cheaper (issue 5, item 8), it served the most scans with the shortest p95 (32 carts,
+20 s, SQLite: code 99.7 scans/s, p95 387 ms; image 112.7, p95 336 ms; gthread with 4 threads
+82.2 and 88.0 scans/s at p95 668 and 593 ms; uvicorn 53.5 code scans/s at p95 1.4 s). A scan
+is CPU work (Django, DRF, SQLite, decoding) and takes SQLite's one write lock for a few
+milliseconds, so two processes serving one request each keep both cores busy; more threads
+per worker only add waiting for the GIL and the lock (``sync`` workers also serve connections
+strictly in turn, which keeps p95 short; each scan pays a new TCP connection). ``uvicorn``
+workers (``uvicorn_worker.UvicornWorker``, the production stack, ASGI) run each request's
+synchronous code on a new thread with a new database connection: 24 ms of CPU per scan
+against 13-15 ms. ``--worker-class`` measures the others.
 """

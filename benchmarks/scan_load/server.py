@@ -22,7 +22,7 @@ WORKER_CLASSES = {
     "sync": ("sync", "shopcart.wsgi:application"),
     "uvicorn": ("uvicorn_worker.UvicornWorker", "shopcart.asgi:application"),
 }
-DEFAULT_WORKER_CLASS = "gthread"
+DEFAULT_WORKER_CLASS = "sync"
 THROTTLE_RATE = "100000/min"
 SERVER_START_TIMEOUT_S = 60.0
 

@@ -34,7 +34,10 @@ BURST_SIZES = (2, 6)
 BURST_GAP_S = (0.5, 1.5)
 HEARTBEAT_S = 60.0  # firmware/core/config.h HEARTBEAT_INTERVAL_MS
 DEVICE_ATTEMPTS = 4  # the firmware's retries of one scan (same bytes, same scan_id)
-LIVE_TIMEOUT_S = 5.0  # a page not refreshed this long after a scan: a missed live update
+# A page not refreshed this long after a scan missed the update: the stream also reads the
+# cart's version at each of its heartbeats (carts.live.HEARTBEAT_SECONDS, 5 s), so even an
+# event lost on the way is late by no more than that.
+LIVE_TIMEOUT_S = 15.0
 STREAM_RECONNECT_S = 0.5
 CHECKOUT_ATTEMPTS = 3
 CHECKOUT_RETRY_S = 0.5
