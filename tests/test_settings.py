@@ -61,10 +61,15 @@ print(json.dumps({
 
 
 def _run_settings(**environment: str) -> subprocess.CompletedProcess:
+    return _run_python(PROBE, **environment)
+
+
+def _run_python(probe: str, **environment: str) -> subprocess.CompletedProcess:
+    """``probe`` run by this interpreter in the project, with only PATH and ``environment``."""
     env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "shopcart.settings"}
     env.update(environment)
     return subprocess.run(  # noqa: S603 - our own interpreter and a fixed probe
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -208,16 +213,7 @@ def test_asgi_opens_a_connection_per_request_unless_told_otherwise(tmp_path):
     database = f"sqlite:///{tmp_path / 'asgi.sqlite3'}"
 
     def conn_max_age(**environment: str) -> str:
-        env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": database, **environment}
-        result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed probe
-            [sys.executable, "-c", probe],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = _run_python(probe, DATABASE_URL=database, **environment)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
 
