@@ -85,26 +85,26 @@ class DatabaseWrapper(sqlite3_base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         self.write_lock_acquire()
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # private: not in django-stubs
         except BaseException:
             self.write_lock_release()
             raise
 
     def _commit(self) -> None:
         try:
-            super()._commit()
+            super()._commit()  # type: ignore[misc]  # private: not in django-stubs
         finally:
             self.write_lock_release()
 
     def _rollback(self) -> None:
         try:
-            super()._rollback()
+            super()._rollback()  # type: ignore[misc]  # private: not in django-stubs
         finally:
             self.write_lock_release()
 
     def _close(self) -> None:
         try:
-            super()._close()
+            super()._close()  # type: ignore[misc]  # private: not in django-stubs
         finally:
             self.write_lock_release()
             if self._write_lock_fd is not None and self._write_lock_pid == os.getpid():

@@ -281,9 +281,12 @@ def test_a_stream_hands_its_database_connection_back_between_reads(alice_cart, m
 
     releases = []
     release = connection.close_if_unusable_or_obsolete
-    monkeypatch.setattr(
-        connection, "close_if_unusable_or_obsolete", lambda: releases.append(1) or release()
-    )
+
+    def counted_release() -> None:
+        releases.append(1)
+        release()
+
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", counted_release)
 
     version = live._version_now(alice_cart.pk)
 
