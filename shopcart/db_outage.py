@@ -65,19 +65,24 @@ def database_unavailable(exc: BaseException) -> bool:
         return True  # the connection is closed or unusable
     if not isinstance(exc, OperationalError):
         return False
-    driver_error = exc.__cause__ or exc
-    code = driver_error.args[0] if driver_error.args else None
-    if isinstance(code, int):
+    code = _server_error_code(exc)
+    if code is not None:
         return code in MYSQL_TRANSIENT_CODES
     return any(text in str(exc) for text in SQLITE_TRANSIENT_TEXTS)
+
+
+def _server_error_code(exc: BaseException) -> int | None:
+    """The MySQL/MariaDB error number behind ``exc``; None for SQLite and the like."""
+    driver_error = exc.__cause__ or exc
+    code = driver_error.args[0] if driver_error.args else None
+    return code if isinstance(code, int) else None
 
 
 def _outage_logged(exc: BaseException) -> None:
     # The class and the server's error code only: a driver message may quote the SQL, and the
     # SQL may hold personal data.
-    driver_error = exc.__cause__ or exc
-    code = driver_error.args[0] if driver_error.args else None
-    suffix = f" {code}" if isinstance(code, int) else ""
+    code = _server_error_code(exc)
+    suffix = f" {code}" if code is not None else ""
     logger.warning("database unavailable: %s%s", type(exc).__name__, suffix)
 
 

@@ -26,8 +26,9 @@ from benchmarks.store_load.audit import (
     emails_audit,
     orders_audit,
     stock_audit,
+    stock_now,
 )
-from benchmarks.store_load.sessions import sessions_create, stock_now
+from benchmarks.store_load.sessions import sessions_create
 from benchmarks.store_load.shoppers import Shopper, Stats, Store, day_start
 from benchmarks.store_load.stack import stack_env, stack_sample
 from carts import live

@@ -13,6 +13,7 @@ from benchmarks.scan_load.server import HOST
 from benchmarks.scan_load.store import BenchmarkError, Cart, Sent, pass_photo
 
 SCAN_PATH = "/api/devices/v1/scans/"
+HEARTBEAT_PATH = "/api/devices/v1/heartbeat/"
 ADD_SHARE = 0.85  # the rest are removes of an item the cart holds
 TWO_ITEMS_SHARE = 0.1  # of the adds
 # Each cart adds from its own list of this many products, so a cart holds as many lines as a
@@ -122,9 +123,11 @@ async def chunked_body(reader: asyncio.StreamReader) -> bytes:
     return b"".join(chunks)
 
 
-def request_head(port: int, key: str, content_type: str, length: int, extra: str = "") -> bytes:
+def request_head(
+    port: int, key: str, content_type: str, length: int, extra: str = "", path: str = SCAN_PATH
+) -> bytes:
     return (
-        f"POST {SCAN_PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
         f"Authorization: Device {key}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {length}\r\n{extra}\r\n"
     ).encode()
@@ -205,10 +208,29 @@ def scan_pick(cart: Cart, rng: random.Random) -> tuple[int, str, int]:
     return rng.choice(cart.shopping_list), "add", 2 if rng.random() < TWO_ITEMS_SHARE else 1
 
 
-def scan_request(run: Run, cart: Cart, product_id: int, mode: str, qty: int) -> bytes:
-    if run.kind == "image":
-        return image_request(run.port, cart, run.photos[product_id], mode, qty)
-    return code_request(run.port, cart, run.catalog[product_id], "EAN13", mode, qty)
+def scan_request(
+    *,
+    port: int,
+    cart: Cart,
+    kind: str,
+    catalog: dict[int, str],
+    photos: dict[int, bytes],
+    product_id: int,
+    mode: str,
+    qty: int,
+) -> bytes:
+    """A scan of ``product_id``: its photo as a JPEG body (``kind`` "image"), else its EAN-13
+    as JSON."""
+    if kind == "image":
+        return image_request(port, cart, photos[product_id], mode, qty)
+    return code_request(port, cart, catalog[product_id], "EAN13", mode, qty)
+
+
+def pass_request(port: int, cart: Cart, kind: str) -> bytes:
+    """The shopper's pass scanned to pair: a photo of its QR code, or its text as a code."""
+    if kind == "image":
+        return image_request(port, cart, pass_photo(cart.pass_text), "add", 1)
+    return code_request(port, cart, cart.pass_text, "QRCODE", "add", 1)
 
 
 def answer_judge(cart: Cart, product_id: int, mode: str, qty: int, answer: Answer) -> str | None:
@@ -235,7 +257,16 @@ async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
     try:
         while time.monotonic() < run.window[1]:
             product_id, mode, qty = scan_pick(cart, rng)
-            request = scan_request(run, cart, product_id, mode, qty)
+            request = scan_request(
+                port=run.port,
+                cart=cart,
+                kind=run.kind,
+                catalog=run.catalog,
+                photos=run.photos,
+                product_id=product_id,
+                mode=mode,
+                qty=qty,
+            )
             answer = await send(run, connection, request)
             if answer is None:
                 run.tally.wrong_answers.append(f"cart {cart.index}: a scan got no answer")
@@ -253,11 +284,7 @@ async def carts_pair(port: int, carts: list[Cart], kind: str) -> None:
     """Every device posts its shopper's pass, as a code or as a photo; all must pair."""
 
     async def pair(cart: Cart) -> None:
-        if kind == "image":
-            photo = pass_photo(cart.pass_text)
-            request = image_request(port, cart, photo, "add", 1)
-        else:
-            request = code_request(port, cart, cart.pass_text, "QRCODE", "add", 1)
+        request = pass_request(port, cart, kind)
         connection = Connection(port)
         try:
             answer = await connection.exchange(request)

@@ -5,7 +5,7 @@
 
 Needs what ``make prod-local`` needs (MariaDB, Redis and the MySQL driver; see README.md).
 The package: ``stack`` (the stack, its processes' memory and CPU), ``sessions`` (signed-in
-browser sessions, the starting stock), ``shoppers`` (the carts, the pages and the checkouts, as
+browser sessions), ``shoppers`` (the carts, the pages and the checkouts, as
 an asyncio client), ``audit`` (the checks after) and ``__main__``.
 
 1. **The stack.** ``deploy/prod-local.sh start --background`` in ``var/store-load/`` (wiped

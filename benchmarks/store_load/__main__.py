@@ -13,8 +13,14 @@ from typing import Any
 import benchmarks.store_load
 from benchmarks.scan_load.__main__ import percentile
 from benchmarks.scan_load.store import BenchmarkError, photos_render, store_create
-from benchmarks.store_load.audit import carts_audit, emails_audit, orders_audit, stock_audit
-from benchmarks.store_load.sessions import sessions_create, stock_now
+from benchmarks.store_load.audit import (
+    carts_audit,
+    emails_audit,
+    orders_audit,
+    stock_audit,
+    stock_now,
+)
+from benchmarks.store_load.sessions import sessions_create
 from benchmarks.store_load.shoppers import LIVE_TIMEOUT_S, Shopper, Stats, Store, day_start
 from benchmarks.store_load.stack import ProcessSample, Stack, stack_running, stack_sample
 

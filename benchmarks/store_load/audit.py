@@ -87,12 +87,18 @@ def _confirmations(mail_dir: Path, numbers: set[str]) -> Counter[str]:
     return sent
 
 
+def stock_now(product_ids: list[int]) -> dict[int, int]:
+    """Each product's recorded stock now: the run's starting point for ``stock_audit``."""
+    from catalog.models import Product
+
+    return dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "stock"))
+
+
 def stock_audit(initial: dict[int, int]) -> list[str]:
     """Each product's stock went down by exactly the units its paid orders took (and the ones
     still pending hold)."""
     from django.db.models import Sum
 
-    from catalog.models import Product
     from orders.models import Order, OrderLine
 
     holding = [Order.Status.PAID, Order.Status.PENDING]
@@ -109,7 +115,7 @@ def stock_audit(initial: dict[int, int]) -> list[str]:
         .values_list("product_id", "units")
     )
     problems = []
-    stock = dict(Product.objects.filter(pk__in=list(initial)).values_list("pk", "stock"))
+    stock = stock_now(list(initial))
     for product_id, before in sorted(initial.items()):
         gone = before - stock[product_id]
         if gone != taken.get(product_id, 0) or taken.get(product_id, 0) != sold.get(product_id, 0):

@@ -1,5 +1,5 @@
 """What the run adds to the store besides ``benchmarks.scan_load.store``'s shoppers and
-devices: signed-in browser sessions; and the stock it starts from."""
+devices: their signed-in browser sessions."""
 
 
 def sessions_create(user_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -21,9 +21,3 @@ def sessions_create(user_ids: list[int]) -> dict[int, tuple[str, str]]:
         session.create()
         sessions[user.pk] = (settings.SESSION_COOKIE_NAME, session.session_key or "")
     return sessions
-
-
-def stock_now(product_ids: list[int]) -> dict[int, int]:
-    from catalog.models import Product
-
-    return dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "stock"))

@@ -11,20 +11,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from benchmarks.scan_load.load import (
+    HEARTBEAT_PATH,
     RETRIED_STATUSES,
     SHOPPING_LIST,
     Answer,
     Connection,
     TransportError,
     answer_judge,
-    code_request,
-    image_request,
+    pass_request,
     request_head,
     response_head,
     scan_pick,
+    scan_request,
 )
 from benchmarks.scan_load.server import HOST
-from benchmarks.scan_load.store import Cart, pass_photo
+from benchmarks.scan_load.store import Cart
 
 # A shopper takes something off a shelf every THINK_MEAN_S seconds on average (exponential
 # gaps); now and then several in a row (a burst: BURST_SIZES items, BURST_GAP_S apart).
@@ -137,11 +138,7 @@ class Shopper:
 
     async def pair(self) -> bool:
         store, cart = self.store, self.cart
-        if self.kind == "image":
-            request = image_request(store.port, cart, pass_photo(cart.pass_text), "add", 1)
-        else:
-            request = code_request(store.port, cart, cart.pass_text, "QRCODE", "add", 1)
-        answer = await self.device_send("pair", request)
+        answer = await self.device_send("pair", pass_request(store.port, cart, self.kind))
         result = (answer.json() or {}).get("result") if answer else None
         if result != "paired":
             self.store.stats.problem(f"cart {cart.index}: pairing answered {result}")
@@ -150,10 +147,16 @@ class Shopper:
     async def scan(self) -> None:
         store, cart = self.store, self.cart
         product_id, mode, qty = scan_pick(cart, self.rng)
-        if self.kind == "image":
-            request = image_request(store.port, cart, store.photos[product_id], mode, qty)
-        else:
-            request = code_request(store.port, cart, store.catalog[product_id], "EAN13", mode, qty)
+        request = scan_request(
+            port=store.port,
+            cart=cart,
+            kind=self.kind,
+            catalog=store.catalog,
+            photos=store.photos,
+            product_id=product_id,
+            mode=mode,
+            qty=qty,
+        )
         refreshes = self.page.refreshes if self.page else 0
         answer = await self.device_send(f"scan {self.kind}", request)
         if answer is None:
@@ -176,10 +179,14 @@ class Shopper:
                 "queue_depth": 0,
             }
         ).encode()
+        head = request_head(
+            self.store.port,
+            self.cart.device_key,
+            "application/json",
+            len(body),
+            path=HEARTBEAT_PATH,
+        )
         while time.monotonic() < self.store.end:
-            head = request_head(
-                self.store.port, self.cart.device_key, "application/json", len(body)
-            ).replace(b"/scans/", b"/heartbeat/")
             answer = await self.device_send("heartbeat", head + body)
             if answer is not None and answer.status != 200:
                 self.store.stats.problem(f"cart {self.cart.index}: heartbeat {answer.status}")

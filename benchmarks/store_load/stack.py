@@ -1,6 +1,7 @@
 """The production stack under test: ``deploy/prod-local.sh`` in a directory of the run's own,
 its environment in this process, and the memory and CPU time of every process it runs."""
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -33,14 +34,15 @@ class Stack:
 
 
 def prod_local(command: str, env: dict[str, str], *, output: Path | None = None) -> None:
-    """``deploy/prod-local.sh COMMAND``; its output to ``output`` (else inherited)."""
-    with open(output, "a") if output else open(os.devnull, "w") as out:
+    """``deploy/prod-local.sh COMMAND``; its output appended to ``output`` (else inherited)."""
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(output.open("a")) if output else None
         result = subprocess.run(
             [str(PROD_LOCAL), *command.split()],
             env=env,
             cwd=BASE_DIR,
-            stdout=out if output else None,
-            stderr=subprocess.STDOUT if output else None,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
             check=False,
         )
     if result.returncode != 0:
