@@ -152,10 +152,10 @@ async def _aversion_now(cart_id: int | None) -> int:
 
 def _connection_release() -> None:
     """A stream lives for minutes and reads the database only now and then: close its
-    connection between reads (unless CONN_MAX_AGE keeps it), so that open cart pages do not
-    each hold one of the server's connections for the whole stream."""
+    connection after each read, whatever CONN_MAX_AGE says, so that open cart pages do not each
+    hold one of the server's connections for the whole stream."""
     if not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()
+        connection.close()
 
 
 def _quiet(seconds: float) -> int | None:

@@ -1,7 +1,8 @@
 """ASGI entry point (gunicorn with uvicorn workers in production).
 
-The handler is Django's own (``get_asgi_application``) with a bound on the requests a worker
-runs at once, ``ASGI_REQUEST_CONCURRENCY`` (see ``shopcart.asgi_handler``).
+The handler is Django's own with a fixed set of request threads per worker,
+``ASGI_REQUEST_CONCURRENCY``, that keep their database connections (see
+``shopcart.asgi_handler``).
 """
 
 import os
@@ -9,13 +10,9 @@ import os
 import django
 from django.conf import settings
 
-from shopcart.asgi_handler import BoundedASGIHandler
+from shopcart.asgi_handler import PooledASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopcart.settings")
-# Under ASGI each request's synchronous code may run in a thread of its own, so a connection
-# kept past the request would never be reused or closed: one connection per request (Django's
-# advice), also on SQLite, whose default under WSGI keeps them (shopcart/settings.py).
-os.environ.setdefault("CONN_MAX_AGE", "0")
 django.setup(set_prefix=False)
 
-application = BoundedASGIHandler(settings.ASGI_REQUEST_CONCURRENCY)
+application = PooledASGIHandler(settings.ASGI_REQUEST_CONCURRENCY)

@@ -1,8 +1,10 @@
 """MariaDB goes away in the middle of a scan burst, then comes back (issue 9, item 3).
 
-The app runs under gunicorn in a subprocess and reaches MariaDB through a TCP proxy on
-loopback. Cutting the proxy (every open connection closed, new ones reset) is, from the app's
-side, the same as a database restart, without touching the MariaDB other tests share.
+The app runs under gunicorn in a subprocess, both as production runs it (uvicorn workers, the
+ASGI handler's request threads keeping their connections) and with plain WSGI workers, and
+reaches MariaDB through a TCP proxy on loopback. Cutting the proxy (every open connection
+closed, new ones reset) is, from the app's side, the same as a database restart, without
+touching the MariaDB other tests share.
 
 Several carts scan at once the way the firmware does: each scan is resent with the same
 ``scan_id`` and body until it is answered 200/201, waiting ``Retry-After`` after a 503.
@@ -20,6 +22,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,6 +57,11 @@ START_SECONDS = 30.0
 # Sync workers, fewer than the carts, like a busy node. No control socket: several test runs
 # on one machine would share its default path.
 GUNICORN_OPTIONS = ["--workers=3", "--timeout=30", "--graceful-timeout=5", "--no-control-socket"]
+# The application and worker class of each way the app is served.
+SERVED_AS = {
+    "asgi": ["shopcart.asgi:application", "--worker-class=uvicorn_worker.UvicornWorker"],
+    "wsgi": ["shopcart.wsgi"],
+}
 
 
 class FaultProxy:
@@ -138,9 +146,10 @@ def _free_port() -> int:
 
 
 class AppServer:
-    """``gunicorn shopcart.wsgi`` on a free loopback port, its database at ``database_url``."""
+    """gunicorn serving the app ``served_as`` on a free loopback port, its database at
+    ``database_url``."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(self, database_url: str, log_path: Path, served_as: str) -> None:
         self.port = _free_port()
         self._log = log_path.open("wb")
         env = {
@@ -152,7 +161,7 @@ class AppServer:
             "CELERY_BROKER_URL": "",  # after-commit work runs in the request; no broker needed
         }
         self.process = subprocess.Popen(  # noqa: S603 - this venv's gunicorn, fixed arguments
-            [GUNICORN, "shopcart.wsgi", f"--bind=127.0.0.1:{self.port}", *GUNICORN_OPTIONS],
+            [GUNICORN, *SERVED_AS[served_as], f"--bind=127.0.0.1:{self.port}", *GUNICORN_OPTIONS],
             cwd=BASE_DIR,
             env=env,
             stdout=self._log,
@@ -182,14 +191,15 @@ class AppServer:
 
 def request(
     port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, Message, bytes]:
+    """Status, headers (names in any case: uvicorn sends them in lower case) and body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
         data = json.dumps(body) if body is not None else None
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         conn.request(method, path, body=data, headers=all_headers)
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.headers, response.read()
     finally:
         conn.close()
 
@@ -254,7 +264,7 @@ def _carts_prepared() -> tuple[list[Cart], str]:
     return carts, f"sessionid={browser.cookies['sessionid'].value}"
 
 
-def _friendly_page(answer: tuple[int, dict[str, str], bytes]) -> bool:
+def _friendly_page(answer: tuple[int, Message, bytes]) -> bool:
     status, headers, content = answer
     page = content.decode()
     return (
@@ -289,11 +299,12 @@ def proxy():
     fault_proxy.close()
 
 
-@pytest.fixture
-def app_server(proxy, tmp_path):
+@pytest.fixture(params=sorted(SERVED_AS))
+def app_server(request, proxy, tmp_path):
     url = urlsplit(database_url() or "")
     netloc = url.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}"
-    server = AppServer(urlunsplit(url._replace(netloc=netloc)), tmp_path / "gunicorn.log")
+    database = urlunsplit(url._replace(netloc=netloc))
+    server = AppServer(database, tmp_path / "gunicorn.log", served_as=request.param)
     try:
         server.wait_ready()
         yield server
