@@ -71,7 +71,6 @@ urlpatterns = [
 ]
 
 
-
 def scope(url: str) -> dict:
     return {
         "type": "http",
