@@ -73,6 +73,8 @@ def _starting_each_request_fresh(chain: Callable[[HttpRequest], Any]) -> Callabl
 
 
 class PooledASGIHandler(ASGIHandler):
+    _middleware_chain: Callable[..., Any]  # set by BaseHandler.load_middleware
+
     def __init__(self, concurrency: int) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
