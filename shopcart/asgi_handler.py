@@ -8,7 +8,7 @@ request ends. Measured with ``benchmarks.store_load`` that had two costs:
   connections, past the server's ``max_connections``, and the requests over it failed with 503s;
 * they were slow: starting and joining threads, connecting to MariaDB, and three hops between
   the event loop and a thread (our middleware chain mixes sync and async middleware) made a
-  device's heartbeat cost 10.5 ms of CPU, against 6.5 ms here.
+  device's heartbeat cost 10.5 to 12 ms of CPU in process, against 7.3 ms here.
 
 Here a worker has ``concurrency`` request threads, made once. A request borrows one for its
 synchronous part; the others wait their turn on the event loop, holding no thread and no
