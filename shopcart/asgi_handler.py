@@ -47,13 +47,12 @@ class SpareThreads:
     Used from the worker's event loop only, so it needs no lock.
     """
 
-    def __init__(self, keep: int, name: str = "asgi-spare") -> None:
+    def __init__(self, keep: int) -> None:
         self.keep = keep
-        self.name = name
         self._idle: list[ThreadPoolExecutor] = []
 
     def take(self) -> ThreadPoolExecutor:
-        return self._idle.pop() if self._idle else _thread(self.name)
+        return self._idle.pop() if self._idle else _thread("asgi-spare")
 
     def give_back(self, executor: ThreadPoolExecutor) -> None:
         if len(self._idle) < self.keep:

@@ -199,31 +199,40 @@ async def send(run: Run, connection: Connection, request: bytes) -> Answer | Non
     return None
 
 
-def scan_pick(cart: Cart, rng: random.Random) -> tuple[int, str, int]:
-    """(product id, mode, quantity): mostly adds from the cart's shopping list, else removing
-    one of what the cart holds."""
+@dataclass(frozen=True)
+class Scan:
+    """What a scan asks for: ``qty`` of ``product_id``, to ``mode`` ("add" or "remove")."""
+
+    product_id: int
+    mode: str
+    qty: int
+
+
+def _scan_pick(cart: Cart, rng: random.Random) -> Scan:
+    """Mostly adds from the cart's shopping list, else removing one of what the cart holds."""
     held = [product_id for product_id, quantity in cart.expected.items() if quantity > 0]
     if held and rng.random() >= ADD_SHARE:
-        return rng.choice(held), "remove", 1
-    return rng.choice(cart.shopping_list), "add", 2 if rng.random() < TWO_ITEMS_SHARE else 1
+        return Scan(rng.choice(held), "remove", 1)
+    return Scan(rng.choice(cart.shopping_list), "add", 2 if rng.random() < TWO_ITEMS_SHARE else 1)
 
 
-def scan_request(
+def scan_next(
     *,
     port: int,
     cart: Cart,
     kind: str,
     catalog: dict[int, str],
     photos: dict[int, bytes],
-    product_id: int,
-    mode: str,
-    qty: int,
-) -> bytes:
-    """A scan of ``product_id``: its photo as a JPEG body (``kind`` "image"), else its EAN-13
-    as JSON."""
+    rng: random.Random,
+) -> tuple[Scan, bytes]:
+    """The cart's next scan and its request: the product's photo as a JPEG body (``kind``
+    "image"), else its EAN-13 as JSON."""
+    scan = _scan_pick(cart, rng)
     if kind == "image":
-        return image_request(port, cart, photos[product_id], mode, qty)
-    return code_request(port, cart, catalog[product_id], "EAN13", mode, qty)
+        request = image_request(port, cart, photos[scan.product_id], scan.mode, scan.qty)
+    else:
+        request = code_request(port, cart, catalog[scan.product_id], "EAN13", scan.mode, scan.qty)
+    return scan, request
 
 
 def pass_request(port: int, cart: Cart, kind: str) -> bytes:
@@ -233,21 +242,22 @@ def pass_request(port: int, cart: Cart, kind: str) -> bytes:
     return code_request(port, cart, cart.pass_text, "QRCODE", "add", 1)
 
 
-def answer_judge(cart: Cart, product_id: int, mode: str, qty: int, answer: Answer) -> str | None:
-    """What is wrong with ``answer`` to a scan; None when it is right (``expected`` updated).
+def answer_judge(cart: Cart, scan: Scan, answer: Answer) -> str | None:
+    """What is wrong with ``answer`` to ``scan``; None when it is right (``expected`` updated).
 
     200 is right too: the stored answer to a retry whose first attempt the server processed.
     """
     body = answer.json() or {}
     product = body.get("product") or {}
-    wanted = "added" if mode == "add" else "removed"
+    wanted = "added" if scan.mode == "add" else "removed"
     right = answer.status in (200, 201) and body.get("result") == wanted
-    if not right or product.get("id") != product_id:
+    if not right or product.get("id") != scan.product_id:
         return (
-            f"cart {cart.index}: {mode} {qty} of product {product_id} answered {answer.status} "
-            f"{body.get('result')} for product {product.get('id')}"
+            f"cart {cart.index}: {scan.mode} {scan.qty} of product {scan.product_id} answered "
+            f"{answer.status} {body.get('result')} for product {product.get('id')}"
         )
-    cart.expected[product_id] += qty if mode == "add" else -min(qty, cart.expected[product_id])
+    held = cart.expected[scan.product_id]
+    cart.expected[scan.product_id] += scan.qty if scan.mode == "add" else -min(scan.qty, held)
     return None
 
 
@@ -256,22 +266,19 @@ async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
     connection = Connection(run.port)
     try:
         while time.monotonic() < run.window[1]:
-            product_id, mode, qty = scan_pick(cart, rng)
-            request = scan_request(
+            scan, request = scan_next(
                 port=run.port,
                 cart=cart,
                 kind=run.kind,
                 catalog=run.catalog,
                 photos=run.photos,
-                product_id=product_id,
-                mode=mode,
-                qty=qty,
+                rng=rng,
             )
             answer = await send(run, connection, request)
             if answer is None:
                 run.tally.wrong_answers.append(f"cart {cart.index}: a scan got no answer")
                 continue
-            problem = answer_judge(cart, product_id, mode, qty, answer)
+            problem = answer_judge(cart, scan, answer)
             if problem:
                 run.tally.wrong_answers.append(problem)
             elif len(cart.kept) < 2:

@@ -21,8 +21,7 @@ from benchmarks.scan_load.load import (
     pass_request,
     request_head,
     response_head,
-    scan_pick,
-    scan_request,
+    scan_next,
 )
 from benchmarks.scan_load.server import HOST
 from benchmarks.scan_load.store import Cart
@@ -146,23 +145,20 @@ class Shopper:
 
     async def scan(self) -> None:
         store, cart = self.store, self.cart
-        product_id, mode, qty = scan_pick(cart, self.rng)
-        request = scan_request(
+        scan, request = scan_next(
             port=store.port,
             cart=cart,
             kind=self.kind,
             catalog=store.catalog,
             photos=store.photos,
-            product_id=product_id,
-            mode=mode,
-            qty=qty,
+            rng=self.rng,
         )
         refreshes = self.page.refreshes if self.page else 0
         answer = await self.device_send(f"scan {self.kind}", request)
         if answer is None:
             return
         answered = time.monotonic()
-        problem = answer_judge(cart, product_id, mode, qty, answer)
+        problem = answer_judge(cart, scan, answer)
         if problem:
             store.stats.problem(problem)
         elif self.page is not None:
