@@ -118,6 +118,7 @@ class ScanEvent(models.Model):
         REMOVED = "removed", "removed"
         PAIRED = "paired", "paired"
         NO_BARCODE = "no_barcode", "no barcode"
+        AMBIGUOUS = "ambiguous", "two codes"
         UNKNOWN_PRODUCT = "unknown_product", "unknown product"
         NOT_IN_CART = "not_in_cart", "not in cart"
         NOT_PAIRED = "not_paired", "not paired"
