@@ -1,10 +1,12 @@
 """Reads of the catalog, shaped for the pages and APIs that use them."""
 
+from collections.abc import Collection
+
 from django.db.models import Q
 
 from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
-from catalog.instore_labels import InstoreLabel
-from catalog.models import Category, Product, ProductQuerySet
+from catalog.instore_labels import InstoreLabel, InstoreLabelError, instore_label_parse
+from catalog.models import Barcode, Category, Product, ProductQuerySet
 from shopcart.queries import only_row
 
 
@@ -66,6 +68,26 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
     if len(gtins) == 1:  # a GTIN is on one product at most: nothing to order
         return only_row(found.filter(barcodes__gtin=gtins[0]))
     return found.filter(barcodes__gtin__in=gtins).first()
+
+
+def barcode_gtins_sold(gtins: Collection[str]) -> set[str]:
+    """Which of ``gtins`` (GTIN-14s) are on a product of the catalog, in one indexed look-up.
+
+    An in-store label counts as sold when its item code (price or weight zeroed) is.
+    """
+    item_of = {gtin: _item_gtin(gtin) for gtin in gtins}
+    registered = set(
+        Barcode.objects.filter(gtin__in=set(item_of.values())).values_list("gtin", flat=True)
+    )
+    return {gtin for gtin, item in item_of.items() if item in registered}
+
+
+def _item_gtin(gtin: str) -> str:
+    try:
+        label = instore_label_parse(gtin)
+    except InstoreLabelError:
+        return gtin
+    return label.item_gtin if label is not None else gtin
 
 
 def product_get_by_instore_label(*, label: InstoreLabel) -> Product | None:

@@ -1,19 +1,14 @@
 """Reading barcodes and QR codes from a photo, in memory.
 
-The order, cheapest first, stopping at the first attempt that reads something:
-
-1. zxing-cpp on the photo (retail formats EAN-13, EAN-8, UPC-A, UPC-E, and QR);
-2. pyzbar, a second opinion built on libzbar (every second scan line); without libzbar the
-   decoder logs that once and carries on with zxing-cpp alone;
-3. zxing-cpp on cheap variants of the photo (``VARIANTS``: upscaled, turned 45°, adaptive
-   threshold), while the CPU time spent stays under ``VARIANT_BUDGET_MS``.
+Two libraries read: zxing-cpp (retail formats EAN-13, EAN-8, UPC-A, UPC-E, and QR) and pyzbar,
+a second opinion built on libzbar (every second scan line); without libzbar the decoder logs
+that once and carries on with zxing-cpp alone. When neither reads the photo, they read cheap
+variants of it (``VARIANTS``: upscaled, turned 45°, adaptive threshold). Which of these runs,
+in what order, when the decoder stops and which codes it believes is the policy's business
+(``devices.read_policy``); this module makes the images and runs the readers (``Attempts``).
 
 Every 1D result goes through ``catalog.barcodes.gtin_normalise``: a code whose check digit fails
-is not read at all, and the next attempt runs. Some codes pass that check too easily to take
-one reader's word for them (``is_doubtful``: a UPC-E, a GTIN whose GS1 prefix nobody issues):
-when zxing-cpp reads one, pyzbar is asked as well and the code stays only if pyzbar reads it
-too; a code pyzbar did not confirm is not believed from a variant either. Without libzbar
-there is nobody to ask, and zxing-cpp's word stands.
+is not read at all.
 
 What each step adds, and what it costs, is measured by ``python -m benchmarks.decode`` (see
 benchmarks/README.md).
@@ -29,17 +24,28 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 import zxingcpp
-from biip import ParseError
-from biip.gtin import Gtin
 from PIL import Image, ImageChops, ImageFilter, UnidentifiedImageError
 
 from catalog.barcodes import BarcodeError, gtin_normalise
+from devices.read_policy import (
+    ORIGINAL,
+    POLICY,
+    PYZBAR,
+    THRESHOLDED,
+    TURNED,
+    UPSCALED,
+    ZXING,
+    ReadPolicy,
+    Sighting,
+    believed,
+    unconfirmed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +53,6 @@ logger = logging.getLogger(__name__)
 MAX_PIXELS = 4_000_000
 IMAGE_FORMATS = ("JPEG", "PNG")
 
-# CPU time (of the calling thread) after which no further variant is tried: it bounds what an
-# unreadable frame costs. A VGA photo usually gets every variant; a UXGA one stops after the
-# two libraries.
-VARIANT_BUDGET_MS = 30.0
 # The cart's own frame size. Smaller frames are upscaled, larger ones shrunk before they are
 # turned: no variant has more pixels than a VGA frame.
 VGA_PIXELS = 640 * 480
@@ -60,9 +62,6 @@ ERROR_NOT_AN_IMAGE = "The data is not a JPEG or PNG image."
 ERROR_TOO_MANY_PIXELS = "The image has more than {limit} pixels."
 
 RETAIL_SYMBOLOGIES = frozenset({"EAN13", "EAN8", "UPCA", "UPCE"})
-# A UPC-E holds six digits and no check digit of its own (the check is implied by the bars'
-# parity pattern): a stray or partial read passes for one more easily than for any other code.
-WEAK_SYMBOLOGIES = frozenset({"UPCE"})
 ZXING_FORMATS = zxingcpp.BarcodeFormats(
     [
         zxingcpp.BarcodeFormat.EAN13,
@@ -95,13 +94,14 @@ class DecodedCode:
 
 @dataclass(frozen=True)
 class Decoding:
-    codes: tuple[DecodedCode, ...]
-    attempt: str  # what read them: "zxing-cpp", "pyzbar" or a variant's name; "" for nothing
+    codes: tuple[DecodedCode, ...]  # the codes believed, in the order first seen
+    attempt: str  # the attempt after which the decoder stopped (``Attempts.name``); "" for none
     decode_ms: float  # wall-clock time from the bytes to the codes, opening the image included
+    sightings: tuple[Sighting, ...] = ()  # every code every attempt read, believed or not
 
 
 def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> list[DecodedCode]:
-    """Every code found in the JPEG or PNG ``data``; empty when there is none.
+    """Every code believed in the JPEG or PNG ``data``; empty when there is none.
 
     Raises ``DecodeError`` for data that is not such an image or has too many pixels.
     """
@@ -109,12 +109,12 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> list[DecodedCo
 
 
 def decode_image_timed(
-    data: bytes, *, max_pixels: int = MAX_PIXELS, budget_ms: float = VARIANT_BUDGET_MS
+    data: bytes, *, max_pixels: int = MAX_PIXELS, policy: ReadPolicy = POLICY
 ) -> Decoding:
     """``decode_image`` with what read the codes and how long it took; raises ``DecodeError``."""
     started = time.perf_counter()
-    codes, attempt = read_codes(image_open(data, max_pixels=max_pixels), budget_ms=budget_ms)
-    return Decoding(tuple(codes), attempt, (time.perf_counter() - started) * 1000)
+    decoding = read_codes(image_open(data, max_pixels=max_pixels), policy=policy)
+    return replace(decoding, decode_ms=(time.perf_counter() - started) * 1000)
 
 
 def image_open(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -140,63 +140,77 @@ def _greyscale(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def read_codes(
-    image: Image.Image, *, budget_ms: float = VARIANT_BUDGET_MS
-) -> tuple[list[DecodedCode], str]:
-    """The codes in the greyscale ``image`` and the name of the attempt that read them.
+def read_codes(image: Image.Image, *, policy: ReadPolicy = POLICY) -> Decoding:
+    """The codes believed in the greyscale ``image`` under ``policy`` (``devices.read_policy``)."""
+    if not pyzbar_available():
+        policy = policy.with_one_reader()
+    return read_attempts(Attempts(image), policy)
 
-    Variants are tried only while this call has used less than ``budget_ms`` of CPU time.
+
+def read_attempts(attempts: "Attempts", policy: ReadPolicy) -> Decoding:
+    """Run ``policy``'s plan on ``attempts`` until a code is believed or the plan runs out.
+
+    A variant is tried only while the attempts so far have used less than ``policy.budget_ms``
+    of CPU time; pyzbar reads a variant only when some code still waits for a second witness.
     """
-    deadline = time.thread_time() + budget_ms / 1000
-    # Downscaling finds big blurred codes in large photos; at VGA size or below it only costs.
-    first = decode_with_zxing(
-        image, try_downscale=image.width * image.height > VGA_PIXELS, try_invert=False
-    )
-    if first and not (pyzbar_available() and any(map(is_doubtful, first))):
-        return first, "zxing-cpp"
-    second = decode_with_pyzbar(image)
-    codes = with_second_opinion(first, second)
-    if codes:
-        return codes, "zxing-cpp" if codes[0] in first else "pyzbar"
-    # What pyzbar did not confirm is not believed from a variant either.
-    doubted = {code.gtin for code in first if code.gtin is not None}
-    for variant in VARIANTS:
-        if time.thread_time() >= deadline:
-            logger.debug("decode budget of %s ms spent before %s", budget_ms, variant.name)
+    sightings: list[Sighting] = []
+    spent_ms = 0.0
+    for reader, image_name in policy.plan():
+        on_variant = image_name != ORIGINAL
+        if on_variant and reader == ZXING and spent_ms >= policy.budget_ms:
+            logger.debug("decode budget of %s ms spent before %s", policy.budget_ms, image_name)
             break
-        varied = variant.make(image)
-        if varied is None:
+        if on_variant and reader == PYZBAR and not unconfirmed(sightings, policy):
             continue
-        found = decode_with_zxing(varied, **variant.zxing_options)
-        codes = [code for code in found if code.gtin is None or code.gtin not in doubted]
-        if codes:
-            return codes, variant.name
-    return [], ""
+        ran = attempts.run(reader, image_name)
+        if ran is None:  # the variant is not worth making for this image
+            continue
+        codes, cpu_ms = ran
+        spent_ms += cpu_ms
+        sightings.extend(Sighting(code, reader, image_name) for code in codes)
+        found = believed(sightings, policy)
+        if found:
+            return Decoding(tuple(found), Attempts.name(reader, image_name), 0.0, tuple(sightings))
+    return Decoding((), "", 0.0, tuple(sightings))
 
 
-def is_doubtful(code: DecodedCode) -> bool:
-    """Whether one reader's word is not enough for ``code``: a weak symbology (UPC-E), or a
-    GTIN whose GS1 prefix no GS1 office issues, which is on no product but may be the other
-    code of a package (the price code beside a Japanese book's ISBN, for one)."""
-    if code.symbology in WEAK_SYMBOLOGIES:
-        return True
-    if code.gtin is None:
-        return False
-    try:
-        return Gtin.parse(code.gtin).prefix is None
-    except ParseError:  # pragma: no cover - gtin_normalise has checked it already
-        return True
+class Attempts:
+    """One photo read by each reader, on the photo itself or on a variant made on demand.
 
-
-def with_second_opinion(first: list[DecodedCode], second: list[DecodedCode]) -> list[DecodedCode]:
-    """zxing-cpp's codes ``first`` that pyzbar's ``second`` leaves standing, then pyzbar's own.
-
-    A doubtful code of ``first`` stays only when ``second`` read it too; the others stay.
+    ``run`` gives what one reader read on one image and the CPU milliseconds it took (making the
+    variant included); each variant is made once and shared by the readers.
     """
-    confirmed = {code.gtin or code.text for code in second}
-    kept = [code for code in first if not is_doubtful(code) or code.gtin in confirmed]
-    known = {code.gtin or code.text for code in kept}
-    return kept + [code for code in second if (code.gtin or code.text) not in known]
+
+    def __init__(self, image: Image.Image) -> None:
+        self._images: dict[str, Image.Image | None] = {ORIGINAL: image}
+
+    @staticmethod
+    def name(reader: str, image_name: str) -> str:
+        """ "zxing-cpp" or "pyzbar" on the photo; a variant's name, "+ pyzbar" when it read."""
+        if image_name == ORIGINAL:
+            return reader
+        return image_name if reader == ZXING else f"{image_name} + {reader}"
+
+    def run(self, reader: str, image_name: str) -> tuple[list[DecodedCode], float] | None:
+        started = time.thread_time()
+        image = self._image(image_name)
+        if image is None:
+            return None
+        if reader == PYZBAR:
+            codes = decode_with_pyzbar(image)
+        elif image_name == ORIGINAL:
+            # Downscaling finds big blurred codes in large photos; at VGA size or below it only
+            # costs.
+            large = image.width * image.height > VGA_PIXELS
+            codes = decode_with_zxing(image, try_downscale=large, try_invert=False)
+        else:
+            codes = decode_with_zxing(image, **VARIANTS_BY_NAME[image_name].zxing_options)
+        return codes, (time.thread_time() - started) * 1000
+
+    def _image(self, name: str) -> Image.Image | None:
+        if name not in self._images:
+            self._images[name] = VARIANTS_BY_NAME[name].make(self._images[ORIGINAL])
+        return self._images[name]
 
 
 def decode_with_zxing(image: Image.Image, **options: Any) -> list[DecodedCode]:
@@ -303,7 +317,7 @@ def symbology_name(name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", name.upper())
 
 
-# Variants: each is made only when the libraries have read nothing, in this order.
+# Variants: each is made only when the policy asks for it (``Attempts``).
 
 
 def upscaled(image: Image.Image) -> Image.Image | None:
@@ -359,14 +373,15 @@ class Variant:
 # (upscaled or interpolated) edges. Downscaling a variant made larger or turned would only undo it.
 VARIANTS = (
     Variant(
-        "upscaled 2x",
+        UPSCALED,
         upscaled,
         {"binarizer": zxingcpp.Binarizer.GlobalHistogram, "try_downscale": False},
     ),
     Variant(
-        "turned 45°",
+        TURNED,
         turned,
         {"binarizer": zxingcpp.Binarizer.GlobalHistogram, "try_downscale": False},
     ),
-    Variant("adaptive threshold", thresholded, {"binarizer": zxingcpp.Binarizer.BoolCast}),
+    Variant(THRESHOLDED, thresholded, {"binarizer": zxingcpp.Binarizer.BoolCast}),
 )
+VARIANTS_BY_NAME = {variant.name: variant for variant in VARIANTS}

@@ -9,6 +9,10 @@ before the transaction, so a slow photo holds no lock and SQLite's single writer
 lock briefly. The cart is changed through the ``*_locked`` cart services with the cart row
 this transaction locked, and the answer's total is priced from the lines read under that lock.
 
+What a photo says is ``devices.read_policy``'s to decide: two different product codes in one
+photo are refused as ``ambiguous`` unless the catalog sells exactly one of them (one look-up of
+the candidates, before the transaction like the product's).
+
 Lock order, as in ``devices.services.pairing``: the cart row, then the pairing row.
 
 In-store labels (``catalog.instore_labels``, when ``settings.INSTORE_LABEL_REGION`` is set):
@@ -49,9 +53,20 @@ from catalog.instore_labels import (
     instore_label_price,
 )
 from catalog.models import Product
-from catalog.selectors import product_get_by_barcode, product_get_by_instore_label
-from devices.decoding import RETAIL_SYMBOLOGIES, DecodeError, decode_image_timed, symbology_name
+from catalog.selectors import (
+    barcode_gtins_sold,
+    product_get_by_barcode,
+    product_get_by_instore_label,
+)
+from devices.decoding import (
+    RETAIL_SYMBOLOGIES,
+    DecodedCode,
+    DecodeError,
+    decode_image_timed,
+    symbology_name,
+)
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.read_policy import ReadOutcome, read_decide
 from devices.services.pairing import device_pair
 from devices.services.photos import scan_photo_keep
 from shopcart.queries import only_row
@@ -111,11 +126,13 @@ class ScanAnswer:
 
 @dataclass(frozen=True)
 class _Read:
-    """What a scan says: a cart pass, a retail code (``gtin``), or nothing usable."""
+    """What a scan says (``devices.read_policy.read_decide``): a cart pass, one retail code
+    (``gtin``), two codes (``ambiguous``), or nothing usable."""
 
     text: str = ""
     is_pass: bool = False
     gtin: str | None = None
+    ambiguous: bool = False
     decode_ms: float | None = None
 
 
@@ -188,21 +205,19 @@ def _scan_stored(device: Device, scan: ScanInput) -> ScanAnswer | None:
 def _scan_read(scan: ScanInput) -> _Read:
     if scan.image is not None:
         decoding = decode_image_timed(scan.image)
-        texts = [(code.text, code.gtin) for code in decoding.codes]
-        return _read_first(texts, decode_ms=decoding.decode_ms)
-    text = scan.code or ""
-    return _read_first([(text, _code_gtin(text, scan.symbology))], decode_ms=None)
-
-
-def _read_first(texts: list[tuple[str, str | None]], *, decode_ms: float | None) -> _Read:
-    """A cart pass wins over any product code in the same photo, then the first retail code."""
-    for text, _ in texts:
-        if cart_pass_text_is_pass(text):
-            return _Read(text=text, is_pass=True, decode_ms=decode_ms)
-    for text, gtin in texts:
-        if gtin is not None:
-            return _Read(text=text, gtin=gtin, decode_ms=decode_ms)
-    return _Read(text=texts[0][0] if texts else "", decode_ms=decode_ms)
+        codes, decode_ms = list(decoding.codes), decoding.decode_ms
+    else:
+        text = scan.code or ""
+        codes = [DecodedCode(text=text, symbology="", gtin=_code_gtin(text, scan.symbology))]
+        decode_ms = None
+    decision = read_decide(codes, is_pass=cart_pass_text_is_pass, in_catalog=barcode_gtins_sold)
+    return _Read(
+        text=decision.text,
+        is_pass=decision.outcome == ReadOutcome.PAIR,
+        gtin=decision.gtin,
+        ambiguous=decision.outcome == ReadOutcome.AMBIGUOUS,
+        decode_ms=decode_ms,
+    )
 
 
 def _code_gtin(text: str, symbology: str) -> str | None:
@@ -261,6 +276,8 @@ def _scan_product(
     cart = pairing.cart
     if not cart.is_open:
         return _scan_cart_closed(pairing), cart
+    if read.ambiguous:
+        return _answer(Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, cart=cart), cart
     if read.gtin is None:
         return _answer(Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, cart=cart), cart
     if found.label_invalid:

@@ -9,6 +9,7 @@ import struct
 import sys
 import time
 import zlib
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -32,6 +33,7 @@ from devices.decoding import (
     turned,
     upscaled,
 )
+from devices.read_policy import POLICY, ReadPolicy
 from shopcart.qr import qr_png
 
 needs_libzbar = pytest.mark.skipif(
@@ -48,6 +50,14 @@ RETAIL_CODES = [
     pytest.param("96385074", Format.EAN8, "00000096385074", id="EAN-8"),
     pytest.param("01234565", Format.UPCE, "00012345000065", id="UPC-E"),
 ]
+
+
+LIBRARIES_ONLY = replace(POLICY, budget_ms=0)
+
+
+def spied(**changes: object) -> ReadPolicy:
+    """The store's policy with one variant, "spy" (put into ``VARIANTS_BY_NAME`` by the test)."""
+    return replace(POLICY, variants=("spy",), **changes)
 
 
 def encoded(image: Image.Image, image_format: str = "PNG") -> bytes:
@@ -190,42 +200,44 @@ def test_variants_are_made_only_when_the_libraries_find_nothing(monkeypatch):
     def spy(image: Image.Image) -> None:
         made.append(image.size)
 
-    monkeypatch.setattr(decoding, "VARIANTS", (Variant("spy", spy, {}),))
-    decode_image(qr_png("FOUND AT ONCE"))
+    monkeypatch.setitem(decoding.VARIANTS_BY_NAME, "spy", Variant("spy", spy, {}))
+    decode_image_timed(qr_png("FOUND AT ONCE"), policy=spied())
     assert made == []
 
-    decode_image(encoded(Image.new("L", (64, 48), color=255)))
+    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), policy=spied())
     assert made == [(64, 48)]
 
 
-def test_code_turned_45_degrees_is_read_by_the_turned_variant():
+@needs_libzbar
+def test_code_turned_45_degrees_is_read_by_the_turned_variant_and_confirmed_by_pyzbar():
     data = encoded(turned_short_ean13())
 
     found = decode_image_timed(data)
-    libraries_only = decode_image_timed(data, budget_ms=0)
+    libraries_only = decode_image_timed(data, policy=LIBRARIES_ONLY)
 
     assert (found.codes, found.attempt) == (
         (DecodedCode(EAN13, "EAN13", EAN13_GTIN),),
-        "turned 45°",
+        "turned 45° + pyzbar",
     )
     assert (libraries_only.codes, libraries_only.attempt) == ((), "")
 
 
+@needs_libzbar
 def test_low_contrast_code_in_uneven_light_is_read_by_the_adaptive_threshold():
     data = encoded(dim_ean13())
 
     found = decode_image_timed(data)
 
-    assert found.attempt == "adaptive threshold"
+    assert found.attempt == "adaptive threshold + pyzbar"
     assert [code.gtin for code in found.codes] == [EAN13_GTIN]
-    assert decode_image_timed(data, budget_ms=0).codes == ()
+    assert decode_image_timed(data, policy=LIBRARIES_ONLY).codes == ()
 
 
 def test_no_variant_is_tried_once_the_budget_is_spent(monkeypatch):
     made: list[str] = []
-    monkeypatch.setattr(decoding, "VARIANTS", (Variant("spy", made.append, {}),))
+    monkeypatch.setitem(decoding.VARIANTS_BY_NAME, "spy", Variant("spy", made.append, {}))
 
-    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), budget_ms=0)
+    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), policy=spied(budget_ms=0))
 
     assert made == []
 
@@ -239,17 +251,21 @@ def test_time_spent_by_the_libraries_counts_against_the_budget(monkeypatch):
 
     made: list[str] = []
     monkeypatch.setattr(decoding, "decode_with_pyzbar", slow_pyzbar)
-    monkeypatch.setattr(decoding, "VARIANTS", (Variant("spy", made.append, {}),))
+    monkeypatch.setitem(decoding.VARIANTS_BY_NAME, "spy", Variant("spy", made.append, {}))
 
-    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), budget_ms=10)
+    decode_image_timed(encoded(Image.new("L", (64, 48), color=255)), policy=spied(budget_ms=10))
 
     assert made == []
 
 
-def test_without_libzbar_variants_still_read_with_zxing(monkeypatch):
+def test_without_libzbar_a_code_one_variant_reads_is_not_believed(monkeypatch):
+    # Only the turned variant reads this code, and there is no second library to confirm it.
     monkeypatch.setattr(decoding, "pyzbar_module", lambda: None)
 
-    assert decode_image_timed(encoded(turned_short_ean13())).attempt == "turned 45°"
+    found = decode_image_timed(encoded(turned_short_ean13()))
+
+    assert (found.codes, found.attempt) == ((), "")
+    assert {(s.image, s.code.gtin) for s in found.sightings} == {("turned 45°", EAN13_GTIN)}
 
 
 def test_symbol_with_a_wrong_check_digit_is_never_returned():

@@ -13,7 +13,7 @@ from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
 from drf_spectacular.validation import validate_schema
-from PIL import Image
+from PIL import Image, ImageOps
 
 from carts.models import CartLine
 from devices.api import (
@@ -24,10 +24,11 @@ from devices.api import (
     ERROR_SCAN_INVALID,
     SCAN_BODY_MAX,
 )
-from devices.decoding import ERROR_TOO_MANY_PIXELS, MAX_PIXELS
-from devices.models import ScanEvent
+from devices.decoding import ERROR_TOO_MANY_PIXELS, MAX_PIXELS, decode_image_timed
+from devices.models import ScanEvent, UnknownCode
 from devices.services import device_pair, device_register
 from devices.services.scans import (
+    DISPLAY_AMBIGUOUS,
     DISPLAY_LINE_MAX,
     DISPLAY_NO_BARCODE,
     DISPLAY_NOT_SOLD,
@@ -39,6 +40,8 @@ from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded,
 from tests.factories import BarcodeFactory, ProductFactory
 
 URL = reverse("devices-api:scans")
+OTHER_EAN13 = "9780804816632"
+OTHER_GTIN = "0" + OTHER_EAN13
 
 on_mysql = pytest.mark.skipif(
     connection.vendor != "mysql",
@@ -204,6 +207,63 @@ def test_a_photo_without_a_barcode_answers_no_barcode(device_client, alice_cart)
     assert answer["result"] == "no_barcode"
     assert answer["display"] == list(DISPLAY_NO_BARCODE)
     assert answer["cart"] == {"items": 0, "total": "0.00"}
+
+
+def two_codes_photo(second: str = OTHER_EAN13) -> bytes:
+    """Two different EAN-13 codes, one above the other, as on a book's back cover."""
+    first, other = ean13_image(), ean13_image(second)
+    sheet = Image.new("L", (first.width, first.height * 2 + 40), 255)
+    sheet.paste(first, (0, 0))
+    sheet.paste(other, (0, first.height + 40))
+    return encoded(sheet)
+
+
+def test_a_photo_with_two_different_codes_is_refused_as_ambiguous(device_client, alice_cart):
+    BarcodeFactory(gtin=EAN13_GTIN)
+    BarcodeFactory(gtin=OTHER_GTIN)  # the store sells both: the photo cannot say which
+
+    answer = check_answer(post_json(device_client, scan_body(image=b64(two_codes_photo()))))
+
+    assert answer["result"] == "ambiguous"
+    assert answer["beep"] == "error"
+    assert answer["display"] == list(DISPLAY_AMBIGUOUS)
+    assert answer["cart"] == {"items": 0, "total": "0.00"}
+    assert not CartLine.objects.exists()
+    event = ScanEvent.objects.get()
+    assert (event.result, event.code, event.gtin) == ("ambiguous", f"{EAN13} {OTHER_EAN13}", "")
+
+
+def test_two_codes_of_which_the_store_sells_one_add_that_one(device_client, alice_cart, product):
+    answer = check_answer(post_json(device_client, scan_body(image=b64(two_codes_photo()))))
+
+    assert (answer["result"], answer["product"]["id"]) == ("added", product.pk)
+    assert CartLine.objects.get().product == product
+
+
+def test_two_codes_the_store_does_not_sell_are_refused_and_not_recorded(device_client, alice_cart):
+    answer = check_answer(post_json(device_client, scan_body(image=b64(two_codes_photo()))))
+
+    assert answer["result"] == "ambiguous"
+    assert not UnknownCode.objects.exists()  # neither code was read alone
+
+
+def test_a_code_only_one_photo_variant_reads_is_not_added(device_client, alice_cart, product):
+    # Bars three pixels tall at 45°: only zxing-cpp on the turned variant reads them, and
+    # nothing confirms that read (pyzbar sees the bars on too few lines).
+    code = ean13_image()
+    photo = ImageOps.expand(code.resize((code.width, 3)), 10, fill=255).rotate(
+        45, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255
+    )
+    data = encoded(photo)
+    sightings = decode_image_timed(data).sightings
+    assert {(s.reader, s.image, s.code.gtin) for s in sightings} == {
+        ("zxing-cpp", "turned 45°", EAN13_GTIN)
+    }, "the photo no longer tests a read from one variant alone"
+
+    answer = check_answer(post_json(device_client, scan_body(image=b64(data))))
+
+    assert answer["result"] == "no_barcode"
+    assert not CartLine.objects.exists()
 
 
 def test_a_code_failing_its_check_digit_answers_no_barcode(device_client, alice_cart, product):
