@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import zxingcpp
 from PIL import Image, ImageChops, ImageFilter, UnidentifiedImageError
@@ -147,7 +147,12 @@ def read_codes(image: Image.Image, *, policy: ReadPolicy = POLICY) -> Decoding:
     return read_attempts(Attempts(image), policy)
 
 
-def read_attempts(attempts: "Attempts", policy: ReadPolicy) -> Decoding:
+class AttemptRunner(Protocol):
+    def run(self, reader: str, image_name: str) -> tuple[list[DecodedCode], float] | None:
+        """What ``reader`` read on image ``image_name`` and its CPU ms; None: no such image."""
+
+
+def read_attempts(attempts: AttemptRunner, policy: ReadPolicy) -> Decoding:
     """Run ``policy``'s plan on ``attempts`` until a code is believed or the plan runs out.
 
     A variant is tried only while the attempts so far have used less than ``policy.budget_ms``
@@ -182,6 +187,7 @@ class Attempts:
     """
 
     def __init__(self, image: Image.Image) -> None:
+        self._photo = image
         self._images: dict[str, Image.Image | None] = {ORIGINAL: image}
 
     @staticmethod
@@ -209,7 +215,7 @@ class Attempts:
 
     def _image(self, name: str) -> Image.Image | None:
         if name not in self._images:
-            self._images[name] = VARIANTS_BY_NAME[name].make(self._images[ORIGINAL])
+            self._images[name] = VARIANTS_BY_NAME[name].make(self._photo)
         return self._images[name]
 
 

@@ -113,7 +113,8 @@ class ReadPolicy:
             )
             if on
         ]
-        return f"variants {variants}; confirm {', '.join(rules) or 'nothing'}"
+        confirmed = ", ".join(rules) or "nothing"
+        return f"variants {variants}; confirm {confirmed}; budget {self.budget_ms:g} ms"
 
 
 POLICY = ReadPolicy()

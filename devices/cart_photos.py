@@ -1,0 +1,37 @@
+"""A photo as the cart's camera sends it: SVGA at most, JPEG at the cart's compression.
+
+The firmware takes SVGA (800 x 600) frames with esp32-camera's JPEG quality 12 (its scale runs
+from 0, best, to 63), 30 to 70 KiB a frame. Pillow's quality scale is another one, so the
+quality here is the one whose files carry as many bits per pixel as the cart's: about 0.85 at
+the middle of that range (50 KiB for 480,000 pixels). ``python -m benchmarks.decode`` prints
+the sizes this gives on the barcode corpus.
+
+Used by the decode benchmark's "cart" column, the scan load benchmark's photos and the cart
+simulator, so that all three send what a cart sends.
+"""
+
+import io
+
+from PIL import Image
+
+CART_FRAME = (800, 600)
+CART_JPEG_QUALITY = 40
+# The firmware's frames: 30 to 70 KiB for SVGA's 480,000 pixels.
+CART_FRAME_KIB = (30, 70)
+
+
+def cart_jpeg(image: Image.Image) -> bytes:
+    """``image`` fitted into the cart's frame (never enlarged: a camera invents no pixels) and
+    encoded as the cart's JPEG."""
+    # Through RGBA: Pillow warns when a palette with transparency goes straight to RGB.
+    frame = image.convert("RGBA").convert("RGB")
+    frame.thumbnail(CART_FRAME)
+    buffer = io.BytesIO()
+    frame.save(buffer, format="JPEG", quality=CART_JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+def cart_jpeg_from_bytes(data: bytes) -> bytes:
+    """``cart_jpeg`` of a photo file's bytes (any format Pillow opens)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return cart_jpeg(image)
