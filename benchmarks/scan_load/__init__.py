@@ -30,7 +30,8 @@ The package: ``store`` (the run's database, the store in it, the photos), ``serv
    list of ``load.SHOPPING_LIST`` products, the others remove one of something the cart holds.
    ``--kind code`` posts JSON with ``code`` and ``symbology`` (as a scanner module does);
    ``--kind image`` posts raw ``image/jpeg`` bodies with ``X-Scan-Id``/``X-Scan-Mode``
-   headers: 640x480 photos of the products' EAN-13s at JPEG quality 12, rendered once here
+   headers: photos of the products' EAN-13s as a cart sends them (SVGA, the cart's JPEG;
+   ``devices.cart_photos``), rendered once here
    (bars from zxing-cpp's writer on a label, turned a little, unevenly lit, blurred), and only
    those the project's decoder reads. The first ``--warmup`` seconds are not measured (but are
    checked). A failed request (no answer, 429, 5xx) is counted and sent again with the same

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-PHOTO_SIZE = (640, 480)
-PHOTO_QUALITY = 12
+# A small camera sensor's noise, in grey levels (standard deviation): it brings the photos to
+# the firmware's frame sizes (30-70 KiB), where a noiseless drawing would be a third of that.
+SENSOR_NOISE = 7
 
 
 class BenchmarkError(Exception):
@@ -154,24 +155,26 @@ def store_create(carts: int, products: int) -> tuple[list[Cart], dict[int, str]]
 
 
 def photo_render(code: str, rng: random.Random) -> bytes:
-    """A 640x480 JPEG (quality 12) of ``code``'s EAN-13 on a label, as a cart camera sees it:
-    somewhere in the frame, turned a little, lit unevenly, slightly out of focus."""
+    """A photo of ``code``'s EAN-13 on a label as a cart sends it (``devices.cart_photos``:
+    SVGA, the cart's JPEG): somewhere in the frame, turned a little, lit unevenly, slightly out
+    of focus, with the sensor's noise."""
     from PIL import Image, ImageChops, ImageFilter
+
+    from devices.cart_photos import CART_FRAME, cart_jpeg
 
     label = label_render(code, scale=rng.choice((3, 4)))
     angle = rng.uniform(-12, 12)
     turned = label.rotate(angle, Image.Resampling.BILINEAR, expand=True, fillcolor=0)
     outline = Image.new("L", label.size, 255).rotate(angle, expand=True, fillcolor=0)
-    page = Image.new("L", PHOTO_SIZE, rng.randint(90, 170))
-    x = rng.randint(0, max(0, PHOTO_SIZE[0] - turned.width))
-    y = rng.randint(0, max(0, PHOTO_SIZE[1] - turned.height))
+    page = Image.new("L", CART_FRAME, rng.randint(90, 170))
+    x = rng.randint(0, max(0, CART_FRAME[0] - turned.width))
+    y = rng.randint(0, max(0, CART_FRAME[1] - turned.height))
     page.paste(turned, (x, y), outline)
-    light = Image.linear_gradient("L").rotate(rng.choice((0, 90, 180, 270))).resize(PHOTO_SIZE)
+    light = Image.linear_gradient("L").rotate(rng.choice((0, 90, 180, 270))).resize(CART_FRAME)
     page = ImageChops.multiply(page, light.point(lambda v: 150 + v * 105 // 255))
     page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.2)))
-    buffer = io.BytesIO()
-    page.convert("RGB").save(buffer, format="JPEG", quality=PHOTO_QUALITY)
-    return buffer.getvalue()
+    noise = Image.effect_noise(CART_FRAME, SENSOR_NOISE)  # centred on 128
+    return cart_jpeg(ImageChops.add(page, noise, scale=1, offset=-128))
 
 
 def label_render(code: str, *, scale: int) -> Any:
@@ -200,14 +203,13 @@ def photos_render(catalog: dict[int, str], seed: int) -> dict[int, bytes]:
 
 
 def pass_photo(text: str) -> bytes:
-    """The shopper's pass QR code as a cart photographs it (a phone screen held up): JPEG."""
+    """The shopper's pass QR code as a cart photographs it (a phone screen held up)."""
     from PIL import Image
 
+    from devices.cart_photos import CART_FRAME, cart_jpeg
     from shopcart.qr import qr_png
 
     qr = Image.open(io.BytesIO(qr_png(text, box_size=6))).convert("L")
-    page = Image.new("L", PHOTO_SIZE, 140)
-    page.paste(qr, ((PHOTO_SIZE[0] - qr.width) // 2, (PHOTO_SIZE[1] - qr.height) // 2))
-    buffer = io.BytesIO()
-    page.convert("RGB").save(buffer, format="JPEG", quality=30)
-    return buffer.getvalue()
+    page = Image.new("L", CART_FRAME, 140)
+    page.paste(qr, ((CART_FRAME[0] - qr.width) // 2, (CART_FRAME[1] - qr.height) // 2))
+    return cart_jpeg(page)

@@ -16,7 +16,7 @@ an asyncio client), ``audit`` (the checks after) and ``__main__``.
    with an EAN-13 and stock enough for the day (the run records it), and per cart a shopper
    with a cart pass, a registered device and a signed-in browser session (made directly: the
    run measures shopping, not password hashing). A photo per product as a cart sends it
-   (640x480, JPEG quality 12; ``benchmarks.scan_load.store.photos_render``), and only products
+   (``devices.cart_photos``; ``benchmarks.scan_load.store.photos_render``), and only products
    the decoder reads are shopped.
 3. **Carts.** Every cart pairs by scanning its shopper's pass, sends a heartbeat every minute,
    and scans at a shopper's pace: gaps averaging ``shoppers.THINK_MEAN_S`` seconds, now and
