@@ -71,7 +71,9 @@ TEST_SUITE("capture") {
     REQUIRE(scans.size() == 1);
     CHECK(header_of(scans[0], "Content-Type") == "image/jpeg");
     std::string body = body_of(scans[0]);
-    CHECK(std::vector<uint8_t>(body.begin(), body.end()) == rig.camera.frame);
+    REQUIRE(!rig.camera.grabbed.empty());
+    CHECK(std::vector<uint8_t>(body.begin(), body.end()) ==
+          rig.camera.bytes_of(rig.camera.grabbed.back()));
     CHECK(rig.cart().queue_depth() == 0);
   }
 
@@ -79,21 +81,23 @@ TEST_SUITE("capture") {
     Rig rig;
     start(rig);
     rig.press();  // first capture since boot: the buffered frame is old
-    CHECK(rig.camera.events == std::vector<std::string>{"drop", "capture"});
+    CHECK(rig.camera.grabbed.size() == 2);
+    CHECK(rig.camera.dropped.size() == 1);
     rig.clock.now += 500;
     rig.press();
-    CHECK(rig.camera.events == std::vector<std::string>{"drop", "capture", "capture"});
+    CHECK(rig.camera.grabbed.size() == 3);
+    CHECK(rig.camera.dropped.size() == 1);
     rig.clock.now += CAMERA_IDLE_MS;
     rig.press();
-    CHECK(rig.camera.events ==
-          std::vector<std::string>{"drop", "capture", "capture", "drop", "capture"});
+    CHECK(rig.camera.grabbed.size() == 5);
+    CHECK(rig.camera.dropped.size() == 2);
   }
 
   TEST_CASE("what is not a JPEG, or does not come, is a camera error and queues nothing") {
     Rig rig;
     start(rig);
     size_t mark = rig.ui.tones.size();
-    rig.camera.frame = std::vector<uint8_t>(100, 0x42);
+    rig.camera.jpeg = std::vector<uint8_t>(100, 0x42);
     rig.press();
     rig.run(1000);
     CHECK(rig.cart().queue_depth() == 0);
@@ -108,7 +112,7 @@ TEST_SUITE("capture") {
     Rig rig;
     start(rig);
     size_t mark = rig.ui.tones.size();
-    rig.camera.frame.resize(Rig::SLOT_BYTES + 1);
+    rig.camera.jpeg.resize(Rig::SLOT_BYTES + 1);
     rig.press();
     rig.run(1000);
     CHECK(rig.cart().queue_depth() == 0);
@@ -171,13 +175,13 @@ TEST_SUITE("offline queue") {
     CHECK(rig.cart().queue_depth() == Rig::SLOTS);
     rig.run(500);
     size_t mark = rig.ui.tones.size();
-    size_t photos = rig.camera.events.size();
+    size_t photos = rig.camera.grabbed.size();
     rig.press();
     rig.run(3000);  // after the offline blips still queued on the buzzer
     CHECK(rig.cart().queue_depth() == Rig::SLOTS);
     CHECK(rig.ui.screen().line1 == TEXT_QUEUE_FULL.line1);
     CHECK(played(rig.ui, mark, PATTERN_ERROR));
-    CHECK(rig.camera.events.size() == photos);  // the refused press took no photo
+    CHECK(rig.camera.grabbed.size() == photos);  // the refused press took no photo
     rig.board.up = true;
     for (size_t i = 0; i < Rig::SLOTS; ++i) rig.net.answer(added());
     rig.run(1000);
@@ -243,7 +247,7 @@ TEST_SUITE("mode") {
     CHECK(rig.ui.screen().status.find("REMOVE") == 0);
     rig.run(400);
     CHECK(played(rig.ui, mark, PATTERN_MODE_REMOVE));
-    CHECK(rig.camera.events.empty());  // a long press takes no photo
+    CHECK(rig.camera.grabbed.empty());  // a long press takes no photo
     rig.press();
     CHECK(rig.cart().mode() == MODE_ADD);
     rig.press();
@@ -382,7 +386,7 @@ TEST_SUITE("startup") {
       CHECK_FALSE(rig.begin());
       rig.press();
       rig.run(2000);
-      CHECK(rig.camera.events.empty());
+      CHECK(rig.camera.grabbed.empty());
       CHECK(rig.net.connects == 0);
       CHECK(rig.ui.screen().line1 == TEXT_NEEDS_SETUP.line1);
       CHECK(rig.ui.screen().status == "SETUP");
