@@ -65,21 +65,6 @@ void FakeCamera::vsync(uint32_t at) {
   }
 }
 
-bool FakeCamera::grab(Frame* frame) {
-  run_until(clock_.now);
-  if (status == FAILED) return false;
-  while (queue_.empty()) {  // esp_camera_fb_get() waits for the frame being read
-    clock_.now = next_vsync_;
-    run_until(clock_.now);
-  }
-  size_t index = queue_.front();
-  queue_.pop_front();
-  *frame = buffers_[index].frame;
-  buffers_[index].state = Buffer::FREE;  // copied, then esp_camera_fb_return()
-  grabbed.push_back(*frame);
-  return true;
-}
-
 // The frame: jpeg with a comment segment (FF FE) after its start marker, which decoders skip.
 std::vector<uint8_t> FakeCamera::bytes_of(const Frame& frame) const {
   if (jpeg.size() < 2 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return jpeg;  // no JPEG: as is
@@ -106,19 +91,25 @@ FakeCamera::Frame FakeCamera::photo_of(const std::string& jpeg) {
   return frame;
 }
 
-Camera::Status FakeCamera::capture(uint8_t* destination, size_t capacity, size_t* length) {
-  Frame frame;
-  if (!grab(&frame)) return FAILED;
+Camera::Status FakeCamera::capture(uint8_t* destination, size_t capacity, size_t* length,
+                                   uint32_t* taken_ms) {
+  run_until(clock_.now);
+  if (status == FAILED) return FAILED;
+  while (queue_.empty()) {  // esp_camera_fb_get() waits for the frame being read
+    clock_.now = next_vsync_;
+    run_until(clock_.now);
+  }
+  size_t index = queue_.front();
+  queue_.pop_front();
+  Frame frame = buffers_[index].frame;
+  buffers_[index].state = Buffer::FREE;  // copied below, then esp_camera_fb_return()
+  grabbed.push_back(frame);
+  *taken_ms = frame.taken_ms - stamp_lag_ms;
   std::vector<uint8_t> bytes = bytes_of(frame);
   if (bytes.size() > capacity) return TOO_LARGE;
   std::copy(bytes.begin(), bytes.end(), destination);
   *length = bytes.size();
   return OK;
-}
-
-void FakeCamera::drop_frame() {
-  Frame frame;
-  if (grab(&frame)) dropped.push_back(frame);
 }
 
 bool FakeNet::connect(const char* to_host, uint16_t to_port) {

@@ -76,18 +76,17 @@ class FakeCamera : public Camera {
   std::vector<uint8_t> jpeg;  // every frame is this picture, marked with what and when
   uint32_t frame_ms = 40;     // an OV2640 at SVGA: 25 frames a second
   Status status = OK;         // FAILED: the driver hands out no frame
+  uint32_t stamp_lag_ms = 0;  // its stamps run this far behind the clock (a broken driver)
   std::vector<Frame> grabbed;  // every frame esp_camera_fb_get() handed out, in order
-  std::vector<Frame> dropped;  // those of them drop_frame() threw away
 
-  Status capture(uint8_t* destination, size_t capacity, size_t* length) override;
-  void drop_frame() override;
+  Status capture(uint8_t* destination, size_t capacity, size_t* length,
+                 uint32_t* taken_ms) override;
 
  private:
   struct Buffer {
     enum State { FREE, READING, QUEUED } state;
     Frame frame;
   };
-  bool grab(Frame* frame);  // esp_camera_fb_get() and esp_camera_fb_return()
   void run_until(uint32_t now);
   void vsync(uint32_t at);
 
