@@ -66,9 +66,15 @@ class EspRandom : public Random {
 
 class EspCamera : public Camera {
  public:
-  Status capture(uint8_t* destination, size_t capacity, size_t* length) override {
+  Status capture(uint8_t* destination, size_t capacity, size_t* length,
+                 uint32_t* taken_ms) override {
     camera_fb_t* frame = esp_camera_fb_get();
     if (frame == nullptr) return FAILED;
+    // The driver stamps a frame with esp_timer_get_time() as it begins reading it; millis() is
+    // that clock in milliseconds, cut to 32 bits the same way.
+    uint64_t us = static_cast<uint64_t>(frame->timestamp.tv_sec) * 1000000ULL +
+                  static_cast<uint64_t>(frame->timestamp.tv_usec);
+    *taken_ms = static_cast<uint32_t>(us / 1000ULL);
     Status status = OK;
     if (frame->format != PIXFORMAT_JPEG) {
       status = FAILED;
@@ -78,12 +84,8 @@ class EspCamera : public Camera {
       memcpy(destination, frame->buf, frame->len);
       *length = frame->len;
     }
-    esp_camera_fb_return(frame);  // the driver grabs the next frame into it now
+    esp_camera_fb_return(frame);  // the driver begins the next frame into it at the next VSYNC
     return status;
-  }
-  void drop_frame() override {
-    camera_fb_t* frame = esp_camera_fb_get();
-    if (frame != nullptr) esp_camera_fb_return(frame);
   }
 };
 
@@ -289,9 +291,22 @@ bool camera_start(const Settings& settings) {
   config.pixel_format = PIXFORMAT_JPEG;
   config.frame_size = frame_size_of(settings.frame);
   config.jpeg_quality = JPEG_QUALITY_DEFAULT;
+  // One buffer, refilled when empty. esp_camera_fb_get() hands out a frame finished before it
+  // was called, however the driver buffers, so the core throws away every frame begun before
+  // the press by its timestamp (CartCore::photo_after): the choice here is speed and memory,
+  // not truth. With one buffer that is the single frame waiting since the last photo, the
+  // usual still-photo fix of grabbing and returning one frame first, checked rather than
+  // assumed; the next frame is begun at the first VSYNC after it is returned, so the photo
+  // comes 1-2 frame times (40-80 ms at SVGA) after the press. Two buffers with
+  // CAMERA_GRAB_LATEST (Espressif's streaming example) keep the newest frame, but it too was
+  // begun before the press: the queued frame and the one in flight are both thrown away and
+  // the photo comes no sooner. The second buffer would cost w*h/5 bytes (cam_hal.c's JPEG
+  // buffer): 94 KiB at SVGA, 154 KiB at XGA, 375 KiB at UXGA, the largest `set frame` allows.
+  // Two UXGA buffers and the cart's own ~710 KiB (buffers_allocate) are ~1.4 MiB of the 4 MiB
+  // PSRAM: it would fit, and buy nothing.
   config.fb_count = 1;
   config.fb_location = CAMERA_FB_IN_PSRAM;
-  config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;  // hence the stale frame the core drops after idle
+  config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;
   esp_err_t error = esp_camera_init(&config);
   if (error != ESP_OK) Serial.printf("Camera failed to start: 0x%x\n", error);
   return error == ESP_OK;

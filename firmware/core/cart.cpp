@@ -39,10 +39,10 @@ void lines_copy(char destination[2][DISPLAY_LINE_BYTES], const Lines& lines) {
 CartCore::CartCore(const CartPorts& ports, const CartBuffers& buffers)
     : ports_(ports), buffers_(buffers),
       queue_(buffers.entries, buffers.slots, buffers.slot_storage, buffers.slot_bytes, ports.lock),
-      http_(ports.net, ports.clock), settings_(NULL), configured_(false), captured_once_(false),
-      last_capture_ms_(0), lines_since_ms_(0), lines_from_scan_(false), hz_(0), led_(false),
-      drawn_once_(false), uptime_ms_(0), uptime_mark_(0), heartbeat_sent_(false),
-      heartbeat_at_ms_(0), mailbox_count_(0), net_(NET_STARTING), paired_(false) {
+      http_(ports.net, ports.clock), settings_(NULL), configured_(false), lines_since_ms_(0),
+      lines_from_scan_(false), hz_(0), led_(false), drawn_once_(false), uptime_ms_(0),
+      uptime_mark_(0), heartbeat_sent_(false), heartbeat_at_ms_(0), mailbox_count_(0),
+      net_(NET_STARTING), paired_(false) {
   memset(screen_, 0, sizeof screen_);
   lines_copy(lines_, TEXT_STARTING);
   lines_copy(idle_lines_, TEXT_STARTING);
@@ -72,7 +72,7 @@ bool CartCore::begin(const Settings& settings, uint32_t now) {
 void CartCore::poll_input(bool button_pressed, uint32_t now) {
   ButtonEvent event = button_.update(button_pressed, now);
   if (configured_) {
-    if (event == BUTTON_SHORT_PRESS) capture(now);
+    if (event == BUTTON_SHORT_PRESS) now = capture(now);
     if (event == BUTTON_LONG_PRESS) {
       bool removing = modes_.toggle(now) == MODE_REMOVE;
       present_text(removing ? TEXT_REMOVE_MODE : TEXT_ADD_MODE,
@@ -91,16 +91,13 @@ PendingScan* CartCore::reserve_or_refuse(uint32_t now) {
   return slot;
 }
 
-void CartCore::capture(uint32_t now) {
-  PendingScan* slot = reserve_or_refuse(now);
-  if (slot == NULL) return;
-  if (!captured_once_ || elapsed_ms(now, last_capture_ms_) >= CAMERA_IDLE_MS) {
-    ports_.camera.drop_frame();
-  }
+uint32_t CartCore::capture(uint32_t pressed_ms) {
+  PendingScan* slot = reserve_or_refuse(pressed_ms);
+  if (slot == NULL) return pressed_ms;
   size_t length = 0;
-  Camera::Status status = ports_.camera.capture(slot->payload, slot->payload_capacity, &length);
-  captured_once_ = true;
-  last_capture_ms_ = ports_.clock.millis();
+  Camera::Status status = photo_after(pressed_ms, slot, &length);
+  // Waiting for the frame took a frame or two: the shopper hears the outcome from now on.
+  uint32_t now = ports_.clock.millis();
   if (status == Camera::TOO_LARGE) {
     present_text(TEXT_PHOTO_TOO_LARGE, PATTERN_ERROR, now);
   } else if (status != Camera::OK || !is_jpeg(slot->payload, length)) {
@@ -109,6 +106,22 @@ void CartCore::capture(uint32_t now) {
     slot->symbology[0] = '\0';
     enqueue(slot, SCAN_IMAGE, length, now);
   }
+  return now;
+}
+
+// The first frame the sensor began at or after pressed_ms, copied into slot. The driver hands
+// out the frames it finished earlier first: the one it began just after the previous photo
+// (the product before, which would be added twice) or minutes ago. Those are thrown away by
+// their time, whatever the driver's buffering, so no photo ever shows the time before the press.
+Camera::Status CartCore::photo_after(uint32_t pressed_ms, PendingScan* slot, size_t* length) {
+  for (uint8_t frames = 0; frames <= CAMERA_STALE_FRAMES_MAX; ++frames) {
+    uint32_t taken_ms = 0;
+    Camera::Status status =
+        ports_.camera.capture(slot->payload, slot->payload_capacity, length, &taken_ms);
+    if (status == Camera::FAILED) return status;
+    if (time_within(taken_ms, pressed_ms, ports_.clock.millis())) return status;
+  }
+  return Camera::FAILED;  // only frames from before the press: the camera is not delivering
 }
 
 void CartCore::scan_code(const char* code, const char* symbology, uint32_t now) {

@@ -99,7 +99,8 @@ class CartCore {
   };
 
   // input side
-  void capture(uint32_t now);
+  uint32_t capture(uint32_t pressed_ms);  // the time after the photo
+  Camera::Status photo_after(uint32_t pressed_ms, PendingScan* slot, size_t* length);
   PendingScan* reserve_or_refuse(uint32_t now);
   void enqueue(PendingScan* slot, ScanKind kind, size_t length, uint32_t now);
   void present(const Feedback& feedback, uint32_t now);
@@ -133,8 +134,6 @@ class CartCore {
   bool configured_;
 
   // input side
-  bool captured_once_;
-  uint32_t last_capture_ms_;
   char screen_[3][DISPLAY_LINE_BYTES + 8];  // status line and the two lines, as last drawn
   char lines_[2][DISPLAY_LINE_BYTES];
   char idle_lines_[2][DISPLAY_LINE_BYTES];

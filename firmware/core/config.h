@@ -38,9 +38,10 @@ const uint32_t HEARTBEAT_INTERVAL_MS = 60000;
 const uint32_t BUTTON_DEBOUNCE_MS = 30;
 const uint32_t BUTTON_LONG_PRESS_MS = 800;
 const uint32_t REMOVE_MODE_TIMEOUT_MS = 10000;  // remove mode falls back to add after this
-// esp_camera keeps the frame it grabbed when the last one was returned: after this long
-// without a capture that frame shows the past, so one frame is thrown away first.
-const uint32_t CAMERA_IDLE_MS = 2000;
+// A photo must be begun after its press: the frames the camera driver still holds from before
+// (one with the cart's single buffer, up to one per buffer and the one in flight with more)
+// are thrown away, at most this many; a press that gets no newer frame is a camera error.
+const uint8_t CAMERA_STALE_FRAMES_MAX = 3;
 const uint32_t FEEDBACK_HOLD_MS = 4000;  // a scan's answer stays on screen this long
 const uint32_t HTTP_TIMEOUT_MS = 10000;  // connect, send and answer, per attempt
 

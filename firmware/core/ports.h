@@ -43,9 +43,11 @@ class Camera {
  public:
   enum Status { OK, FAILED, TOO_LARGE };
   virtual ~Camera() {}
-  // One JPEG frame copied into destination; its size in *length.
-  virtual Status capture(uint8_t* destination, size_t capacity, size_t* length) = 0;
-  virtual void drop_frame() = 0;  // grab one frame and throw it away (it is stale)
+  // The driver's next JPEG frame, copied into destination; its size in *length. Frames wait in
+  // the driver's buffers, so it may be older than this call: *taken_ms is the Clock::millis()
+  // time the sensor began it (set with OK and TOO_LARGE).
+  virtual Status capture(uint8_t* destination, size_t capacity, size_t* length,
+                         uint32_t* taken_ms) = 0;
 };
 
 // Settings kept across reboots (NVS on the device).

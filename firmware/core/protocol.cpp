@@ -99,6 +99,7 @@ const Named RESULTS[] = {
     {"not_in_cart", RESULT_NOT_IN_CART},
     {"not_paired", RESULT_NOT_PAIRED},
     {"cart_closed", RESULT_CART_CLOSED},
+    {"ambiguous", RESULT_AMBIGUOUS},
 };
 
 const Named BEEPS[] = {{"ok", BEEP_OK}, {"error", BEEP_ERROR}, {"pair", BEEP_PAIR}};

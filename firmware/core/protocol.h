@@ -59,6 +59,7 @@ BuildResult heartbeat_request_build(const Heartbeat& heartbeat, const ServerUrl&
 enum ScanResult {
   RESULT_ADDED, RESULT_REMOVED, RESULT_PAIRED, RESULT_NO_BARCODE, RESULT_UNKNOWN_PRODUCT,
   RESULT_NOT_IN_CART, RESULT_NOT_PAIRED, RESULT_CART_CLOSED,
+  RESULT_AMBIGUOUS,  // two different codes in the photo: refused, nothing changed
   RESULT_OTHER,  // a result this firmware does not know: its display and beep still count
 };
 

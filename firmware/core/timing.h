@@ -14,6 +14,10 @@ inline bool time_reached(uint32_t now, uint32_t at) {
   return static_cast<int32_t>(now - at) >= 0;
 }
 
+// Whether t lies from `from` to `to`, both included, right across a wrap-around; a t before
+// `from` is far after `to` in unsigned arithmetic, however long ago it was.
+inline bool time_within(uint32_t t, uint32_t from, uint32_t to) { return t - from <= to - from; }
+
 }  // namespace smartcart
 
 #endif

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "timing.h"
+
 namespace fakes {
 
 const char TEST_DEVICE_KEY[] = "scd_0123abcd_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZn";
@@ -15,12 +17,98 @@ const char TEST_CA_PEM[] =
     "MIIBszCCAVmgAwIBAgIUTESTTESTTESTTESTTESTTESTTESTMAoGCCqGSM49BAMC\n"
     "-----END CERTIFICATE-----\n";
 
-Camera::Status FakeCamera::capture(uint8_t* destination, size_t capacity, size_t* length) {
-  events.push_back("capture");
-  if (status != OK) return status;
-  if (frame.size() > capacity) return TOO_LARGE;
-  std::copy(frame.begin(), frame.end(), destination);
-  *length = frame.size();
+void FakeCamera::start(size_t fb_count, GrabMode mode) {
+  buffers_.assign(fb_count, Buffer{Buffer::FREE, Frame{"", 0}});
+  queue_.clear();
+  queue_capacity_ = mode == GRAB_LATEST && fb_count > 1 ? fb_count - 1 : fb_count;
+  next_vsync_ = clock_.now + frame_ms;
+  if (scenes_.empty()) scenes_.push_back(Scene{"product", clock_.now});
+}
+
+void FakeCamera::show(const std::string& what, uint32_t from_ms) {
+  scenes_.push_back(Scene{what, from_ms});
+}
+
+// Every VSYNC up to now. After a long quiet time only the first and the last few matter: the
+// driver has then either stopped (every buffer queued) or keeps replacing its queued frames.
+void FakeCamera::run_until(uint32_t now) {
+  const uint32_t settle = static_cast<uint32_t>(buffers_.size()) + 2;
+  uint32_t run = 0;
+  while (time_reached(now, next_vsync_)) {
+    if (++run == settle && elapsed_ms(now, next_vsync_) / frame_ms > settle) {
+      next_vsync_ += (elapsed_ms(now, next_vsync_) / frame_ms - settle) * frame_ms;
+    }
+    vsync(next_vsync_);
+    next_vsync_ += frame_ms;
+  }
+}
+
+void FakeCamera::vsync(uint32_t at) {
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    if (buffers_[i].state != Buffer::READING) continue;
+    if (queue_.size() == queue_capacity_) {
+      buffers_[queue_.front()].state = Buffer::FREE;
+      queue_.pop_front();
+    }
+    buffers_[i].state = Buffer::QUEUED;
+    queue_.push_back(i);
+  }
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    if (buffers_[i].state != Buffer::FREE) continue;
+    std::string what;
+    for (const Scene& scene : scenes_) {
+      if (time_reached(at, scene.from_ms)) what = scene.what;
+    }
+    buffers_[i].state = Buffer::READING;
+    buffers_[i].frame = Frame{what, at};
+    return;
+  }
+}
+
+// The frame: jpeg with a comment segment (FF FE) after its start marker, which decoders skip.
+std::vector<uint8_t> FakeCamera::bytes_of(const Frame& frame) const {
+  if (jpeg.size() < 2 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return jpeg;  // no JPEG: as is
+  std::string mark = "what=" + frame.what + ";taken_ms=" + std::to_string(frame.taken_ms);
+  size_t length = mark.size() + 2;
+  std::vector<uint8_t> bytes(jpeg.begin(), jpeg.begin() + 2);
+  bytes.push_back(0xFF);
+  bytes.push_back(0xFE);
+  bytes.push_back(static_cast<uint8_t>(length >> 8));
+  bytes.push_back(static_cast<uint8_t>(length & 0xFF));
+  bytes.insert(bytes.end(), mark.begin(), mark.end());
+  bytes.insert(bytes.end(), jpeg.begin() + 2, jpeg.end());
+  return bytes;
+}
+
+FakeCamera::Frame FakeCamera::photo_of(const std::string& jpeg) {
+  Frame frame = {"", 0};
+  if (jpeg.size() < 6 || jpeg.compare(0, 4, "\xFF\xD8\xFF\xFE") != 0) return frame;
+  size_t length = (static_cast<uint8_t>(jpeg[4]) << 8) | static_cast<uint8_t>(jpeg[5]);
+  std::string mark = jpeg.substr(6, length - 2);
+  size_t taken = mark.find(";taken_ms=");
+  frame.what = mark.substr(5, taken - 5);
+  frame.taken_ms = static_cast<uint32_t>(strtoul(mark.c_str() + taken + 10, NULL, 10));
+  return frame;
+}
+
+Camera::Status FakeCamera::capture(uint8_t* destination, size_t capacity, size_t* length,
+                                   uint32_t* taken_ms) {
+  run_until(clock_.now);
+  if (status == FAILED) return FAILED;
+  while (queue_.empty()) {  // esp_camera_fb_get() waits for the frame being read
+    clock_.now = next_vsync_;
+    run_until(clock_.now);
+  }
+  size_t index = queue_.front();
+  queue_.pop_front();
+  Frame frame = buffers_[index].frame;
+  buffers_[index].state = Buffer::FREE;  // copied below, then esp_camera_fb_return()
+  grabbed.push_back(frame);
+  *taken_ms = frame.taken_ms - stamp_lag_ms;
+  std::vector<uint8_t> bytes = bytes_of(frame);
+  if (bytes.size() > capacity) return TOO_LARGE;
+  std::copy(bytes.begin(), bytes.end(), destination);
+  *length = bytes.size();
   return OK;
 }
 
@@ -125,13 +213,14 @@ const size_t Rig::SLOTS;
 const size_t Rig::SLOT_BYTES;
 
 Rig::Rig()
-    : entries_(SLOTS), slots_(SLOTS * SLOT_BYTES), body_(96 * 1024), head_(1024),
+    : camera(clock), entries_(SLOTS), slots_(SLOTS * SLOT_BYTES), body_(96 * 1024), head_(1024),
       answer_(4096), cart_(NULL) {
   settings_valid(&settings);
   // Each rig its own dice: scan_ids from different rigs never collide (the server would 409).
   static uint32_t rigs = 0;
   random.state = 0x9E3779B9u * ++rigs;
-  camera.frame = file_bytes(frame_jpeg_path());
+  camera.jpeg = file_bytes(frame_jpeg_path());
+  camera.start(1, FakeCamera::GRAB_WHEN_EMPTY);  // as cart/hardware.cpp configures the driver
   CartPorts ports = {clock, random, camera, net, ui, board, lock};
   CartBuffers buffers = {entries_.data(), SLOTS,       slots_.data(), SLOT_BYTES,
                          body_.data(),    body_.size(), head_.data(), head_.size(),

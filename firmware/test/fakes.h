@@ -47,13 +47,59 @@ class FakeRandom : public Random {
   }
 };
 
+// esp32-camera's driver (cam_hal.c) on the fake clock, so that which frame a photo is, and
+// when it was taken, are as on the cart. The sensor begins a frame every frame_ms (VSYNC). At
+// each VSYNC the driver ends the frame it was reading into a buffer and queues it (a full queue
+// lets its oldest frame go for it), then begins reading the new frame into a free buffer,
+// stamped with that time; with no buffer free it waits for a later VSYNC. The queue holds
+// fb_count frames, fb_count - 1 with CAMERA_GRAB_LATEST and two or more buffers.
+// esp_camera_fb_get() hands out the oldest queued frame, or waits (the clock moves on) for one;
+// esp_camera_fb_return() frees its buffer.
 class FakeCamera : public Camera {
  public:
-  std::vector<uint8_t> frame;
-  Status status = OK;
-  std::vector<std::string> events;  // "drop", "capture"
-  Status capture(uint8_t* destination, size_t capacity, size_t* length) override;
-  void drop_frame() override { events.push_back("drop"); }
+  enum GrabMode { GRAB_WHEN_EMPTY, GRAB_LATEST };
+  struct Frame {
+    std::string what;  // what the camera saw (see show())
+    uint32_t taken_ms;
+  };
+
+  explicit FakeCamera(FakeClock& clock) : clock_(clock) {}
+  // esp_camera_init() at the clock's time; the Rig starts it as cart/hardware.cpp configures it.
+  void start(size_t fb_count, GrabMode mode);
+  // From from_ms on, the camera sees what: frames begun then or later show it.
+  void show(const std::string& what, uint32_t from_ms);
+  // A frame's bytes: jpeg, marked with what it shows and when it was begun.
+  std::vector<uint8_t> bytes_of(const Frame& frame) const;
+  // What a photo shows and when it was begun, read from that mark.
+  static Frame photo_of(const std::string& jpeg);
+
+  std::vector<uint8_t> jpeg;  // every frame is this picture, marked with what and when
+  uint32_t frame_ms = 40;     // an OV2640 at SVGA: 25 frames a second
+  Status status = OK;         // FAILED: the driver hands out no frame
+  uint32_t stamp_lag_ms = 0;  // its stamps run this far behind the clock (a broken driver)
+  std::vector<Frame> grabbed;  // every frame esp_camera_fb_get() handed out, in order
+
+  Status capture(uint8_t* destination, size_t capacity, size_t* length,
+                 uint32_t* taken_ms) override;
+
+ private:
+  struct Buffer {
+    enum State { FREE, READING, QUEUED } state;
+    Frame frame;
+  };
+  void run_until(uint32_t now);
+  void vsync(uint32_t at);
+
+  FakeClock& clock_;
+  std::vector<Buffer> buffers_;
+  std::deque<size_t> queue_;  // buffer indexes, oldest first
+  size_t queue_capacity_ = 1;
+  uint32_t next_vsync_ = 0;
+  struct Scene {
+    std::string what;
+    uint32_t from_ms;
+  };
+  std::vector<Scene> scenes_;
 };
 
 // A server on the other end of the TLS stream: answers from a script, records what was sent.

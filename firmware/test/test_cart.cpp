@@ -10,9 +10,11 @@
 #include "helpers.h"
 #include "json_reader.h"
 #include "settings.h"
+#include "timing.h"
 #include "uuid.h"
 
 using namespace smartcart;
+using fakes::FakeCamera;
 using fakes::FakeNet;
 using fakes::Rig;
 using fakes::body_of;
@@ -33,6 +35,29 @@ void start(Rig& rig) {
   REQUIRE(rig.begin());
   rig.network();
   REQUIRE(rig.net.heartbeats == 1);
+}
+
+// A short press the cart acts on at `at`: the button went down 70 ms before and was let go
+// 30 ms before (a change counts once it has lasted BUTTON_DEBOUNCE_MS).
+void press_at(Rig& rig, uint32_t at) {
+  const uint32_t down = at - 2 * BUTTON_DEBOUNCE_MS - 10;
+  REQUIRE(time_reached(down, rig.clock.now));
+  const uint32_t times[] = {down, down + BUTTON_DEBOUNCE_MS, down + BUTTON_DEBOUNCE_MS + 10, at};
+  const bool held[] = {true, true, false, false};
+  for (size_t i = 0; i < 4; ++i) {
+    rig.clock.now = times[i];
+    rig.cart().poll_input(held[i], times[i]);
+  }
+}
+
+// The photo of the scan the cart took last, as the server gets it.
+FakeCamera::Frame photo_sent(Rig& rig) {
+  rig.net.answer(added());
+  rig.network();
+  std::vector<std::string> scans = rig.net.scan_requests();
+  REQUIRE(!scans.empty());
+  REQUIRE(rig.cart().queue_depth() == 0);
+  return FakeCamera::photo_of(body_of(scans.back()));
 }
 
 std::string json_field(const std::string& body, const char* name) {
@@ -71,29 +96,110 @@ TEST_SUITE("capture") {
     REQUIRE(scans.size() == 1);
     CHECK(header_of(scans[0], "Content-Type") == "image/jpeg");
     std::string body = body_of(scans[0]);
-    CHECK(std::vector<uint8_t>(body.begin(), body.end()) == rig.camera.frame);
+    REQUIRE(!rig.camera.grabbed.empty());
+    CHECK(std::vector<uint8_t>(body.begin(), body.end()) ==
+          rig.camera.bytes_of(rig.camera.grabbed.back()));
     CHECK(rig.cart().queue_depth() == 0);
   }
 
-  TEST_CASE("after idle one stale frame is thrown away; back-to-back scans keep theirs") {
+  TEST_CASE("the fake camera hands out frames as esp32-camera's driver does") {
+    fakes::FakeClock clock;  // 1000 ms; the sensor begins a frame every 40 ms from 1040
+    FakeCamera camera(clock);
+    camera.jpeg = fakes::file_bytes(fakes::frame_jpeg_path());
+    std::vector<uint8_t> photo(Rig::SLOT_BYTES);
+    size_t length = 0;
+    uint32_t taken_ms = 0;
+    // One buffer, filled when empty: the frame begun at boot waits; the next is begun only
+    // after it is returned.
+    camera.start(1, FakeCamera::GRAB_WHEN_EMPTY);
+    clock.now = 5000;
+    REQUIRE(camera.capture(photo.data(), photo.size(), &length, &taken_ms) == Camera::OK);
+    CHECK(taken_ms == 1040);
+    CHECK(clock.now == 5000);
+    REQUIRE(camera.capture(photo.data(), photo.size(), &length, &taken_ms) == Camera::OK);
+    CHECK(taken_ms == 5040);
+    CHECK(clock.now == 5080);  // waited for it to be read
+    // Two buffers, the latest kept: the newest finished frame, begun before the call.
+    camera.start(2, FakeCamera::GRAB_LATEST);
+    clock.now = 9000;
+    REQUIRE(camera.capture(photo.data(), photo.size(), &length, &taken_ms) == Camera::OK);
+    CHECK(taken_ms == 8960);
+    REQUIRE(camera.capture(photo.data(), photo.size(), &length, &taken_ms) == Camera::OK);
+    CHECK(taken_ms == 9000);  // the one in flight at the call
+    CHECK(clock.now == 9040);
+    std::string bytes(photo.begin(), photo.begin() + static_cast<std::ptrdiff_t>(length));
+    CHECK(FakeCamera::photo_of(bytes).what == "product");
+    CHECK(FakeCamera::photo_of(bytes).taken_ms == 9000);
+  }
+
+  TEST_CASE("a press 100 ms after a photo sends a new photo, begun after that press") {
+    // The shopper photographs oat milk, holds up rye bread and presses again at once. The
+    // driver began a frame just after the first photo, when the oat milk was still there.
     Rig rig;
     start(rig);
-    rig.press();  // first capture since boot: the buffered frame is old
-    CHECK(rig.camera.events == std::vector<std::string>{"drop", "capture"});
-    rig.clock.now += 500;
+    rig.camera.show("oat milk", rig.clock.now);
+    uint32_t first = rig.clock.now + 1000;
+    press_at(rig, first);
+    FakeCamera::Frame oat = photo_sent(rig);
+    uint32_t photo_ms = rig.clock.now;  // the first photo is in; the driver reads the next frame
+    rig.camera.show("rye bread", photo_ms + 60);
+    uint32_t second = photo_ms + 100;
+    press_at(rig, second);
+    FakeCamera::Frame rye = photo_sent(rig);
+    CHECK(elapsed_ms(second, first) < 200);  // back to back: the first photo took 40-80 ms
+    CHECK(oat.what == "oat milk");
+    CHECK(time_reached(oat.taken_ms, first));
+    CHECK(rye.what == "rye bread");
+    CHECK(time_reached(rye.taken_ms, second));
+  }
+
+  TEST_CASE("however the driver buffers, no photo sent was begun before its press") {
+    struct Buffering {
+      size_t buffers;
+      FakeCamera::GrabMode mode;
+    };
+    const Buffering bufferings[] = {{1, FakeCamera::GRAB_WHEN_EMPTY},
+                                    {2, FakeCamera::GRAB_LATEST},
+                                    {2, FakeCamera::GRAB_WHEN_EMPTY},
+                                    {3, FakeCamera::GRAB_LATEST}};
+    const uint32_t gaps_ms[] = {0, 10, 30, 100, 250, 2000, 60000};  // since the last photo
+    for (const Buffering& buffering : bufferings) {
+      CAPTURE(buffering.buffers);
+      CAPTURE(buffering.mode);
+      Rig rig;
+      rig.camera.start(buffering.buffers, buffering.mode);
+      start(rig);
+      for (uint32_t gap : gaps_ms) {
+        CAPTURE(gap);
+        uint32_t at = rig.clock.now + 2 * BUTTON_DEBOUNCE_MS + 10 + gap;
+        std::string product = "product pressed at " + std::to_string(at);
+        rig.camera.show(product, at - 50);  // held up just before the press
+        press_at(rig, at);
+        FakeCamera::Frame photo = photo_sent(rig);
+        CHECK(photo.what == product);
+        CHECK(time_reached(photo.taken_ms, at));
+      }
+    }
+  }
+
+  TEST_CASE("a driver whose frames all seem older than the press gives a camera error") {
+    Rig rig;
+    start(rig);
+    rig.camera.stamp_lag_ms = 60000;  // stamped on some other clock
+    size_t mark = rig.ui.tones.size();
     rig.press();
-    CHECK(rig.camera.events == std::vector<std::string>{"drop", "capture", "capture"});
-    rig.clock.now += CAMERA_IDLE_MS;
-    rig.press();
-    CHECK(rig.camera.events ==
-          std::vector<std::string>{"drop", "capture", "capture", "drop", "capture"});
+    rig.run(1000);
+    CHECK(rig.camera.grabbed.size() == CAMERA_STALE_FRAMES_MAX + 1u);  // then it gives up
+    CHECK(rig.cart().queue_depth() == 0);
+    CHECK(rig.ui.screen().line1 == TEXT_CAMERA_ERROR.line1);
+    CHECK(played(rig.ui, mark, PATTERN_ERROR));
   }
 
   TEST_CASE("what is not a JPEG, or does not come, is a camera error and queues nothing") {
     Rig rig;
     start(rig);
     size_t mark = rig.ui.tones.size();
-    rig.camera.frame = std::vector<uint8_t>(100, 0x42);
+    rig.camera.jpeg = std::vector<uint8_t>(100, 0x42);
     rig.press();
     rig.run(1000);
     CHECK(rig.cart().queue_depth() == 0);
@@ -108,7 +214,7 @@ TEST_SUITE("capture") {
     Rig rig;
     start(rig);
     size_t mark = rig.ui.tones.size();
-    rig.camera.frame.resize(Rig::SLOT_BYTES + 1);
+    rig.camera.jpeg.resize(Rig::SLOT_BYTES + 1);
     rig.press();
     rig.run(1000);
     CHECK(rig.cart().queue_depth() == 0);
@@ -171,13 +277,13 @@ TEST_SUITE("offline queue") {
     CHECK(rig.cart().queue_depth() == Rig::SLOTS);
     rig.run(500);
     size_t mark = rig.ui.tones.size();
-    size_t photos = rig.camera.events.size();
+    size_t photos = rig.camera.grabbed.size();
     rig.press();
     rig.run(3000);  // after the offline blips still queued on the buzzer
     CHECK(rig.cart().queue_depth() == Rig::SLOTS);
     CHECK(rig.ui.screen().line1 == TEXT_QUEUE_FULL.line1);
     CHECK(played(rig.ui, mark, PATTERN_ERROR));
-    CHECK(rig.camera.events.size() == photos);  // the refused press took no photo
+    CHECK(rig.camera.grabbed.size() == photos);  // the refused press took no photo
     rig.board.up = true;
     for (size_t i = 0; i < Rig::SLOTS; ++i) rig.net.answer(added());
     rig.run(1000);
@@ -243,7 +349,7 @@ TEST_SUITE("mode") {
     CHECK(rig.ui.screen().status.find("REMOVE") == 0);
     rig.run(400);
     CHECK(played(rig.ui, mark, PATTERN_MODE_REMOVE));
-    CHECK(rig.camera.events.empty());  // a long press takes no photo
+    CHECK(rig.camera.grabbed.empty());  // a long press takes no photo
     rig.press();
     CHECK(rig.cart().mode() == MODE_ADD);
     rig.press();
@@ -382,7 +488,7 @@ TEST_SUITE("startup") {
       CHECK_FALSE(rig.begin());
       rig.press();
       rig.run(2000);
-      CHECK(rig.camera.events.empty());
+      CHECK(rig.camera.grabbed.empty());
       CHECK(rig.net.connects == 0);
       CHECK(rig.ui.screen().line1 == TEXT_NEEDS_SETUP.line1);
       CHECK(rig.ui.screen().status == "SETUP");

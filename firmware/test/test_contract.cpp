@@ -43,6 +43,7 @@ const Expected SCAN_ANSWERS[] = {
     {"response_unknown_product", RESULT_UNKNOWN_PRODUCT, "Unknown product", "04006381333931",
      PATTERN_ERROR},
     {"response_no_barcode", RESULT_NO_BARCODE, "No barcode read", "Try again", PATTERN_ERROR},
+    {"response_ambiguous", RESULT_AMBIGUOUS, "Two codes seen", "Scan one", PATTERN_ERROR},
     {"response_not_in_cart", RESULT_NOT_IN_CART, "Not in cart", "Oat milk 1 l", PATTERN_ERROR},
     {"response_cart_closed", RESULT_CART_CLOSED, "Cart is closed", "Show cart pass",
      PATTERN_ERROR},
