@@ -198,6 +198,8 @@ class UnknownCodeAdmin(admin.ModelAdmin):
     """Valid codes carts scanned that the catalog lacks, most recent first.
 
     An inbox: a code leaves it once a product has its barcode (``unknown_code_list_open``).
+    "Create product from this code" is an action on the list and a button on a code's page
+    (``templates/admin/devices/unknowncode/change_form.html``).
     """
 
     list_display = ("gtin", "count", "first_seen_at", "last_seen_at")

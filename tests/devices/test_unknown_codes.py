@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +20,7 @@ from devices.services import device_pair
 from devices.services.scans import DISPLAY_UNKNOWN_PRODUCT, unknown_code_record
 from tests.devices.test_decoding import EAN13, EAN13_GTIN
 from tests.devices.test_scan_api import scan_code
-from tests.factories import BarcodeFactory
+from tests.factories import BarcodeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +143,42 @@ def test_create_product_from_a_code_opens_the_product_form_with_the_barcode(staf
     barcodes = next(f for f in form.context["inline_admin_formsets"])
     assert barcodes.formset.forms[0].initial == {"gtin": EAN13_GTIN}
     assert f'value="{EAN13_GTIN}"' in form.content.decode()
+
+
+@pytest.fixture
+def code_watcher_client(db):
+    """Staff who may look at unknown codes but not add products."""
+    user = UserFactory(username="watcher@example.com", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_unknowncode"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _code_page(client, gtin: str) -> str:
+    code = UnknownCode.objects.get(gtin=gtin)
+    response = client.get(reverse("admin:devices_unknowncode_change", args=[code.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_codes_page_has_a_create_product_button_for_staff_who_may_add_products(staff_client):
+    unknown_code_record(gtin=EAN13_GTIN)
+
+    page = _code_page(staff_client, EAN13_GTIN)
+
+    add_url = reverse("admin:catalog_product_add")
+    assert f'href="{add_url}?barcode={EAN13_GTIN}" class="addlink" id="create-product"' in page
+
+
+def test_a_codes_page_has_no_create_product_button_for_staff_who_may_not(code_watcher_client):
+    unknown_code_record(gtin=EAN13_GTIN)
+
+    page = _code_page(code_watcher_client, EAN13_GTIN)
+
+    assert EAN13_GTIN in page
+    assert 'id="create-product"' not in page
+    assert reverse("admin:catalog_product_add") not in page
 
 
 def test_create_product_wants_exactly_one_code(staff_client):
