@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.selectors import unknown_code_list_open
 from devices.services import (
     DeviceError,
     device_register,
@@ -194,13 +195,21 @@ class DeviceAdmin(admin.ModelAdmin):
 
 @admin.register(UnknownCode)
 class UnknownCodeAdmin(admin.ModelAdmin):
-    """Valid codes carts scanned that the catalog lacks, most recent first."""
+    """Valid codes carts scanned that the catalog lacks, most recent first.
+
+    An inbox: a code leaves it once a product has its barcode (``unknown_code_list_open``).
+    "Create product from this code" is an action on the list and a button on a code's page
+    (``templates/admin/devices/unknowncode/change_form.html``).
+    """
 
     list_display = ("gtin", "count", "first_seen_at", "last_seen_at")
     search_fields = ("gtin",)
     ordering = ("-last_seen_at",)
     readonly_fields = ("gtin", "count", "first_seen_at", "last_seen_at")
     actions = ("create_product",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnknownCode]:
+        return unknown_code_list_open().order_by(*self.get_ordering(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # only scans add codes

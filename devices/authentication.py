@@ -6,7 +6,10 @@ a malformed header or a key that matches no live device is 401 straight away. Th
 checked on every request (no cache), so a revoked device is refused on its next request.
 
 On success ``request.user`` is an ``AnonymousUser`` (a cart is nobody's account) and
-``request.auth`` is the ``Device``.
+``request.auth`` is the ``Device``, whose ``last_seen_at`` moves (``device_mark_seen``): a cart
+that makes any request, even one refused afterwards as malformed or throttled, is alive.
+DRF authenticates before the permission check, the throttle and the view, so this is the one
+place every request with a valid key passes.
 """
 
 from typing import Any
@@ -20,6 +23,7 @@ from rest_framework.request import Request
 
 from devices.models import Device
 from devices.selectors import device_authenticate
+from devices.services import device_mark_seen
 
 KEYWORD = "Device"
 
@@ -45,6 +49,7 @@ class DeviceAuthentication(BaseAuthentication):
         device = device_authenticate(raw_key)
         if device is None:
             raise AuthenticationFailed(ERROR_KEY_INVALID)
+        device_mark_seen(device=device)
         return AnonymousUser(), device
 
     def authenticate_header(self, request: Request) -> str:

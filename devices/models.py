@@ -25,7 +25,8 @@ class Device(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # What the cart reported in its last heartbeat.
+    # When the cart last made a request (written at most every 30 s, ``device_mark_seen``), and
+    # what it reported in its last heartbeat.
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     firmware_version = models.CharField(max_length=32, blank=True, editable=False)
     uptime_seconds = models.PositiveBigIntegerField(null=True, blank=True, editable=False)

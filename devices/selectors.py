@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from catalog.models import Barcode
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.services import KEY_SCHEME, device_key_hash
 
@@ -104,6 +105,17 @@ def devices_online_count(*, now: datetime | None = None) -> tuple[int, int]:
     return counts["online"], counts["registered"]
 
 
+def unknown_code_list_open() -> QuerySet[UnknownCode]:
+    """Codes carts scanned that no product has (yet): what staff still have to add.
+
+    A code leaves the list once a product has its barcode, and comes back, with its count, if
+    that barcode is removed: the row is kept either way. A NOT EXISTS on the barcodes' unique
+    GTIN inside the one query, whatever the number of codes.
+    """
+    has_product = Barcode.objects.filter(gtin=OuterRef("gtin"))
+    return UnknownCode.objects.filter(~Exists(has_product))
+
+
 def unknown_codes_count() -> int:
-    """Barcodes carts read that no product has (staff can turn them into products)."""
-    return UnknownCode.objects.count()
+    """How many codes ``unknown_code_list_open`` lists (the dashboard's figure)."""
+    return unknown_code_list_open().count()

@@ -1,4 +1,4 @@
-"""Registering cart devices, rotating and revoking their keys, recording their heartbeats.
+"""Registering cart devices, rotating and revoking their keys, recording that they are alive.
 
 A raw key exists only in the return value of ``device_register`` and ``device_rotate_key``:
 the caller shows it once (admin message, ``manage.py register_device``) and it is gone.
@@ -18,6 +18,11 @@ from devices.models import Device
 KEY_SCHEME = "scd"  # "smartcart device": keys read "scd_<prefix>_<secret>"
 KEY_PREFIX_BYTES = 4  # 8 hex characters: finds the row, proves nothing
 KEY_SECRET_BYTES = 32  # 256 bits of entropy, so a fast hash (SHA-256) is enough
+
+# Every authenticated request moves a device's ``last_seen_at``, but writes it at most this
+# often: a scanning cart would otherwise write its row on every scan, and SQLite has one writer.
+# Keep it well under ``settings.DEVICE_OFFLINE_AFTER``, or a busy cart could flicker offline.
+LAST_SEEN_WRITE_INTERVAL = timedelta(seconds=30)
 
 ERROR_DEVICE_REVOKED = "“{name}” is revoked; register a new device instead."
 
@@ -81,6 +86,21 @@ def device_revoke(*, device: Device) -> None:
     device.refresh_from_db(fields=["revoked_at"])
 
 
+def device_mark_seen(*, device: Device) -> None:
+    """Move ``device.last_seen_at`` to now, unless it was written less than
+    ``LAST_SEEN_WRITE_INTERVAL`` ago.
+
+    Decided from ``device`` as the caller loaded it (no query when it is fresh); otherwise one
+    UPDATE of that row, and ``device`` is updated too. Not locked: two requests at once may both
+    write, each its own "now", which is harmless.
+    """
+    now = timezone.now()
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_WRITE_INTERVAL:
+        return
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+    device.last_seen_at = now
+
+
 def device_heartbeat_record(
     *,
     device: Device,
@@ -91,11 +111,13 @@ def device_heartbeat_record(
     queue_depth: int,
 ) -> None:
     """Store what the cart reported and when. One UPDATE: concurrent heartbeats cannot mix rows."""
+    now = timezone.now()
     Device.objects.filter(pk=device.pk).update(
-        last_seen_at=timezone.now(),
+        last_seen_at=now,
         firmware_version=firmware_version,
         uptime_seconds=uptime_seconds,
         wifi_rssi=wifi_rssi,
         free_heap=free_heap,
         queue_depth=queue_depth,
     )
+    device.last_seen_at = now

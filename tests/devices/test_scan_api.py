@@ -6,12 +6,16 @@ import io
 import json
 import threading
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 import yaml
+from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from PIL import Image, ImageOps
 
@@ -25,8 +29,8 @@ from devices.api import (
     SCAN_BODY_MAX,
 )
 from devices.decoding import ERROR_TOO_MANY_PIXELS, MAX_PIXELS, decode_image_timed
-from devices.models import ScanEvent, UnknownCode
-from devices.services import device_pair, device_register
+from devices.models import Device, ScanEvent, UnknownCode
+from devices.services import LAST_SEEN_WRITE_INTERVAL, device_pair, device_register
 from devices.services.scans import (
     DISPLAY_AMBIGUOUS,
     DISPLAY_LINE_MAX,
@@ -485,6 +489,105 @@ def test_get_is_not_allowed(device_client):
     assert device_client.get(URL).status_code == 405
 
 
+# --- The cart is seen ---------------------------------------------------------------------------
+
+
+def device_writes(queries: CaptureQueriesContext) -> list[str]:
+    """The UPDATE statements of devices_device among ``queries`` (any database's quoting)."""
+    statements = [query["sql"] for query in queries.captured_queries]
+    return [sql for sql in statements if sql.startswith("UPDATE") and "devices_device" in sql[:30]]
+
+
+def seen_ago(device: Device, age: timedelta) -> datetime:
+    """Make the device's last_seen_at ``age`` old, as if that much time had passed; return it."""
+    moment = timezone.now() - age
+    Device.objects.filter(pk=device.pk).update(last_seen_at=moment)
+    return moment
+
+
+def test_a_scan_moves_the_devices_last_seen_so_a_scanning_cart_is_online(
+    device_client, device, alice_cart, product
+):
+    assert device.last_seen_at is None
+
+    scan_code(device_client)
+
+    device.refresh_from_db()
+    assert device.last_seen_at is not None
+    assert timezone.now() - device.last_seen_at < timedelta(seconds=5)
+    assert device.is_online
+
+
+def test_a_request_within_30_s_of_the_last_write_writes_nothing_to_the_device(
+    device_client, device, alice_cart, product
+):
+    before = seen_ago(device, LAST_SEEN_WRITE_INTERVAL - timedelta(seconds=1))
+
+    with CaptureQueriesContext(connection) as queries:
+        scan_code(device_client)
+
+    assert device_writes(queries) == []
+    assert Device.objects.get(pk=device.pk).last_seen_at == before
+
+
+def test_a_request_30_s_after_the_last_write_moves_last_seen_again(
+    device_client, device, alice_cart, product
+):
+    scan_code(device_client)
+    before = seen_ago(device, LAST_SEEN_WRITE_INTERVAL)
+
+    with CaptureQueriesContext(connection) as queries:
+        scan_code(device_client)
+
+    assert len(device_writes(queries)) == 1
+    after = Device.objects.get(pk=device.pk).last_seen_at
+    assert after is not None and after - before >= LAST_SEEN_WRITE_INTERVAL
+
+
+REFUSED_AFTER_AUTHENTICATION = [
+    pytest.param(lambda client: post_json(client, scan_body(qty=0, code=EAN13)), 400, id="400"),
+    pytest.param(lambda client: post_json(client, "{not json"), 400, id="400 not JSON"),
+    pytest.param(lambda client: client.get(URL), 405, id="405"),
+    pytest.param(
+        lambda client: client.post(URL, b"GIF89a", content_type="image/gif"), 415, id="415"
+    ),
+]
+
+
+@pytest.mark.parametrize(("send", "status"), REFUSED_AFTER_AUTHENTICATION)
+def test_a_refused_request_with_a_good_key_still_moves_last_seen(
+    device_client, device, send, status
+):
+    assert send(device_client).status_code == status
+
+    device.refresh_from_db()
+    assert device.last_seen_at is not None
+
+
+def test_a_throttled_request_still_moves_last_seen(device_client, device, settings):
+    settings.DEVICE_THROTTLE_RATE = "1/min"
+    cache.clear()  # throttle history of earlier tests, whose devices may have had the same id
+    assert device_client.get(URL).status_code == 405
+    before = seen_ago(device, LAST_SEEN_WRITE_INTERVAL)
+
+    assert device_client.get(URL).status_code == 429
+
+    device.refresh_from_db()
+    assert device.last_seen_at is not None and device.last_seen_at > before
+
+
+def test_a_bad_key_moves_no_last_seen(device, device_key, alice_cart, product):
+    forged_key = device_key[:-4] + ("BBBB" if device_key.endswith("AAAA") else "AAAA")
+    forged = Client(headers={"Authorization": f"Device {forged_key}"})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post_json(forged, scan_body(code=EAN13, symbology="EAN13")).status_code == 401
+
+    assert device_writes(queries) == []
+    device.refresh_from_db()
+    assert device.last_seen_at is None
+
+
 # --- Cost ---------------------------------------------------------------------------------------
 
 
@@ -496,6 +599,17 @@ def test_a_scan_costs_a_fixed_number_of_queries(
     # Device, product, BEGIN, cart and pairing locked, line read and write, cart version, the
     # lines for the answer, the scan stored with its answer, COMMIT.
     with django_assert_max_num_queries(11):
+        assert scan_code(device_client)["result"] == "added"
+
+
+def test_a_scan_that_moves_last_seen_costs_one_query_more(
+    device_client, device, alice_cart, product, django_assert_max_num_queries
+):
+    scan_code(device_client)
+    seen_ago(device, LAST_SEEN_WRITE_INTERVAL)
+
+    # The common case above, and the device's last_seen_at written (once every 30 s at most).
+    with django_assert_max_num_queries(12):
         assert scan_code(device_client)["result"] == "added"
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from devices.models import Device, ScanEvent, UnknownCode
@@ -12,6 +13,7 @@ from devices.selectors import devices_online_count, scan_activity
 from devices.services import device_register
 from orders.models import Order, order_number_new
 from orders.selectors import sales_summary
+from tests.factories import BarcodeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +106,17 @@ def test_staff_see_the_figures(staff_client, device):
     assert 'id="decode-failures">50 %<' in page
     assert 'id="scans">2<' in page
     assert ">1</a>" in page  # unknown codes, linked to their list
+
+
+def test_unknown_codes_a_product_has_since_been_given_are_not_counted(staff_client):
+    UnknownCode.objects.create(gtin="04006381333931")
+    UnknownCode.objects.create(gtin="00000096385074")
+    BarcodeFactory(gtin="04006381333931")
+
+    page = staff_client.get(URL).content.decode()
+
+    unknown_codes = reverse("admin:devices_unknowncode_changelist")
+    assert f'id="unknown-codes"><a href="{unknown_codes}">1</a>' in page
 
 
 def test_the_admin_index_links_to_the_dashboard(staff_client):
