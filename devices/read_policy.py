@@ -74,7 +74,7 @@ class ReadPolicy:
     pyzbar_on_variants: bool = True
     # CPU time (of the calling thread) after which no further variant is tried: it bounds what
     # an unreadable frame costs.
-    budget_ms: float = 30.0
+    budget_ms: float = 15.0
 
     def plan(self) -> list[tuple[str, str]]:
         """Every (reader, image) the decoder may try, cheapest first."""
