@@ -459,28 +459,35 @@ def cart_checkout_abandon(*, cart: Cart) -> Cart:
 
 def cart_scan_record_locked(
     *, cart: Cart, outcome: Cart.ScanOutcome, product_name: str = ""
-) -> Cart | None:
+) -> None:
     """Record that a device's scan into ``cart`` came to ``outcome`` and changed nothing, so
     the cart page can say so; ``version`` stays as it is (checkout relies on it). For a caller
     whose transaction holds ``cart``'s row lock (as ``cart_add_product_locked``). Publishes the
     cart's new stamp after commit.
 
     A closed cart is on no shopper's page any more: the scan is recorded on its owner's current
-    cart instead (locked here: a later cart, so later in primary-key order too), or nowhere
-    when there is none. Returns the cart the scan was recorded on, if any.
+    cart instead, if there is one, once the caller's transaction commits (in a transaction of
+    its own: locking a second cart here, after the caller's pairing rows, could deadlock with
+    a pairing, which locks the cart first).
     """
-    target = cart if cart.status != Cart.Status.CLOSED else _owner_cart_locked(cart)
-    if target is None:
-        return None
-    Cart.objects.filter(pk=target.pk).update(**_scan_marked(target, (outcome, product_name)))
-    cart_event_publish_on_commit(cart_id=target.pk, version=target.version, scans=target.scan_count)
-    return target
+    if cart.status == Cart.Status.CLOSED:
+        if cart.owner_id is not None:
+            owner_id = cart.owner_id
+            transaction.on_commit(
+                lambda: _owner_cart_scan_record(owner_id, outcome, product_name), robust=True
+            )
+        return
+    Cart.objects.filter(pk=cart.pk).update(**_scan_marked(cart, (outcome, product_name)))
+    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version, scans=cart.scan_count)
 
 
-def _owner_cart_locked(cart: Cart) -> Cart | None:
-    if cart.owner_id is None:
-        return None
-    return Cart.objects.select_for_update().filter(owner_id=cart.owner_id, current=True).first()
+@transaction.atomic
+def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> None:
+    cart = Cart.objects.select_for_update().filter(owner_id=owner_id, current=True).first()
+    if cart is not None:
+        cart_scan_record_locked(
+            cart=cart, outcome=Cart.ScanOutcome(outcome), product_name=product_name
+        )
 
 
 def _scan_marked(cart: Cart, scan: tuple[str, str]) -> dict[str, object]:

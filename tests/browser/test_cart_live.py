@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from carts import scan_notices
 from carts.models import Cart, CartLine
-from carts.services import cart_add_product, cart_get_for_user
+from carts.services import cart_add_product, cart_close, cart_get_for_user
 from catalog.models import Coupon
 from devices.models import ScanEvent
 from devices.services import device_pair
@@ -179,6 +179,8 @@ def expect_notice(page, text: str) -> None:
 def test_each_scan_outcome_shows_on_the_phone_by_itself(
     live_server, phone_page, alice, device, device_key, tmp_path
 ):
+    """added, removed, not_in_cart, no_barcode, unknown_product, ambiguous, cart_closed while
+    paying and once paid: each shows by itself, on screen at 375 px, and is announced."""
     apples = ProductFactory(name="Braeburn apples", price=Decimal("2.40"), stock=20)
     BarcodeFactory(gtin="0" + APPLES_EAN13, product=apples)
     oat_milk = ProductFactory(name="Oat milk", price=Decimal("2.00"), stock=20)
@@ -221,11 +223,17 @@ def test_each_scan_outcome_shows_on_the_phone_by_itself(
     expect(pay_version).to_have_value(paying_version)
     assert page.evaluate(NO_HORIZONTAL_SCROLL)
 
+    # Paid: the cart closes and the page moves on to the shopper's next cart, where a scan
+    # with the old cart is shown (the device's pairing ends with it).
+    cart_close(cart=cart)
+    expect(page.get_by_text("Your cart is empty.")).to_be_visible(timeout=NOTICE_WITHIN_MS)
+    scan(APPLES_EAN13, "add", "cart_closed", scan_notices.NOTICE_CART_CLOSED, "closed")
+
     # The notice goes by itself after a few seconds, and a page loaded later shows none.
     expect(page.locator(NOTICE)).to_be_hidden(timeout=8000)
     assert page.evaluate("window.cartPageMarker") == "not reloaded"
     long_ago = timezone.now() - timedelta(seconds=scan_notices.FRESH_SECONDS + 1)
-    Cart.objects.filter(pk=cart.pk).update(last_scan_at=long_ago)
+    Cart.objects.filter(owner=alice, current=True).update(last_scan_at=long_ago)
     page.reload()
     expect(page.locator("[data-cart-live]")).to_have_attribute("data-state", "live")
     expect(page.locator(NOTICE)).to_have_count(0)

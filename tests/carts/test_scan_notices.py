@@ -52,11 +52,11 @@ def alice_cart(alice, milk):
     return cart
 
 
-def scan_record(cart: Cart, outcome: str, name: str = "") -> Cart | None:
+def scan_record(cart: Cart, outcome: str, name: str = "") -> None:
     """What the scan service does for a scan that changed nothing: lock, record, commit."""
     with transaction.atomic():
         locked = Cart.objects.select_for_update().get(pk=cart.pk)
-        return cart_scan_record_locked(cart=locked, outcome=Outcome(outcome), product_name=name)
+        cart_scan_record_locked(cart=locked, outcome=Outcome(outcome), product_name=name)
 
 
 def scanned_ago(cart: Cart, seconds: float) -> None:
@@ -72,10 +72,9 @@ def test_a_scan_that_changed_nothing_moves_the_scan_count_and_not_the_version(
     listener = broker.subscribe(alice_cart.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
-        recorded = scan_record(alice_cart, "not_in_cart", "Rye bread")
+        scan_record(alice_cart, "not_in_cart", "Rye bread")
 
     cart = Cart.objects.get(pk=alice_cart.pk)
-    assert recorded == cart
     assert cart.version == alice_cart.version
     assert cart.updated_at == alice_cart.updated_at
     assert cart.scan_count == alice_cart.scan_count + 1
@@ -124,17 +123,26 @@ def test_a_scanned_removal_is_recorded_and_a_web_edit_is_not(alice_cart, milk):
     assert (cart.last_scan_outcome, cart.last_scan_product) == ("removed", "Oat milk")
 
 
-def test_a_scan_into_a_closed_cart_shows_on_its_shoppers_current_cart(alice, alice_cart):
+def test_a_scan_into_a_closed_cart_shows_on_its_shoppers_current_cart_after_commit(
+    alice, alice_cart, broker, django_capture_on_commit_callbacks
+):
     cart_close(cart=alice_cart)
     current = cart_get_for_user(user=alice)
+    listener = broker.subscribe(current.pk)
 
-    recorded = scan_record(alice_cart, "cart_closed")
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        scan_record(alice_cart, "cart_closed")
+    current.refresh_from_db()
+    assert current.scan_count == 0  # not while the scan's transaction holds its locks
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in after_commit:
+            callback()  # the recording on the current cart; it publishes after its own commit
 
-    assert recorded == current
     current.refresh_from_db()
     assert (current.scan_count, current.last_scan_outcome) == (1, "cart_closed")
     assert current.version == 1
     assert Cart.objects.get(pk=alice_cart.pk).scan_count == alice_cart.scan_count
+    assert listener.get(timeout=1) == CartStamp(1, 1)
 
 
 def test_a_scan_into_a_closed_cart_of_a_shopper_without_a_current_cart_is_not_recorded(
@@ -142,11 +150,11 @@ def test_a_scan_into_a_closed_cart_of_a_shopper_without_a_current_cart_is_not_re
 ):
     cart_close(cart=alice_cart)
 
-    with django_capture_on_commit_callbacks(execute=True) as published:
-        assert scan_record(alice_cart, "cart_closed") is None
+    with django_capture_on_commit_callbacks(execute=True):
+        scan_record(alice_cart, "cart_closed")
 
-    assert not published
     assert not Cart.objects.filter(scan_count__gt=alice_cart.scan_count).exists()
+    assert not Cart.objects.filter(current=True).exists()
 
 
 # --- The notice -----------------------------------------------------------------------------
