@@ -1,7 +1,10 @@
-"""Live cart events: "cart N is now at version V", published only after the change commits.
+"""Live cart events: "cart N is now at stamp (V, S)", published only after the change commits.
 
-The cart page listens through Server-Sent Events and re-reads the cart when its version moves.
-Events carry no cart contents, only the version, so a listener always reads the truth from the
+A cart's stamp is its ``version`` (its contents) and its ``scan_count`` (the scans its device
+sent, whatever they came to: the cart page shows the last one's outcome). Both only ever grow,
+each under the cart's row lock, so of two stamps of one cart the newer is the greater in both.
+The cart page listens through Server-Sent Events and re-reads the cart when its stamp moves.
+Events carry no cart contents, only the stamp, so a listener always reads the truth from the
 database and a lost or repeated event does no harm.
 
 Two brokers: in-process (the embedded default: one server process) and Redis pub/sub (when
@@ -18,7 +21,7 @@ import threading
 import time
 from collections import defaultdict
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import redis
 import redis.asyncio
@@ -30,32 +33,58 @@ logger = logging.getLogger(__name__)
 CHANNEL_PREFIX = "smartcart:cart:"
 
 
+class CartStamp(NamedTuple):
+    """Where a cart is: the version of its contents, and how many scans it has heard."""
+
+    version: int
+    scans: int = 0
+
+    def newest(self, other: "CartStamp | None") -> "CartStamp":
+        """The newer of the two: each counter only grows, so the greater of each."""
+        if other is None:
+            return self
+        return CartStamp(max(self.version, other.version), max(self.scans, other.scans))
+
+    def text(self) -> str:
+        """As sent through Redis: ``"7:3"``."""
+        return f"{self.version}:{self.scans}"
+
+    @classmethod
+    def parse(cls, text: bytes | str) -> "CartStamp":
+        """``text()`` read back; a bare ``"7"`` (a node from before scan counts) is version 7."""
+        raw = text.decode() if isinstance(text, bytes) else text
+        version, _, scans = raw.partition(":")
+        return cls(int(version), int(scans or 0))
+
+
 class EventsUnavailable(Exception):
     """The broker cannot be reached (Redis down): listen again later, poll meanwhile."""
 
 
 class Subscription(Protocol):
-    """Versions published for one cart after the subscription began."""
+    """Stamps published for one cart after the subscription began."""
 
-    def get(self, timeout: float) -> int | None:
-        """The newest version published since the last call, waiting up to ``timeout`` s."""
+    def get(self, timeout: float) -> CartStamp | None:
+        """The newest stamp published since the last call, waiting up to ``timeout`` s."""
 
-    async def aget(self, timeout: float) -> int | None:
+    async def aget(self, timeout: float) -> CartStamp | None:
         """``get`` for async code."""
 
     def close(self) -> None: ...
 
 
 class Broker(Protocol):
-    def publish(self, cart_id: int, version: int) -> None: ...
+    def publish(self, cart_id: int, stamp: CartStamp) -> None: ...
 
     def subscribe(self, cart_id: int) -> Subscription: ...
 
 
-def cart_event_publish_on_commit(*, cart_id: int, version: int) -> None:
-    """Tell listeners of ``cart_id`` about ``version`` once the current transaction commits."""
+def cart_event_publish_on_commit(*, cart_id: int, version: int, scans: int) -> None:
+    """Tell listeners of ``cart_id`` about its new stamp once the current transaction commits
+    (never, when it rolls back)."""
+    stamp = CartStamp(version, scans)
     # robust: whatever goes wrong in publishing, the request that made the change succeeds.
-    transaction.on_commit(lambda: broker().publish(cart_id, version), robust=True)
+    transaction.on_commit(lambda: broker().publish(cart_id, stamp), robust=True)
 
 
 def cart_event_subscribe(*, cart_id: int) -> Subscription:
@@ -77,24 +106,24 @@ class _LocalSubscription:
     def __init__(self, owner: "InProcessBroker", cart_id: int) -> None:
         self._owner, self._cart_id = owner, cart_id
         self._changed = threading.Condition()
-        self._pending: int | None = None
+        self._pending: CartStamp | None = None
         self._async_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
-    def push(self, version: int) -> None:
+    def push(self, stamp: CartStamp) -> None:
         with self._changed:
-            self._pending = max(version, self._pending or 0)
+            self._pending = stamp.newest(self._pending)
             self._changed.notify_all()
             waiter = self._async_waiter
         if waiter is not None:
             loop, event = waiter
             loop.call_soon_threadsafe(event.set)
 
-    def get(self, timeout: float) -> int | None:
+    def get(self, timeout: float) -> CartStamp | None:
         with self._changed:
             self._changed.wait_for(lambda: self._pending is not None, timeout=timeout)
             return self._take()
 
-    async def aget(self, timeout: float) -> int | None:
+    async def aget(self, timeout: float) -> CartStamp | None:
         event = asyncio.Event()
         with self._changed:
             if self._pending is not None:
@@ -106,9 +135,9 @@ class _LocalSubscription:
             self._async_waiter = None
             return self._take()
 
-    def _take(self) -> int | None:
-        version, self._pending = self._pending, None
-        return version
+    def _take(self) -> CartStamp | None:
+        stamp, self._pending = self._pending, None
+        return stamp
 
     def close(self) -> None:
         self._owner.unsubscribe(self._cart_id, self)
@@ -121,11 +150,11 @@ class InProcessBroker:
         self._lock = threading.Lock()
         self._listeners: dict[int, set[_LocalSubscription]] = defaultdict(set)
 
-    def publish(self, cart_id: int, version: int) -> None:
+    def publish(self, cart_id: int, stamp: CartStamp) -> None:
         with self._lock:
             listeners = list(self._listeners.get(cart_id, ()))
         for listener in listeners:
-            listener.push(version)
+            listener.push(stamp)
 
     def subscribe(self, cart_id: int) -> Subscription:
         subscription = _LocalSubscription(self, cart_id)
@@ -151,19 +180,19 @@ class _RedisSubscription:
         self._sync: redis.client.PubSub | None = None
         self._async: redis.asyncio.client.PubSub | None = None
 
-    def get(self, timeout: float) -> int | None:
+    def get(self, timeout: float) -> CartStamp | None:
         try:
             return self._get(timeout)
         except redis.RedisError as exc:
             raise EventsUnavailable(type(exc).__name__) from None  # its message names the host
 
-    async def aget(self, timeout: float) -> int | None:
+    async def aget(self, timeout: float) -> CartStamp | None:
         try:
             return await self._aget(timeout)
         except redis.RedisError as exc:
             raise EventsUnavailable(type(exc).__name__) from None
 
-    def _get(self, timeout: float) -> int | None:
+    def _get(self, timeout: float) -> CartStamp | None:
         if self._sync is None:
             # One expression: a Redis client object left alive past ``subscribe`` would close
             # the subscription's connection when it is garbage-collected.
@@ -171,24 +200,26 @@ class _RedisSubscription:
                 self._url, socket_connect_timeout=_connect_timeout()
             ).pubsub(ignore_subscribe_messages=True)
             self._sync.subscribe(self._channel)
-        newest, deadline = None, time.monotonic() + timeout
+        newest: CartStamp | None = None
+        deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             message = self._sync.get_message(timeout=left if newest is None else 0)
             if message is None:
                 if newest is not None:
                     break
                 continue
-            newest = max(int(message["data"]), newest or 0)
+            newest = CartStamp.parse(message["data"]).newest(newest)
         return newest
 
-    async def _aget(self, timeout: float) -> int | None:
+    async def _aget(self, timeout: float) -> CartStamp | None:
         if self._async is None:
             client = redis.asyncio.Redis.from_url(
                 self._url, socket_connect_timeout=_connect_timeout()
             )
             self._async = client.pubsub(ignore_subscribe_messages=True)
             await self._async.subscribe(self._channel)
-        newest, deadline = None, time.monotonic() + timeout
+        newest: CartStamp | None = None
+        deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             message = await self._async.get_message(
                 ignore_subscribe_messages=True, timeout=left if newest is None else 0
@@ -197,7 +228,7 @@ class _RedisSubscription:
                 if newest is not None:
                     break
                 continue
-            newest = max(int(message["data"]), newest or 0)
+            newest = CartStamp.parse(message["data"]).newest(newest)
         return newest
 
     def close(self) -> None:
@@ -219,9 +250,9 @@ class RedisBroker:
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
 
-    def publish(self, cart_id: int, version: int) -> None:
+    def publish(self, cart_id: int, stamp: CartStamp) -> None:
         try:
-            self._client.publish(f"{CHANNEL_PREFIX}{cart_id}", str(version))
+            self._client.publish(f"{CHANNEL_PREFIX}{cart_id}", stamp.text())
         except redis.RedisError:
             # The change is committed; pages fall back to polling until Redis is back.
             logger.warning("could not publish a cart event: Redis unavailable")

@@ -1,13 +1,14 @@
-"""The live cart stream: Server-Sent Events saying which version the cart is at.
+"""The live cart stream: Server-Sent Events saying which stamp the cart is at.
 
-The stream opens with the cart's current version, then sends one event per change heard from
-``carts.events``. After ``HEARTBEAT_SECONDS`` without one it reads the version from the
+A stamp (``carts.events.CartStamp``) is the cart's version and its count of scans. The stream
+opens with the cart's current stamp, then sends one event per change heard from
+``carts.events``. After ``HEARTBEAT_SECONDS`` without one it reads the stamp from the
 database — a change made in another process (a management command, a second server process
 without Redis) or a lost pub/sub message still reaches the page — and otherwise sends a comment
 line as a heartbeat (so proxies and browsers keep the connection). It ends after
 ``STREAM_SECONDS``; the browser's EventSource then
 reconnects by itself ``RETRY_MILLISECONDS`` later. Events carry no cart contents: the page fetches
-the re-rendered cart when the version differs from the one it shows.
+the re-rendered cart when the version or the scan count differs from the one it shows.
 
 Under WSGI (runserver, the tests' live server) the stream is a plain generator that holds its
 worker thread; under ASGI (uvicorn in production) it is an async generator that holds nothing
@@ -32,7 +33,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 
-from carts.events import EventsUnavailable, Subscription, cart_event_subscribe
+from carts.events import CartStamp, EventsUnavailable, Subscription, cart_event_subscribe
 from carts.models import Cart
 
 logger = logging.getLogger(__name__)
@@ -57,9 +58,10 @@ def cart_event_stream(request: HttpRequest, cart_id: int | None) -> StreamingHtt
     return response
 
 
-def cart_event(cart_id: int | None, version: int) -> str:
-    """One SSE event: ``data: {"cart": 12, "version": 7}``."""
-    return f"data: {json.dumps({'cart': cart_id, 'version': version})}\n\n"
+def cart_event(cart_id: int | None, stamp: CartStamp) -> str:
+    """One SSE event: ``data: {"cart": 12, "version": 7, "scans": 3}``."""
+    data = {"cart": cart_id, "version": stamp.version, "scans": stamp.scans}
+    return f"data: {json.dumps(data)}\n\n"
 
 
 def _stream_sync(cart_id: int | None) -> Iterator[str]:
@@ -91,18 +93,18 @@ def _stream_sync_events(cart_id: int | None) -> Iterator[str]:
     try:
         if subscription is not None:
             subscription.get(timeout=0)  # listening starts now (Redis subscribes on first use)
-        # Read after listening began: a change in between is in the version or in an event.
-        version = _version_now(cart_id)
-        yield f"retry: {RETRY_MILLISECONDS}\n" + cart_event(cart_id, version)
+        # Read after listening began: a change in between is in the stamp or in an event.
+        stamp = _stamp_now(cart_id)
+        yield f"retry: {RETRY_MILLISECONDS}\n" + cart_event(cart_id, stamp)
         deadline = time.monotonic() + STREAM_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             wait = min(HEARTBEAT_SECONDS, left)
             heard = subscription.get(timeout=wait) if subscription else _quiet(wait)
             if heard is None and cart_id is not None:
-                heard = _version_now(cart_id)
-            if heard is not None and heard > version:
-                version = heard
-                yield cart_event(cart_id, version)
+                heard = _stamp_now(cart_id)
+            if (newest := stamp.newest(heard)) != stamp:
+                stamp = newest
+                yield cart_event(cart_id, stamp)
             else:
                 yield HEARTBEAT
     finally:
@@ -115,8 +117,8 @@ async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
     try:
         if subscription is not None:
             await subscription.aget(timeout=0)
-        version = await _aversion_now(cart_id)
-        yield f"retry: {RETRY_MILLISECONDS}\n" + cart_event(cart_id, version)
+        stamp = await _astamp_now(cart_id)
+        yield f"retry: {RETRY_MILLISECONDS}\n" + cart_event(cart_id, stamp)
         deadline = time.monotonic() + STREAM_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             wait = min(HEARTBEAT_SECONDS, left)
@@ -126,10 +128,10 @@ async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
             else:
                 heard = await subscription.aget(timeout=wait)
             if heard is None and cart_id is not None:
-                heard = await _aversion_now(cart_id)
-            if heard is not None and heard > version:
-                version = heard
-                yield cart_event(cart_id, version)
+                heard = await _astamp_now(cart_id)
+            if (newest := stamp.newest(heard)) != stamp:
+                stamp = newest
+                yield cart_event(cart_id, stamp)
             else:
                 yield HEARTBEAT
     finally:
@@ -137,17 +139,18 @@ async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
             await _aclose(subscription)
 
 
-def _version_now(cart_id: int | None) -> int:
+def _stamp_now(cart_id: int | None) -> CartStamp:
     if cart_id is None:
-        return 0
+        return CartStamp(0, 0)
     try:
-        return Cart.objects.filter(pk=cart_id).values_list("version", flat=True).first() or 0
+        row = Cart.objects.filter(pk=cart_id).values_list("version", "scan_count").first()
+        return CartStamp(*row) if row else CartStamp(0, 0)
     finally:
         _connection_release()
 
 
-async def _aversion_now(cart_id: int | None) -> int:
-    return await sync_to_async(_version_now)(cart_id)
+async def _astamp_now(cart_id: int | None) -> CartStamp:
+    return await sync_to_async(_stamp_now)(cart_id)
 
 
 def _connection_release() -> None:
@@ -158,7 +161,7 @@ def _connection_release() -> None:
         connection.close()
 
 
-def _quiet(seconds: float) -> int | None:
+def _quiet(seconds: float) -> CartStamp | None:
     """What a stream without a cart hears in ``seconds``: nothing."""
     time.sleep(seconds)
     return None

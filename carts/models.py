@@ -9,12 +9,19 @@ from django.utils import timezone
 from carts import pass_codes
 from catalog.models import Coupon, Product
 
+PRODUCT_NAME_MAX_LENGTH = 200  # as catalog.Product.name: a line or a scan keeps it whole
+
 
 class Cart(models.Model):
     """A shopper's cart: one unclosed cart per shopper (or per anonymous browser session).
 
     ``version`` goes up by one with every change, under the cart's row lock; the live cart page
     and the JSON API use it to tell whether what they show is current.
+
+    ``scan_count`` goes up by one with every scan a cart device sent into the cart, whatever it
+    came to, and ``last_scan_*`` say what that was: the cart page shows it for a few seconds
+    (``carts.scan_notices``). A scan that changed nothing leaves ``version`` as it was, so a
+    shopper paying for the cart is not told that it changed.
 
     ``current`` is True until the cart closes, then NULL: the unique pairs (owner, current) and
     (session_key, current) allow any number of closed carts but one unclosed one. (A
@@ -25,6 +32,19 @@ class Cart(models.Model):
         OPEN = "open", "open"
         CHECKING_OUT = "checking_out", "checking out"
         CLOSED = "closed", "closed"
+
+    class ScanOutcome(models.TextChoices):
+        """What a device's scan into the cart came to, as the shopper is told it."""
+
+        ADDED = "added", "added"
+        REMOVED = "removed", "removed"
+        NO_BARCODE = "no_barcode", "no barcode"
+        AMBIGUOUS = "ambiguous", "two codes"
+        UNKNOWN_PRODUCT = "unknown_product", "unknown product"
+        NOT_SOLD = "not_sold", "not sold"
+        NOT_IN_CART = "not_in_cart", "not in cart"
+        CART_PAYING = "cart_paying", "cart being paid for"
+        CART_CLOSED = "cart_closed", "cart closed"
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -38,6 +58,14 @@ class Cart(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     current = models.BooleanField(null=True, default=True, editable=False)
     version = models.PositiveIntegerField(default=1)
+    scan_count = models.PositiveIntegerField(default=0, editable=False)
+    last_scan_outcome = models.CharField(
+        max_length=16, choices=ScanOutcome.choices, blank=True, editable=False
+    )
+    last_scan_product = models.CharField(
+        max_length=PRODUCT_NAME_MAX_LENGTH, blank=True, editable=False
+    )
+    last_scan_at = models.DateTimeField(null=True, blank=True, editable=False)
     coupon = models.ForeignKey(
         Coupon, on_delete=models.SET_NULL, related_name="carts", null=True, blank=True
     )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from carts import live, services, web
 from carts.models import Cart
+from carts.scan_notices import scan_notice
 from carts.selectors import CartSummary, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
@@ -115,7 +116,8 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def cart_fragment(request: HttpRequest) -> HttpResponse:
-    """The cart block alone, for the page's live updates; 304 while the cart has not changed."""
+    """The cart block alone, for the page's live updates; 304 while neither the cart nor its
+    last scan has changed."""
     cart = web.request_cart(request)
     not_modified = get_conditional_response(request, etag=_etag(cart))
     if not_modified is not None:
@@ -259,7 +261,9 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
         "summary": summary,
         "cart_id": cart.pk if cart else "",
         "cart_version": cart.version if cart else 0,
+        "cart_scans": cart.scan_count if cart else 0,
         "cart_etag": _etag(cart),
+        "scan_notice": scan_notice(cart),
         "cart_units": sum(view.line.quantity for view in summary.lines) if summary else 0,
         "suggestions": cart_suggestions(summary),
         "checkout_note": CHECKOUT_BLOCKED if blocked else "",
@@ -267,8 +271,9 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
 
 
 def _etag(cart: Cart | None) -> str:
-    """The cart's entity tag: its id and version (a new cart after checkout is a new tag)."""
-    return f'"cart-{cart.pk}-v{cart.version}"' if cart else '"cart-none"'
+    """The cart's entity tag: its id, version and scan count (a new cart after checkout is a
+    new tag; a scan that changed nothing still brings its notice to a polling page)."""
+    return f'"cart-{cart.pk}-v{cart.version}-s{cart.scan_count}"' if cart else '"cart-none"'
 
 
 def _private(response: HttpResponse, cart: Cart | None) -> HttpResponse:

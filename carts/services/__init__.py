@@ -25,6 +25,7 @@ from carts.services.carts import (
     cart_remove_coupon,
     cart_remove_product,
     cart_remove_product_locked,
+    cart_scan_record_locked,
     cart_set_quantity,
     coupon_check,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "cart_remove_coupon",
     "cart_remove_product",
     "cart_remove_product_locked",
+    "cart_scan_record_locked",
     "cart_set_quantity",
     "coupon_check",
     "stock_mismatch_record",

@@ -3,6 +3,11 @@
 Each write runs in one transaction that locks the cart row first, checks the cart is open,
 changes its lines, bumps ``Cart.version`` and, after commit, tells live listeners.
 
+Scans: a change made by a device's scan (``scanned=True``) also records the scan on the cart
+(``Cart.scan_count`` and ``last_scan_*``, in the same UPDATE as the version), so the cart page
+shows "Added: …" for a few seconds; a scan that changes nothing is recorded by
+``cart_scan_record_locked``, which leaves the version alone (see ``carts.scan_notices``).
+
 Stock: additions on the website never go past the recorded stock. Scans in the store
 (``scanned=True``) are accepted whatever the stock says, since the goods are physically in the
 cart; when the cart then holds more than the stock, a ``StockMismatch`` tells staff to count.
@@ -21,7 +26,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from carts.events import cart_event_publish_on_commit
-from carts.models import Cart, CartLine, StockMismatch
+from carts.models import PRODUCT_NAME_MAX_LENGTH, Cart, CartLine, StockMismatch
 from catalog.models import Coupon, Product
 from shopcart.queries import only_row
 
@@ -127,7 +132,7 @@ def cart_add_product_locked(
         StockMismatch.objects.create(
             product=product, cart=cart, quantity_in_cart=line.quantity, stock_recorded=product.stock
         )
-    _cart_changed(cart)
+    _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name) if scanned else None)
     return CartChange(cart=cart, line=line, messages=tuple(messages))
 
 
@@ -177,7 +182,7 @@ def cart_add_labelled_product_locked(
         StockMismatch.objects.create(
             product=product, cart=cart, quantity_in_cart=in_cart, stock_recorded=product.stock
         )
-    _cart_changed(cart)
+    _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name))
     return CartChange(cart=cart, line=line)
 
 
@@ -225,7 +230,7 @@ def cart_remove_product_locked(
         line.scanned_quantity = max(line.scanned_quantity - quantity, 0)
     line.scanned_quantity = min(line.scanned_quantity, line.quantity)
     remaining = _line_save_or_delete(line)
-    _cart_changed(cart)
+    _cart_changed(cart, scan=(Cart.ScanOutcome.REMOVED, product.name) if scanned else None)
     return CartChange(cart=cart, line=remaining)
 
 
@@ -449,6 +454,58 @@ def cart_checkout_abandon(*, cart: Cart) -> Cart:
     return cart
 
 
+# --- Scans that change nothing -------------------------------------------------------------
+
+
+def cart_scan_record_locked(
+    *, cart: Cart, outcome: Cart.ScanOutcome, product_name: str = ""
+) -> None:
+    """Record that a device's scan into ``cart`` came to ``outcome`` and changed nothing, so
+    the cart page can say so; ``version`` stays as it is (checkout relies on it). For a caller
+    whose transaction holds ``cart``'s row lock (as ``cart_add_product_locked``). Publishes the
+    cart's new stamp after commit.
+
+    A closed cart is on no shopper's page any more: the scan is recorded on its owner's current
+    cart instead, if there is one, once the caller's transaction commits (in a transaction of
+    its own: locking a second cart here, after the caller's pairing rows, could deadlock with
+    a pairing, which locks the cart first).
+    """
+    if cart.status == Cart.Status.CLOSED:
+        if cart.owner_id is not None:
+            owner_id = cart.owner_id
+            transaction.on_commit(
+                lambda: _owner_cart_scan_record(owner_id, outcome, product_name), robust=True
+            )
+        return
+    Cart.objects.filter(pk=cart.pk).update(**_scan_marked(cart, (outcome, product_name)))
+    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version, scans=cart.scan_count)
+
+
+@transaction.atomic
+def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> None:
+    cart = Cart.objects.select_for_update().filter(owner_id=owner_id, current=True).first()
+    if cart is not None:
+        cart_scan_record_locked(
+            cart=cart, outcome=Cart.ScanOutcome(outcome), product_name=product_name
+        )
+
+
+def _scan_marked(cart: Cart, scan: tuple[str, str]) -> dict[str, object]:
+    """The UPDATE's values recording ``scan`` (outcome, product name) on ``cart``, the instance
+    read under its row lock: set on it too, its scan count the one read plus one."""
+    outcome, product_name = scan
+    cart.scan_count += 1
+    cart.last_scan_outcome = outcome
+    cart.last_scan_product = product_name[:PRODUCT_NAME_MAX_LENGTH]
+    cart.last_scan_at = timezone.now()
+    return {
+        "scan_count": F("scan_count") + 1,
+        "last_scan_outcome": cart.last_scan_outcome,
+        "last_scan_product": cart.last_scan_product,
+        "last_scan_at": cart.last_scan_at,
+    }
+
+
 def _cart_close_locked(cart: Cart) -> None:
     cart.status = Cart.Status.CLOSED
     cart.current = None
@@ -472,12 +529,19 @@ def _check_open(cart: Cart) -> None:
         raise CartError(ERROR_CART_CLOSED, code="cart_closed")
 
 
-def _cart_changed(cart: Cart) -> None:
+def _cart_changed(cart: Cart, *, scan: tuple[str, str] | None = None) -> None:
     """Bump the version of ``cart``, the instance read under its row lock in this transaction:
-    no one else changed the row since, so the new version is the one read plus one."""
-    Cart.objects.filter(pk=cart.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    no one else changed the row since, so the new version is the one read plus one.
+
+    ``scan`` (outcome, product name): the change was a device's scan; recorded in the same
+    UPDATE.
+    """
+    changes: dict[str, object] = {"version": F("version") + 1, "updated_at": timezone.now()}
+    if scan is not None:
+        changes |= _scan_marked(cart, scan)
+    Cart.objects.filter(pk=cart.pk).update(**changes)
     cart.version += 1
-    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version)
+    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version, scans=cart.scan_count)
 
 
 def _check_quantity(quantity: int) -> None:

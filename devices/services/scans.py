@@ -21,6 +21,11 @@ line of its own at the label's price. A label that cannot say a price (a weight 
 product sold by the piece, a zero price, a count label) or whose embedded check digit is wrong
 is refused with "Ask staff" and changes nothing; the result is ``unknown_product``, as for a
 product no longer sold, since protocol v1 has no other refusal.
+
+The shopper's cart page shows what every scan into their cart came to, for a few seconds
+(``carts.scan_notices``): an addition or a removal is recorded by the cart service that makes
+it, any other outcome by ``scan_outcome_show``, both in the scan's transaction. A retry's
+transaction rolls back, so it records and publishes nothing again.
 """
 
 import uuid
@@ -44,6 +49,7 @@ from carts.services import (
     cart_add_labelled_product_locked,
     cart_add_product_locked,
     cart_remove_product_locked,
+    cart_scan_record_locked,
 )
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.instore_labels import (
@@ -101,6 +107,15 @@ ERROR_SCAN_ID_REUSED = "This scan_id was already used for a different scan."
 
 Result = ScanEvent.Result
 Lines = tuple[str, str]
+
+# What the cart page is told of a scan that changed nothing (see ``scan_outcome_show``).
+_OUTCOMES_SHOWN = {
+    Result.NO_BARCODE: Cart.ScanOutcome.NO_BARCODE,
+    Result.AMBIGUOUS: Cart.ScanOutcome.AMBIGUOUS,
+    Result.UNKNOWN_PRODUCT: Cart.ScanOutcome.UNKNOWN_PRODUCT,
+    Result.NOT_IN_CART: Cart.ScanOutcome.NOT_IN_CART,
+    Result.CART_CLOSED: Cart.ScanOutcome.CART_CLOSED,
+}
 
 
 class ScanConflict(Exception):
@@ -252,7 +267,26 @@ def _scan_apply(
     """The answer, and the cart it is about; changes the cart (or pairs) as the scan asks."""
     if read.is_pass:
         return _scan_pair(device, read.text)
-    return _scan_product(device, scan, read, found)
+    answer, cart = _scan_product(device, scan, read, found)
+    if cart is not None:
+        scan_outcome_show(cart=cart, answer=answer)
+    return answer, cart
+
+
+def scan_outcome_show(*, cart: Cart, answer: dict[str, Any]) -> None:
+    """Let the page of ``cart`` (locked by the caller's transaction) say what a scan that
+    changed nothing came to; ``answer`` is the scan's. Additions and removals were recorded by
+    the cart service that made them; pairing has the page's pairing note."""
+    outcome = _OUTCOMES_SHOWN.get(answer["result"])
+    if outcome is None:
+        return
+    product = answer["product"]
+    if outcome == Cart.ScanOutcome.UNKNOWN_PRODUCT and product is not None:
+        outcome = Cart.ScanOutcome.NOT_SOLD  # known, but no longer sold or its label unpriced
+    if outcome == Cart.ScanOutcome.CART_CLOSED and cart.status == Cart.Status.CHECKING_OUT:
+        outcome = Cart.ScanOutcome.CART_PAYING
+    name = product["name"] if product is not None else ""
+    cart_scan_record_locked(cart=cart, outcome=outcome, product_name=name)
 
 
 def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:

@@ -9,12 +9,17 @@
  *    version shown, the block is fetched again from data-fragment-url.
  *  - while the stream is down, that block is polled every POLL_MS with If-None-Match (the
  *    server answers 304 when nothing changed), until the stream is back.
+ *  - the stream and the block also carry the cart's scan count: every scan a cart device sends
+ *    moves it, whatever the scan came to, and the block then holds a notice saying what (the
+ *    server renders it while it is fresh). The page shows each notice once, announces it to
+ *    screen readers and hides it after NOTICE_MS.
  * No inline script anywhere: the site's Content-Security-Policy forbids it.
  */
 (() => {
   "use strict";
 
   const POLL_MS = 2000;
+  const NOTICE_MS = 6000;
   const FRAGMENT_HEADERS = { "X-Requested-With": "fetch" };
 
   const root = document.querySelector("[data-cart]");
@@ -29,6 +34,8 @@
   let refreshing = null; // AbortController of the refresh under way
   let editsInFlight = 0;
   let refreshAfterEdits = false;
+  let noticeKey = null; // "cart:scan count" of the last scan notice shown
+  let noticeTimer = null; // set while that notice is still to be seen
 
   const body = () => root.querySelector("[data-cart-body]");
 
@@ -52,9 +59,8 @@
     if (!fresh) return false;
     const old = body();
     const sameCart = fresh.dataset.cartId === old.dataset.cartId;
-    if (sameCart && Number(fresh.dataset.cartVersion) < Number(old.dataset.cartVersion)) {
-      return true;
-    }
+    const older = (name) => Number(fresh.dataset[name]) < Number(old.dataset[name]);
+    if (sameCart && (older("cartVersion") || older("cartScans"))) return true;
     const focused = root.contains(document.activeElement) ? document.activeElement : null;
     const typed = fromRefresh && focused && focused.tagName === "INPUT"
       && focused.value !== focused.defaultValue ? focused.value : null;
@@ -73,6 +79,27 @@
     });
     if (streamCart !== null && fresh.dataset.cartId !== streamCart) streamRestart();
     return true;
+  }
+
+  /* The block's scan notice: shown once, then hidden after NOTICE_MS, even when a later block
+   * (an edit's answer, a refresh) brings the same notice again while it is fresh. Returns the
+   * notice's text when it is new to the page, for the screen reader. */
+  function noticeFollow() {
+    const notice = body().querySelector("[data-scan-notice]");
+    if (!notice) return null;
+    const key = `${body().dataset.cartId}:${notice.dataset.scanNotice}`;
+    if (key === noticeKey) {
+      if (noticeTimer === null) notice.hidden = true; // already shown for its time
+      return null;
+    }
+    noticeKey = key;
+    window.clearTimeout(noticeTimer);
+    noticeTimer = window.setTimeout(() => {
+      noticeTimer = null;
+      const shown = body().querySelector("[data-scan-notice]");
+      if (shown) shown.hidden = true;
+    }, NOTICE_MS);
+    return notice.textContent.trim();
   }
 
   // --- Edits ----------------------------------------------------------------------------------
@@ -98,7 +125,9 @@
           if (!swap(html, false)) throw new Error("no cart in the answer");
           const pageMessages = document.querySelector("body > .messages");
           if (pageMessages) pageMessages.remove(); // they were about the page as it loaded
-          if (response.ok) say("Cart updated.");
+          const news = noticeFollow();
+          if (news) say(news);
+          else if (response.ok) say("Cart updated.");
         });
       })
       .catch(() => {
@@ -154,7 +183,7 @@
       .then((response) => {
         if (response.status !== 200) return undefined;
         return response.text().then((html) => {
-          if (swap(html, true)) say("Your cart changed.");
+          if (swap(html, true)) say(noticeFollow() || "Your cart changed.");
         });
       })
       .catch(() => {})
@@ -190,7 +219,11 @@
       showLive("live");
       streamCart = data.cart === null ? "" : String(data.cart);
       const shown = body().dataset;
-      if (streamCart !== shown.cartId || String(data.version) !== shown.cartVersion) refresh();
+      if (
+        streamCart !== shown.cartId
+        || String(data.version) !== shown.cartVersion
+        || String(data.scans) !== shown.cartScans
+      ) refresh();
     };
     // The stream ends every few minutes and EventSource reconnects by itself; until its first
     // event arrives (or for good, when the server refuses it), polling takes over.
@@ -221,5 +254,6 @@
     }
   });
 
+  noticeFollow(); // a scan a moment before the page loaded
   streamStart();
 })();

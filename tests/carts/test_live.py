@@ -80,12 +80,16 @@ def test_stream_starts_with_the_current_version_then_sends_each_change(
 
     first = next(stream)
     assert first.startswith(f"retry: {live.RETRY_MILLISECONDS}\n".encode())
-    assert event_of(first) == {"cart": alice_cart.pk, "version": alice_cart.version}
+    assert event_of(first) == {"cart": alice_cart.pk, "version": alice_cart.version, "scans": 0}
 
     with django_capture_on_commit_callbacks(execute=True):
         cart_add_product(cart=alice_cart, product=milk)
 
-    assert event_of(next(stream)) == {"cart": alice_cart.pk, "version": alice_cart.version + 1}
+    assert event_of(next(stream)) == {
+        "cart": alice_cart.pk,
+        "version": alice_cart.version + 1,
+        "scans": 0,
+    }
     assert event_of(next(stream)) is None  # quiet again: a heartbeat
     response.close()
 
@@ -99,7 +103,7 @@ def test_stream_beats_while_quiet_and_ends_after_its_lifetime(
 
     chunks = list(alice_client.get(EVENTS).streaming_content)
 
-    assert event_of(chunks[0]) == {"cart": alice_cart.pk, "version": alice_cart.version}
+    assert event_of(chunks[0]) == {"cart": alice_cart.pk, "version": alice_cart.version, "scans": 0}
     assert len(chunks) >= 3
     assert all(chunk == live.HEARTBEAT.encode() for chunk in chunks[1:])
 
@@ -120,7 +124,7 @@ def test_visitor_without_a_cart_gets_a_quiet_stream_and_no_cart(client, local_br
     response = client.get(EVENTS)
     stream = iter(response.streaming_content)
 
-    assert event_of(next(stream)) == {"cart": None, "version": 0}
+    assert event_of(next(stream)) == {"cart": None, "version": 0, "scans": 0}
     assert event_of(next(stream)) is None
     assert not Cart.objects.exists()
     response.close()
@@ -139,7 +143,11 @@ def test_bobs_stream_never_hears_alices_changes(
     response = bob_client.get(EVENTS)
     stream = iter(response.streaming_content)
     bobs_cart = Cart.objects.get(owner=bob, current=True)
-    assert event_of(next(stream)) == {"cart": bobs_cart.pk, "version": bobs_cart.version}
+    assert event_of(next(stream)) == {
+        "cart": bobs_cart.pk,
+        "version": bobs_cart.version,
+        "scans": 0,
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         cart_add_product(cart=alice_cart, product=milk)
@@ -180,8 +188,8 @@ def test_asgi_stream_is_async_and_hears_changes(
 
     version = alice_cart.version
     assert seen == [
-        {"cart": alice_cart.pk, "version": version},
-        {"cart": alice_cart.pk, "version": version + 1},
+        {"cart": alice_cart.pk, "version": version, "scans": 0},
+        {"cart": alice_cart.pk, "version": version + 1, "scans": 0},
         None,
     ]
     assert not local_broker._listeners
@@ -196,7 +204,7 @@ def test_asgi_stream_hears_changes_through_redis(alice, alice_cart, milk, quick_
     finally:
         events.broker.cache_clear()
 
-    assert seen[1] == {"cart": alice_cart.pk, "version": alice_cart.version + 1}
+    assert seen[1] == {"cart": alice_cart.pk, "version": alice_cart.version + 1, "scans": 0}
 
 
 # --- The polled fragment and its ETag -------------------------------------------------------
@@ -207,7 +215,7 @@ def test_fragment_is_304_until_the_cart_changes(alice_client, alice_cart, milk):
     first = alice_client.get(FRAGMENT)
     assert first.status_code == 200
     etag = first["ETag"]
-    assert etag == f'"cart-{alice_cart.pk}-v{alice_cart.version}"'
+    assert etag == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s0"'
     assert "private" in first["Cache-Control"]
     assert "no-cache" in first["Cache-Control"]
     assert "Milk" in first.text
@@ -253,7 +261,11 @@ def test_stream_notices_a_change_no_event_announced(
     assert first is not None
     Cart.objects.filter(pk=alice_cart.pk).update(version=first["version"] + 1)
 
-    assert event_of(next(stream)) == {"cart": alice_cart.pk, "version": first["version"] + 1}
+    assert event_of(next(stream)) == {
+        "cart": alice_cart.pk,
+        "version": first["version"] + 1,
+        "scans": 0,
+    }
     response.close()
 
 
@@ -269,9 +281,10 @@ def test_signed_in_shopper_without_a_cart_hears_the_first_scan(
     with django_capture_on_commit_callbacks(execute=True):
         cart_add_product(cart=cart, product=milk, scanned=True)
 
-    assert first == {"cart": cart.pk, "version": cart.version}
+    assert first == {"cart": cart.pk, "version": cart.version, "scans": 0}
     cart.refresh_from_db()
-    assert event_of(next(stream)) == {"cart": cart.pk, "version": cart.version}
+    assert cart.scan_count == 1  # a scanned addition is a scan for the page to show
+    assert event_of(next(stream)) == {"cart": cart.pk, "version": cart.version, "scans": 1}
     response.close()
 
 
@@ -289,9 +302,9 @@ def test_a_stream_hands_its_database_connection_back_between_reads(alice_cart, m
     # Closed even though CONN_MAX_AGE keeps the connections of requests.
     monkeypatch.setattr(connection, "close", counted_release)
 
-    version = live._version_now(alice_cart.pk)
+    stamp = live._stamp_now(alice_cart.pk)
 
-    assert version == alice_cart.version
+    assert stamp == (alice_cart.version, 0)
     assert releases == [1]
     if connection.vendor == "mysql":  # SQLite's in-memory test database is never closed
         assert connection.connection is None
@@ -303,6 +316,6 @@ def test_a_stream_keeps_the_connection_of_an_open_transaction(alice_cart):
 
     # pytest-django's test transaction: closing would lose it.
     assert connection.in_atomic_block
-    live._version_now(alice_cart.pk)
+    live._stamp_now(alice_cart.pk)
 
     assert connection.connection is not None

@@ -596,8 +596,9 @@ def test_a_scan_costs_a_fixed_number_of_queries(
 ):
     scan_code(device_client)  # the line exists: the second scan is the common case
 
-    # Device, product, BEGIN, cart and pairing locked, line read and write, cart version, the
-    # lines for the answer, the scan stored with its answer, COMMIT.
+    # Device, product, BEGIN, cart and pairing locked, line read and write, cart version (with
+    # the scan's notice, in the same UPDATE), the lines for the answer, the scan stored with its
+    # answer, COMMIT.
     with django_assert_max_num_queries(11):
         assert scan_code(device_client)["result"] == "added"
 

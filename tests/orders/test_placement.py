@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carts import events
-from carts.events import InProcessBroker
+from carts.events import CartStamp, InProcessBroker
 from carts.models import Cart, StockMismatch
 from carts.selectors import cart_summary
 from carts.services import (
@@ -234,7 +234,7 @@ def test_place_tells_the_live_cart_page_after_commit(
     for callback in callbacks:
         callback()
 
-    assert listening.get(timeout=1) == Cart.objects.get(pk=cart.pk).version
+    assert listening.get(timeout=1) == CartStamp(Cart.objects.get(pk=cart.pk).version, 0)
 
 
 # --- Stock ----------------------------------------------------------------------------------
