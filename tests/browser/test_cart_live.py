@@ -14,7 +14,6 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,12 +23,11 @@ from carts import scan_notices
 from carts.models import Cart, CartLine
 from carts.services import cart_add_product, cart_close, cart_get_for_user
 from catalog.models import Coupon
-from devices.models import ScanEvent
 from devices.services import device_pair
-from devices.services.scans import BEEP_ERROR, DISPLAY_AMBIGUOUS, _answer, scan_outcome_show
 from orders.services import order_place
 from shopcart.money import money_format
 from tests.browser.conftest import DESKTOP, PHONE, is_png
+from tests.devices.test_scan_api import OTHER_GTIN, b64, two_codes_photo
 from tests.factories import BarcodeFactory, ProductFactory
 
 pytestmark = [
@@ -131,14 +129,17 @@ def test_cart_page_falls_back_to_polling_when_the_stream_fails(live_server, page
 APPLES_EAN13 = "4006381333931"
 UNKNOWN_EAN13 = "5901234123457"  # valid, and not in the catalog
 BAD_CHECK_DIGIT = "4006381333932"
+TWO_CODES = "two codes"  # a photo of APPLES_EAN13 and OTHER_EAN13 (both sold)
 NOTICE = "[data-scan-notice]"
 ANNOUNCE = "[data-cart-announce]"
 NOTICE_WITHIN_MS = 2000
 
 
 def device_scan(live_server, device_key: str, code: str, mode: str = "add") -> dict:
-    """POST a scan to the live server's device API, as a cart with a scanner module does."""
-    body = {"scan_id": str(uuid.uuid4()), "mode": mode, "qty": 1, "code": code}
+    """POST a scan to the live server's device API, as a cart with a scanner module does; a
+    ``code`` of ``TWO_CODES`` sends a photo of two different EAN-13s instead."""
+    read = {"image": b64(two_codes_photo())} if code == TWO_CODES else {"code": code}
+    body = {"scan_id": str(uuid.uuid4()), "mode": mode, "qty": 1, **read}
     address = urlsplit(live_server.url)
     # http.client rather than urllib: a proxy set in the environment must not get in the way.
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
@@ -157,16 +158,6 @@ def device_scan(live_server, device_key: str, code: str, mode: str = "add") -> d
     return answer
 
 
-def scan_ambiguous(cart: Cart) -> None:
-    """Two codes in one photo: the policy answering ``ambiguous`` is not on this branch yet, so
-    the scan's transaction is played from the answer on: the cart locked, the answer made, the
-    outcome shown and published after commit, as ``devices.services.scans`` does."""
-    with transaction.atomic():
-        locked = Cart.objects.select_for_update().get(pk=cart.pk)
-        answer = _answer(ScanEvent.Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, cart=locked)
-        scan_outcome_show(cart=locked, answer=answer)
-
-
 def expect_notice(page, text: str) -> None:
     """``text`` shows by itself, on screen without scrolling, and is announced."""
     notice = page.locator(NOTICE)
@@ -183,6 +174,7 @@ def test_each_scan_outcome_shows_on_the_phone_by_itself(
     paying and once paid: each shows by itself, on screen at 375 px, and is announced."""
     apples = ProductFactory(name="Braeburn apples", price=Decimal("2.40"), stock=20)
     BarcodeFactory(gtin="0" + APPLES_EAN13, product=apples)
+    BarcodeFactory(gtin=OTHER_GTIN)
     oat_milk = ProductFactory(name="Oat milk", price=Decimal("2.00"), stock=20)
     cart = device_pair(device=device, user=alice).cart
     cart_add_product(cart=cart, product=oat_milk)  # a long enough page to scroll
@@ -209,8 +201,7 @@ def test_each_scan_outcome_shows_on_the_phone_by_itself(
     scan(APPLES_EAN13, "remove", "not_in_cart", "Not in your cart: Braeburn apples", "not-in-cart")
     scan(BAD_CHECK_DIGIT, "add", "no_barcode", scan_notices.NOTICE_NO_BARCODE, "no-barcode")
     scan(UNKNOWN_EAN13, "add", "unknown_product", scan_notices.NOTICE_UNKNOWN_PRODUCT, "unknown")
-    scan_ambiguous(cart)
-    expect_notice(page, scan_notices.NOTICE_AMBIGUOUS)
+    scan(TWO_CODES, "add", "ambiguous", scan_notices.NOTICE_AMBIGUOUS, "two-codes")
     # None of these changed the cart: its version (what a pay button carries) stayed.
     expect(page.locator("[data-cart-body]")).to_have_attribute("data-cart-version", version)
 

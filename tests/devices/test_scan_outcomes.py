@@ -15,16 +15,20 @@ from carts.events import CartStamp, InProcessBroker
 from carts.models import Cart
 from carts.services import cart_checkout_begin, cart_close, cart_get_for_user
 from catalog.models import Product
-from devices.models import ScanEvent
 from devices.services import device_pair
 from devices.services.scans import (
-    BEEP_ERROR,
-    DISPLAY_AMBIGUOUS,
-    _answer,
     scan_outcome_show,
 )
 from tests.devices.test_decoding import EAN13, EAN13_GTIN, encoded
-from tests.devices.test_scan_api import b64, check_answer, post_json, scan_body, scan_code
+from tests.devices.test_scan_api import (
+    OTHER_GTIN,
+    b64,
+    check_answer,
+    post_json,
+    scan_body,
+    scan_code,
+    two_codes_photo,
+)
 from tests.factories import BarcodeFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,18 +206,17 @@ def test_a_scan_into_a_paid_cart_is_shown_on_the_shoppers_new_cart(
     assert new_cart.last_scan_outcome == "cart_closed"
 
 
-def test_two_codes_seen_is_shown_through_the_same_path(
-    alice_cart, broker, django_capture_on_commit_callbacks
+def test_a_photo_with_two_codes_is_shown_as_two_codes_seen(
+    device_client, alice_cart, broker, django_capture_on_commit_callbacks
 ):
-    # The policy that answers "ambiguous" is not on this branch yet: this is what the scan's
-    # transaction does once its answer says so (``_scan_apply``, then ``scan_outcome_show``).
+    BarcodeFactory(gtin=EAN13_GTIN)
+    BarcodeFactory(gtin=OTHER_GTIN)  # both sold: the photo cannot say which
     before = stamp(alice_cart)
     listener = broker.subscribe(alice_cart.pk)
 
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        cart = Cart.objects.select_for_update().get(pk=alice_cart.pk)
-        answer = _answer(ScanEvent.Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, cart=cart)
-        scan_outcome_show(cart=cart, answer=answer)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = scan_body(image=b64(two_codes_photo()))
+        assert check_answer(post_json(device_client, body))["result"] == "ambiguous"
 
     assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1)
     assert alice_cart.last_scan_outcome == "ambiguous"
@@ -235,6 +238,7 @@ def test_outcomes_recorded_elsewhere_or_without_a_page_are_not_recorded_again(
 def test_a_scan_that_changes_nothing_costs_one_update_more_than_before(
     device_client, alice_cart, product, django_assert_max_num_queries
 ):
+    scan_code(device_client, BAD_CHECK_DIGIT)  # the device was seen just now: no write of that
     # Device, BEGIN, cart and pairing locked, the lines for the answer, the scan's notice on
     # the cart, the scan stored with its answer, COMMIT (an addition's bound stays 11).
     with django_assert_max_num_queries(8):
