@@ -466,7 +466,7 @@ def cart_scan_record_locked(
     cart's new stamp after commit.
 
     A closed cart is on no shopper's page any more: the scan is recorded on its owner's current
-    cart instead, if there is one, once the caller's transaction commits (in a transaction of
+    cart instead (made if need be), once the caller's transaction commits (in a transaction of
     its own: locking a second cart here, after the caller's pairing rows, could deadlock with
     a pairing, which locks the cart first).
     """
@@ -481,10 +481,12 @@ def cart_scan_record_locked(
     cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version, scans=cart.scan_count)
 
 
-@transaction.atomic
 def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> None:
-    cart = Cart.objects.select_for_update().filter(owner_id=owner_id, current=True).first()
-    if cart is not None:
+    """Record the scan on the owner's current cart, made if the page has not made it yet (the
+    shopper has just paid: their next cart is where their page now looks)."""
+    current = _cart_get_or_create(owner_id=owner_id)
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(pk=current.pk)
         cart_scan_record_locked(
             cart=cart, outcome=Cart.ScanOutcome(outcome), product_name=product_name
         )

@@ -145,16 +145,18 @@ def test_a_scan_into_a_closed_cart_shows_on_its_shoppers_current_cart_after_comm
     assert listener.get(timeout=1) == CartStamp(1, 1)
 
 
-def test_a_scan_into_a_closed_cart_of_a_shopper_without_a_current_cart_is_not_recorded(
-    alice_cart, broker, django_capture_on_commit_callbacks
+def test_a_scan_into_a_closed_cart_makes_the_shoppers_next_cart_to_show_it_on(
+    alice, alice_cart, broker, django_capture_on_commit_callbacks
 ):
+    # Just paid: the page has not made the next cart yet; the notice must wait for it there.
     cart_close(cart=alice_cart)
 
     with django_capture_on_commit_callbacks(execute=True):
         scan_record(alice_cart, "cart_closed")
 
-    assert not Cart.objects.filter(scan_count__gt=alice_cart.scan_count).exists()
-    assert not Cart.objects.filter(current=True).exists()
+    current = Cart.objects.get(owner=alice, current=True)
+    assert (current.scan_count, current.last_scan_outcome) == (1, "cart_closed")
+    assert Cart.objects.get(pk=alice_cart.pk).scan_count == alice_cart.scan_count
 
 
 # --- The notice -----------------------------------------------------------------------------
