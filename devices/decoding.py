@@ -148,8 +148,11 @@ def read_codes(image: Image.Image, *, policy: ReadPolicy = POLICY) -> Decoding:
 
 
 class AttemptRunner(Protocol):
-    def run(self, reader: str, image_name: str) -> tuple[list[DecodedCode], float] | None:
-        """What ``reader`` read on image ``image_name`` and its CPU ms; None: no such image."""
+    def run(
+        self, reader: str, image_name: str, policy: ReadPolicy
+    ) -> tuple[list[DecodedCode], float] | None:
+        """What ``reader`` read on image ``image_name`` (as ``policy`` has it read) and its CPU
+        ms; None: no such image."""
 
 
 def read_attempts(attempts: AttemptRunner, policy: ReadPolicy) -> Decoding:
@@ -167,7 +170,7 @@ def read_attempts(attempts: AttemptRunner, policy: ReadPolicy) -> Decoding:
             break
         if on_variant and reader == PYZBAR and not unconfirmed(sightings, policy):
             continue
-        ran = attempts.run(reader, image_name)
+        ran = attempts.run(reader, image_name, policy)
         if ran is None:  # the variant is not worth making for this image
             continue
         codes, cpu_ms = ran
@@ -197,7 +200,9 @@ class Attempts:
             return reader
         return image_name if reader == ZXING else f"{image_name} + {reader}"
 
-    def run(self, reader: str, image_name: str) -> tuple[list[DecodedCode], float] | None:
+    def run(
+        self, reader: str, image_name: str, policy: ReadPolicy
+    ) -> tuple[list[DecodedCode], float] | None:
         started = time.thread_time()
         image = self._image(image_name)
         if image is None:
@@ -208,7 +213,9 @@ class Attempts:
             # Downscaling finds big blurred codes in large photos; at VGA size or below it only
             # costs.
             large = image.width * image.height > VGA_PIXELS
-            codes = decode_with_zxing(image, try_downscale=large, try_invert=False)
+            codes = decode_with_zxing(
+                image, try_downscale=large, try_invert=False, try_rotate=policy.zxing_turns_photo
+            )
         else:
             codes = decode_with_zxing(image, **VARIANTS_BY_NAME[image_name].zxing_options)
         return codes, (time.thread_time() - started) * 1000

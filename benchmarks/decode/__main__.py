@@ -34,15 +34,18 @@ from benchmarks.decode.selection import (
     SELECTION_QUALITIES,
     WRONG_WEIGHT,
     Fold,
+    Judged,
+    ablations,
     choose,
     fold_row,
     judge_policies,
     leave_one_set_out,
     policy_grid,
+    totals,
 )
 from devices import decoding
 from devices.cart_photos import CART_FRAME, CART_FRAME_KIB, CART_JPEG_QUALITY
-from devices.read_policy import POLICY
+from devices.read_policy import POLICY, ReadPolicy
 
 TITLES = {
     "original": "original photos",
@@ -163,6 +166,17 @@ def folds_table(folds: list[Fold]) -> None:
     )
 
 
+def ablation_table(judged: list[Judged], grid: list[ReadPolicy]) -> None:
+    shipped = POLICY if decoding.pyzbar_available() else POLICY.with_one_reader()
+    print("\nwhat each rule does: the store's policy with one rule or variant changed, every set")
+    print(f"{'':<34}" + "".join(f" {q + ' r  w  f':>14}" for q in SELECTION_QUALITIES))
+    for label, policy in ablations(shipped).items():
+        if policy not in grid:
+            continue
+        counts = totals(judged, policy)
+        print(f"{label:<34}" + "".join(f" {fold_row(counts[q]):>14}" for q in SELECTION_QUALITIES))
+
+
 # --- Targets --------------------------------------------------------------------------------
 
 
@@ -261,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         folds = leave_one_set_out(judged, grid)
         folds_table(folds)
         chosen = choose(judged, grid, {photo.set for photo in photos})
+        ablation_table(judged, grid)
         shipped = POLICY if decoding.pyzbar_available() else POLICY.with_one_reader()
         print(
             f"chosen on every set: {chosen.name}"

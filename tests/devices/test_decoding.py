@@ -432,3 +432,13 @@ def test_without_libzbar_it_logs_once_and_uses_zxing_alone(monkeypatch, caplog):
 
     [record] = caplog.records
     assert "zxing-cpp only" in record.getMessage()
+
+
+@needs_libzbar
+def test_an_upright_code_is_read_by_pyzbar_unless_zxing_turns_the_photo():
+    upright = encoded(ean13_image().rotate(90, expand=True, fillcolor=255))
+    turning = replace(POLICY, zxing_turns_photo=True)
+
+    assert decode_image_timed(upright).attempt == "pyzbar"
+    assert decode_image_timed(upright, policy=turning).attempt == "zxing-cpp"
+    assert [code.gtin for code in decode_image(upright)] == [EAN13_GTIN]

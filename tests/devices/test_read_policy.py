@@ -100,7 +100,7 @@ class FakeAttempts:
         self.reads, self.cpu_ms = reads, cpu_ms
         self.ran: list[tuple[str, str]] = []
 
-    def run(self, reader: str, image: str) -> tuple[list[DecodedCode], float]:
+    def run(self, reader: str, image: str, policy: ReadPolicy) -> tuple[list[DecodedCode], float]:
         self.ran.append((reader, image))
         return list(self.reads.get((reader, image), [])), self.cpu_ms
 
