@@ -198,6 +198,14 @@ EXAMPLE_SCAN_ANSWER = {
     "display": ["+1 Oat milk 1 l", "Total 5.97"],
     "beep": "ok",
 }
+# Two different product codes in one photo, the store selling both: nothing is added.
+EXAMPLE_SCAN_AMBIGUOUS = {
+    "result": "ambiguous",
+    "product": None,
+    "cart": {"items": 3, "total": "5.97"},
+    "display": ["Two codes seen", "Scan one"],
+    "beep": "error",
+}
 
 
 class JpegBodyParser(BaseParser):
@@ -288,6 +296,7 @@ class ScanCreateApi(DeviceApi):
         examples=[
             OpenApiExample("Pre-decoded code", value=EXAMPLE_SCAN_CODE, request_only=True),
             OpenApiExample("Added", value=EXAMPLE_SCAN_ANSWER, response_only=True),
+            OpenApiExample("Two codes seen", value=EXAMPLE_SCAN_AMBIGUOUS, response_only=True),
         ],
     )
     def post(self, request: Request) -> Response:
