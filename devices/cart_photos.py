@@ -21,13 +21,18 @@ CART_FRAME_KIB = (30, 70)
 
 
 def cart_jpeg(image: Image.Image) -> bytes:
-    """``image`` fitted into the cart's frame (never enlarged: a camera invents no pixels) and
-    encoded as the cart's JPEG."""
+    """``image`` fitted into the cart's frame and encoded as the cart's JPEG."""
+    return fitted_jpeg(image, frame=CART_FRAME, quality=CART_JPEG_QUALITY)
+
+
+def fitted_jpeg(image: Image.Image, *, frame: tuple[int, int], quality: int) -> bytes:
+    """``image`` fitted into ``frame`` (never enlarged: a camera invents no pixels), as a JPEG of
+    Pillow's ``quality``."""
     # Through RGBA: Pillow warns when a palette with transparency goes straight to RGB.
-    frame = image.convert("RGBA").convert("RGB")
-    frame.thumbnail(CART_FRAME)
+    fitted = image.convert("RGBA").convert("RGB")
+    fitted.thumbnail(frame)
     buffer = io.BytesIO()
-    frame.save(buffer, format="JPEG", quality=CART_JPEG_QUALITY)
+    fitted.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
 
 

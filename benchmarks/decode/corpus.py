@@ -12,7 +12,7 @@ from PIL import Image
 
 from catalog.barcodes import gs1_check_digit
 from devices import decoding
-from devices.cart_photos import cart_jpeg
+from devices.cart_photos import cart_jpeg_from_bytes, fitted_jpeg
 
 STRESS_FRAME = (640, 480)
 STRESS_JPEG_QUALITY = 12
@@ -56,22 +56,14 @@ def lines(text: str) -> str:
 
 
 def stress_jpeg(data: bytes) -> bytes:
-    image = Image.open(io.BytesIO(data)).convert("RGBA").convert("RGB")
-    image.thumbnail(STRESS_FRAME)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=STRESS_JPEG_QUALITY)
-    return buffer.getvalue()
-
-
-def cart_photo(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
-        return cart_jpeg(image)
+        return fitted_jpeg(image, frame=STRESS_FRAME, quality=STRESS_JPEG_QUALITY)
 
 
 # What each column sends the decoder.
 QUALITIES: dict[str, Callable[[bytes], bytes]] = {
     "original": lambda data: data,
-    "cart": cart_photo,
+    "cart": cart_jpeg_from_bytes,
     "stress": stress_jpeg,
 }
 

@@ -5,17 +5,12 @@ or posted to the device API of the live server; the live server runs in this pro
 in-process broker (or Redis, when REDIS_URL is set) carries the event to the page's stream.
 """
 
-import http.client
-import json
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -27,6 +22,7 @@ from devices.services import device_pair
 from orders.services import order_place
 from shopcart.money import money_format
 from tests.browser.conftest import DESKTOP, PHONE, is_png
+from tests.browser.support import device_scan
 from tests.devices.test_scan_api import OTHER_GTIN, b64, two_codes_photo
 from tests.factories import BarcodeFactory, ProductFactory
 
@@ -135,27 +131,12 @@ ANNOUNCE = "[data-cart-announce]"
 NOTICE_WITHIN_MS = 2000
 
 
-def device_scan(live_server, device_key: str, code: str, mode: str = "add") -> dict:
-    """POST a scan to the live server's device API, as a cart with a scanner module does; a
-    ``code`` of ``TWO_CODES`` sends a photo of two different EAN-13s instead."""
-    read = {"image": b64(two_codes_photo())} if code == TWO_CODES else {"code": code}
-    body = {"scan_id": str(uuid.uuid4()), "mode": mode, "qty": 1, **read}
-    address = urlsplit(live_server.url)
-    # http.client rather than urllib: a proxy set in the environment must not get in the way.
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
-    try:
-        connection.request(
-            "POST",
-            reverse("devices-api:scans"),
-            json.dumps({**body, "symbology": "EAN13"}),
-            {"Authorization": f"Device {device_key}", "Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        answer = json.loads(response.read())
-    finally:
-        connection.close()
-    assert response.status == 201, answer
-    return answer
+def scan_code(live_server, device_key: str, code: str, mode: str = "add") -> dict:
+    """A scan of ``code`` as a cart with a scanner module sends it; ``TWO_CODES`` sends a photo
+    of two different EAN-13s instead."""
+    if code == TWO_CODES:
+        return device_scan(live_server, device_key, mode=mode, image=b64(two_codes_photo()))
+    return device_scan(live_server, device_key, mode=mode, code=code, symbology="EAN13")
 
 
 def expect_notice(page, text: str) -> None:
@@ -188,7 +169,7 @@ def test_each_scan_outcome_shows_on_the_phone_by_itself(
     page.mouse.wheel(0, 2000)  # wherever the shopper has scrolled to, the notice is on screen
 
     def scan(code: str, mode: str, result: str, text: str, shot: str) -> None:
-        assert device_scan(live_server, device_key, code, mode)["result"] == result
+        assert scan_code(live_server, device_key, code, mode)["result"] == result
         expect_notice(page, text)
         page.screenshot(path=tmp_path / f"scan-{shot}.png", animations="disabled")
 
@@ -253,7 +234,7 @@ def test_a_scan_notice_reaches_a_polling_page_too_and_shows_once(
     page.wait_for_timeout(2500)  # at least one poll of the unchanged cart
     version = Cart.objects.get(pk=cart.pk).version
 
-    assert device_scan(live_server, device_key, BAD_CHECK_DIGIT)["result"] == "no_barcode"
+    assert scan_code(live_server, device_key, BAD_CHECK_DIGIT)["result"] == "no_barcode"
 
     notice = page.locator(NOTICE)
     expect(notice).to_have_text(scan_notices.NOTICE_NO_BARCODE, timeout=4000)

@@ -13,11 +13,7 @@ BarcodeDetector (headless Chromium on Linux has neither).
 """
 
 import base64
-import http.client
-import json
-import uuid
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
@@ -35,6 +31,7 @@ from orders.services.exits import ERROR_ALREADY_USED, MESSAGE_OK
 from shopcart.money import money_format
 from shopcart.qr import qr_png
 from tests.browser.conftest import PHONE, is_png
+from tests.browser.support import device_scan
 from tests.factories import BarcodeFactory, ProductFactory, valid_gtin13
 from tests.orders.factories import OrderLineFactory, PaidOrderFactory
 
@@ -47,26 +44,6 @@ PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 CARD = "4242 4242 4242 4242"
 RED = "rgb(180, 35, 24)"  # --red in static/css/site.css
 GREEN_DARK = "rgb(8, 82, 44)"  # --green-dark
-
-
-def device_scan(live_server, device_key: str, **fields) -> dict:
-    """One scan through the device API over HTTP, as the cart's firmware sends it."""
-    body = {"scan_id": str(uuid.uuid4()), "mode": "add", "qty": 1, **fields}
-    address = urlsplit(live_server.url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
-    try:
-        connection.request(
-            "POST",
-            reverse("devices-api:scans"),
-            body=json.dumps(body),
-            headers={"Authorization": f"Device {device_key}", "Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        answer = json.loads(response.read())
-    finally:
-        connection.close()
-    assert response.status == 201, answer
-    return answer
 
 
 def sign_in_with_form(page, live_server, user) -> None:
