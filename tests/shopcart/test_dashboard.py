@@ -1,10 +1,12 @@
 """The staff dashboard: today's orders and revenue, carts online, scans and decode failures."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +20,15 @@ from tests.factories import BarcodeFactory
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/dashboard/"
-NOW = timezone.now()
+# The tests own their clock: a figure about "today" must not depend on the hour they run at.
+NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 def scan(device: Device, result: str, *, photo: bool = True, ago: timedelta = timedelta()):
@@ -29,7 +39,7 @@ def scan(device: Device, result: str, *, photo: bool = True, ago: timedelta = ti
         result=result,
         decode_ms=4.0 if photo else None,
     )
-    ScanEvent.objects.filter(pk=event.pk).update(created_at=NOW - ago)
+    ScanEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - ago)
 
 
 def order(status: str, total: str, *, paid_ago: timedelta | None, refunded: str = "0.00"):
@@ -41,8 +51,8 @@ def order(status: str, total: str, *, paid_ago: timedelta | None, refunded: str 
         subtotal=Decimal(total),
         total=Decimal(total),
         refunded_amount=Decimal(refunded),
-        expires_at=NOW + timedelta(minutes=30),
-        paid_at=NOW - paid_ago if paid_ago is not None else None,
+        expires_at=timezone.now() + timedelta(minutes=30),
+        paid_at=timezone.now() - paid_ago if paid_ago is not None else None,
     )
 
 
@@ -117,6 +127,32 @@ def test_unknown_codes_a_product_has_since_been_given_are_not_counted(staff_clie
 
     unknown_codes = reverse("admin:devices_unknowncode_changelist")
     assert f'id="unknown-codes"><a href="{unknown_codes}">1</a>' in page
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_today_is_the_stores_local_day_just_after_its_midnight(staff_client, clock):
+    just_after_midnight = datetime(2026, 6, 10, 0, 2, tzinfo=BERLIN)  # 22:02 UTC the day before
+    clock.move_to(just_after_midnight, tick=False)
+    order(Order.Status.PAID, "9.00", paid_ago=timedelta(minutes=5))  # yesterday, in Berlin
+    order(Order.Status.PAID, "4.00", paid_ago=timedelta(minutes=1))
+
+    page = staff_client.get(URL).content.decode()
+
+    assert 'id="orders-paid">1<' in page
+    assert "€4.00" in page
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_today_spans_the_morning_the_clocks_go_forward(staff_client, clock):
+    # 29 March 2026: Berlin goes from 02:00 to 03:00; the day began at 00:00 +01:00.
+    clock.move_to(datetime(2026, 3, 29, 10, 0, tzinfo=BERLIN), tick=False)
+    order(Order.Status.PAID, "7.00", paid_ago=timedelta(hours=8, minutes=30))  # 00:30 today
+    order(Order.Status.PAID, "3.00", paid_ago=timedelta(hours=9, minutes=30))  # 23:30 before
+
+    page = staff_client.get(URL).content.decode()
+
+    assert 'id="orders-paid">1<' in page
+    assert "€7.00" in page
 
 
 def test_the_admin_index_links_to_the_dashboard(staff_client):
