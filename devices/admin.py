@@ -18,7 +18,6 @@ from django.forms import ModelForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
@@ -31,6 +30,7 @@ from devices.services import (
     device_unpair,
 )
 from shopcart.admin_permissions import ViewOnlyMixin
+from shopcart.dates import local_day_start
 
 MESSAGE_KEY_ISSUED = "The key of “{name}” is: {key}"
 MESSAGE_KEY_NOT_SHOWN_AGAIN = (
@@ -86,8 +86,7 @@ class DeviceAdmin(admin.ModelAdmin):
         shopper = (
             Pairing.objects.active().filter(device=OuterRef("pk")).values("cart__owner__email")
         )
-        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        today = Count("scan_events", filter=Q(scan_events__created_at__gte=midnight))
+        today = Count("scan_events", filter=Q(scan_events__created_at__gte=local_day_start()))
         return (
             super()
             .get_queryset(request)

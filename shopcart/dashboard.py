@@ -1,6 +1,6 @@
 """The staff dashboard in the admin: how the store is doing today, on one page."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
@@ -10,14 +10,11 @@ from django.utils import timezone
 
 from devices.selectors import devices_online_count, scan_activity, unknown_codes_count
 from orders.selectors import sales_summary
+from shopcart.dates import local_day_start
 
 # Staff who may look at orders may see the day's figures.
 DASHBOARD_PERMISSION = "orders.view_order"
 HOURS_SHOWN = 12
-
-
-def _start_of_today(now: datetime) -> datetime:
-    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @permission_required(DASHBOARD_PERMISSION, raise_exception=True)
@@ -38,6 +35,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "carts_online": online,
         "carts_registered": registered,
         "unknown_codes": unknown_codes_count(),
-        "sales": sales_summary(since=_start_of_today(now)),
+        "sales": sales_summary(since=local_day_start(now)),
     }
     return TemplateResponse(request, "admin/dashboard.html", context)

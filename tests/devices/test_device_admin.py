@@ -1,12 +1,14 @@
 """The devices admin: the list, registering a cart (key shown once), and the revoke and
 rotate-key actions, each asking for confirmation first."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -161,6 +163,19 @@ def test_rotating_a_revoked_device_is_reported_not_done(staff_client, device):
     assert ERROR_DEVICE_REVOKED.format(name=device.name) in _messages(response)
     device.refresh_from_db()
     assert device.previous_key_hash == ""
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_todays_scans_are_counted_from_the_stores_midnight(staff_client, device, time_machine):
+    time_machine.move_to(datetime(2026, 6, 10, 0, 2, tzinfo=ZoneInfo("Europe/Berlin")), tick=False)
+    for minutes_ago in (1, 4):  # 00:01 today and 23:58 yesterday, on the store's clock
+        event = ScanEvent.objects.create(device=device, scan_id=uuid4(), body_hash="x")
+        ago = timezone.now() - timedelta(minutes=minutes_ago)
+        ScanEvent.objects.filter(pk=event.pk).update(created_at=ago)
+
+    page = staff_client.get("/admin/devices/device/").content.decode()
+
+    assert '<td class="field-scans_today">1</td>' in page
 
 
 def test_device_list_counts_todays_scans(staff_client, device):
