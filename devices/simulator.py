@@ -12,13 +12,13 @@ The firmware's rules, mirrored here:
   key and stops the run.
 """
 
-import base64
 import json
 import random
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,20 +31,36 @@ KEY_ENV = "SMARTCART_DEVICE_KEY"
 USER_AGENT = "smartcart-simulator/1"
 TIMEOUT_SECONDS = 10.0
 PASS_SYMBOLOGY = "QRCODE"  # noqa: S105 - a barcode format, not a password
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# What a phone or camera saves; anything Pillow opens is re-encoded as the cart's JPEG.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SYMBOLOGY_BY_LENGTH = {13: "EAN13", 12: "UPCA", 8: "EAN8"}
 RETRY_AFTER_MAX = 60.0  # seconds; a larger Retry-After is not believed
+# A refusal that no other photo would escape: the key or the device is wrong.
+PHOTO_REFUSALS_STOPPING = frozenset({401, 403})
 
 ERROR_NO_KEY = f"No device key: pass --key or set {KEY_ENV}."
 ERROR_GAVE_UP = "Gave up on scan {scan_id} after {attempts} attempts: {last}."
 ERROR_REFUSED = "The server refused the scan with {status}: {detail}"
 ERROR_NOT_RUNNING = "No server answers at {server}: start it with make run."
-ERROR_NO_IMAGES = "No .jpg, .jpeg or .png files in {directory}."
+ERROR_NO_IMAGES = "No photos (.jpg, .png, .webp, .bmp, .gif, .tif) in {directory}."
+ERROR_PHOTO_UNREADABLE = "{name} is not an image that can be opened: skipped."
 ERROR_BAD_CODE = "“{code}” is not CODE or CODE:SYMBOLOGY."
 
 
 class SimulatorError(Exception):
     """The run cannot go on; the message is for the person at the terminal."""
+
+
+class PhotoUnreadable(SimulatorError):
+    """A file in the photo folder is no image: it is reported and the run goes on."""
+
+
+class ScanRefused(SimulatorError):
+    """The server refused one scan with a 4xx (not a retry, not a conflict)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class TransportError(Exception):
@@ -176,13 +192,20 @@ def pass_request(*, text: str, scan_id: str | None = None) -> ScanRequest:
 def image_request(
     *, path: Path, mode: str = "add", qty: int = 1, scan_id: str | None = None
 ) -> ScanRequest:
-    """A JPEG goes as the raw body (the firmware's cheap form), a PNG as base64 JSON."""
+    """The photo at ``path`` as the cart sends it: fitted into its frame and re-encoded as its
+    JPEG (``devices.cart_photos``, whatever the file's format), the raw body with scan headers.
+
+    Raises ``PhotoUnreadable`` when the file is no image Pillow can open.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from devices.cart_photos import cart_jpeg_from_bytes
+
     scan_id = scan_id or scan_id_new()
-    data = path.read_bytes()
-    if path.suffix.lower() == ".png":
-        image = base64.b64encode(data).decode("ascii")
-        fields = {"scan_id": scan_id, "mode": mode, "qty": qty, "image": image}
-        return ScanRequest(scan_id, _json_bytes(fields), "application/json", label=path.name)
+    try:
+        data = cart_jpeg_from_bytes(path.read_bytes())
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise PhotoUnreadable(ERROR_PHOTO_UNREADABLE.format(name=path.name)) from exc
     headers = {"X-Scan-Id": scan_id, "X-Scan-Mode": mode, "X-Scan-Qty": str(qty)}
     return ScanRequest(scan_id, data, "image/jpeg", headers=headers, label=path.name)
 
@@ -192,6 +215,25 @@ def image_paths(directory: Path) -> list[Path]:
     if not paths:
         raise SimulatorError(ERROR_NO_IMAGES.format(directory=directory))
     return paths
+
+
+@dataclass
+class PhotoTally:
+    """What a folder of photos came to, for the line the run ends with."""
+
+    sent: int = 0
+    skipped: int = 0
+    results: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        added = self.results["added"] + self.results["removed"]
+        unknown = self.results["unknown_product"]
+        others = self.sent - added - self.results["no_barcode"] - unknown
+        return (
+            f"Photos: {self.sent} sent, {added} added or removed, "
+            f"{self.results['no_barcode']} not read, {unknown} unknown, {others} other, "
+            f"{self.skipped} skipped."
+        )
 
 
 def heartbeat_body(*, firmware_version: str = "simulator", queue_depth: int = 0) -> bytes:
@@ -302,7 +344,7 @@ class Cart:
             self.out(f"  409: {_detail(answer)} (scan dropped)")
             return ScanOutcome(request, status, answer.json(), attempts)
         if not 200 <= status < 300:
-            raise SimulatorError(ERROR_REFUSED.format(status=status, detail=_detail(answer)))
+            raise ScanRefused(ERROR_REFUSED.format(status=status, detail=_detail(answer)), status)
         body = answer.json()
         self.display(body)
         return ScanOutcome(request, status, body, attempts)
@@ -318,6 +360,31 @@ class Cart:
                 self.sleep(pause)
             outcomes.append(self.scan(request))
         return outcomes
+
+    def scan_photos(
+        self, paths: Iterable[Path], *, mode: str, qty: int, pause: float = 0.0
+    ) -> PhotoTally:
+        """Each photo as the cart sends it. A file that is no image, or a photo the server
+        refuses (400, 413, 415), is reported and skipped; a bad key stops the run."""
+        tally = PhotoTally()
+        for index, path in enumerate(paths):
+            if index and pause:
+                self.sleep(pause)
+            try:
+                outcome = self.scan(image_request(path=path, mode=mode, qty=qty))
+            except PhotoUnreadable as exc:
+                self.out(str(exc))
+                tally.skipped += 1
+                continue
+            except ScanRefused as exc:
+                if exc.status in PHOTO_REFUSALS_STOPPING:
+                    raise
+                self.out(f"  {exc} ({path.name} skipped)")
+                tally.skipped += 1
+                continue
+            tally.sent += 1
+            tally.results[str(outcome.answer.get("result", ""))] += 1
+        return tally
 
 
 def display_render(answer: dict[str, Any]) -> list[str]:

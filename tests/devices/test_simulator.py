@@ -4,7 +4,6 @@ The policy and the request building are tested without a server (a scripted tran
 end-to-end tests talk HTTP to pytest-django's live server.
 """
 
-import base64
 import io
 import json
 import socket
@@ -12,15 +11,18 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from PIL import Image
 
 from carts.models import CartLine
 from carts.services import cart_pass_issue
 from devices import simulator
+from devices.cart_photos import cart_jpeg
 from devices.models import Device
 from devices.services import device_register
 from devices.simulator import (
     Cart,
     HttpAnswer,
+    PhotoUnreadable,
     RetryPolicy,
     SimulatorError,
     TransportError,
@@ -154,13 +156,14 @@ def test_every_scan_gets_a_new_scan_id():
     assert first.scan_id != second.scan_id
 
 
-def test_a_jpeg_goes_as_the_raw_body_with_scan_headers(tmp_path):
-    path = tmp_path / "milk.jpg"
-    path.write_bytes(encoded(ean13_image().convert("RGB"), "JPEG"))
+@pytest.mark.parametrize("suffix", ["jpg", "png", "webp"])
+def test_a_photo_of_any_format_goes_as_the_carts_jpeg_in_the_raw_body(tmp_path, suffix):
+    path = tmp_path / f"milk.{suffix}"
+    ean13_image().convert("RGB").save(path)
 
     request = image_request(path=path, mode="add", qty=3)
 
-    assert request.body == path.read_bytes()
+    assert request.body == cart_jpeg(Image.open(path))
     assert request.content_type == "image/jpeg"
     assert request.headers == {
         "X-Scan-Id": request.scan_id,
@@ -169,22 +172,29 @@ def test_a_jpeg_goes_as_the_raw_body_with_scan_headers(tmp_path):
     }
 
 
-def test_a_png_goes_as_base64_json(tmp_path):
-    path = tmp_path / "milk.png"
-    path.write_bytes(encoded(ean13_image()))
+def test_a_large_phone_photo_is_fitted_into_the_carts_frame(tmp_path):
+    path = tmp_path / "big.png"
+    Image.effect_noise((3000, 2000), 60).save(path)  # a PNG of several MiB
+    assert path.stat().st_size > 512 * 1024
 
     request = image_request(path=path)
 
-    body = json.loads(request.body)
-    assert base64.b64decode(body["image"]) == path.read_bytes()
-    assert (body["scan_id"], body["mode"], body["qty"]) == (request.scan_id, "add", 1)
-    assert request.content_type == "application/json"
+    assert Image.open(io.BytesIO(request.body)).size == (800, 533)
+    assert len(request.body) < 512 * 1024
+
+
+def test_a_file_that_is_no_image_is_refused_by_name(tmp_path):
+    path = tmp_path / "broken.jpg"
+    path.write_bytes(b"not a photo")
+
+    with pytest.raises(PhotoUnreadable, match=r"broken\.jpg is not an image"):
+        image_request(path=path)
 
 
 def test_a_folder_without_images_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("no")
 
-    with pytest.raises(SimulatorError, match=r"No \.jpg"):
+    with pytest.raises(SimulatorError, match=r"No photos"):
         simulator.image_paths(tmp_path)
 
 
@@ -289,6 +299,49 @@ def test_a_bad_request_stops_the_run_with_the_servers_detail():
 
     assert len(transport.sent) == 1
     assert sleeps == []
+
+
+def photo_folder(tmp_path: Path, *names: str) -> list[Path]:
+    paths = []
+    for name in names:
+        path = tmp_path / name
+        if name.startswith("broken"):
+            path.write_bytes(b"not a photo")
+        else:
+            ean13_image().convert("RGB").save(path)
+        paths.append(path)
+    return paths
+
+
+def test_photos_a_server_refuses_or_that_are_no_images_are_skipped_and_counted(tmp_path):
+    paths = photo_folder(tmp_path, "a.jpg", "broken.png", "c.png", "d.webp", "e.jpg")
+    transport = ScriptedTransport(
+        answer(201, ANSWER_ADDED),
+        answer(415, {"detail": "Not a JPEG."}),
+        answer(201, {**ANSWER_ADDED, "result": "no_barcode", "product": None}),
+        answer(201, {**ANSWER_ADDED, "result": "unknown_product", "product": None}),
+    )
+    cart, _, printed = scripted_cart(transport)
+
+    tally = cart.scan_photos(paths, mode="add", qty=1)
+
+    assert len(transport.sent) == 4  # the broken file never went out
+    assert any("broken.png is not an image" in line for line in printed)
+    assert any("415" in line and "c.png skipped" in line for line in printed)
+    assert tally.summary() == (
+        "Photos: 3 sent, 1 added or removed, 1 not read, 1 unknown, 0 other, 2 skipped."
+    )
+
+
+def test_a_bad_key_stops_a_run_of_photos(tmp_path):
+    paths = photo_folder(tmp_path, "a.jpg", "b.jpg")
+    transport = ScriptedTransport(answer(401, {"detail": "Invalid or revoked device key."}))
+    cart, _, _ = scripted_cart(transport)
+
+    with pytest.raises(SimulatorError, match="401"):
+        cart.scan_photos(paths, mode="add", qty=1)
+
+    assert len(transport.sent) == 1
 
 
 def test_it_gives_up_after_the_last_attempt():
@@ -415,11 +468,12 @@ def test_the_demo_needs_the_demo_shopper(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_images_from_a_folder_are_sent_as_png_json_and_raw_jpeg(
+def test_photos_from_a_folder_are_sent_as_the_carts_jpegs_and_summed_up(
     live_server, alice, oat_milk, tmp_path: Path
 ):
     (tmp_path / "a.png").write_bytes(encoded(ean13_image()))
     (tmp_path / "b.jpg").write_bytes(encoded(ean13_image().convert("RGB"), "JPEG"))
+    (tmp_path / "c.jpg").write_bytes(b"a text file named like a photo")
     (tmp_path / "notes.txt").write_text("skipped")
     _, key = device_register(name="Cart 9")
     pass_text = cart_pass_issue(user=alice).text
@@ -430,5 +484,9 @@ def test_images_from_a_folder_are_sent_as_png_json_and_raw_jpeg(
 
     assert "scan a.png" in output
     assert "scan b.jpg" in output
+    assert "c.jpg is not an image" in output
     assert "notes.txt" not in output
+    assert (
+        "Photos: 2 sent, 2 added or removed, 0 not read, 0 unknown, 0 other, 1 skipped." in output
+    )
     assert CartLine.objects.get(cart__owner=alice, product=oat_milk).quantity == 2

@@ -27,7 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--pass", dest="pass_text", help="A cart pass's text: pair first.")
         parser.add_argument("--mode", choices=MODES, default="add")
         parser.add_argument("--qty", type=int, default=1)
-        parser.add_argument("--images", type=Path, help="Send each .jpg/.jpeg/.png in this folder.")
+        parser.add_argument(
+            "--images",
+            type=Path,
+            help="Send each photo in this folder (.jpg, .png, .webp, ...) as the cart would: "
+            "fitted into its frame and re-encoded as its JPEG.",
+        )
         parser.add_argument("--pause", type=float, default=None, help="Seconds between scans.")
         parser.add_argument(
             "--demo",
@@ -60,10 +65,13 @@ class Command(BaseCommand):
             requests.append(
                 simulator.code_request(code=code, symbology=symbology, mode=mode, qty=qty)
             )
-        if options["images"]:
-            for path in simulator.image_paths(options["images"]):
-                requests.append(simulator.image_request(path=path, mode=mode, qty=qty))
-        self._cart(options["server"], key).scan_all(requests, pause=options["pause"] or 0.0)
+        photos = simulator.image_paths(options["images"]) if options["images"] else []
+        cart = self._cart(options["server"], key)
+        pause = options["pause"] or 0.0
+        cart.scan_all(requests, pause=pause)
+        if photos:
+            tally = cart.scan_photos(photos, mode=mode, qty=qty, pause=pause)
+            self.stdout.write(tally.summary())
 
     def _demo(self, options: dict[str, Any]) -> None:
         self.stdout.write("Preparing the demo from the local database…")
