@@ -271,7 +271,19 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # on loopback (make prod-local): cookies and account-email links then work over http.
 SECURE_COOKIES = PRODUCTION and env.bool("SECURE_COOKIES", default=True)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_COOKIES else "http"
-# allauth's rate limits (login failures, sign-ups, emails) stay at their defaults: on.
+# Failed sign-ins (wrong passwords, and wrong two-factor codes, which allauth counts alike) lock
+# the account after LOGIN_FAILURES_PER_ACCOUNT in 5 minutes. The address they come from is only
+# slowed, after many more in a minute: a store's Wi-Fi puts every shopper behind one address, and
+# one account's failures must not lock them all out. The account is counted first, so attempts
+# at a locked account use up nothing of the address's allowance. Sign-in attempts of any outcome
+# are limited per address well above that, against floods. allauth's other rate limits
+# (sign-ups, emails, password resets) stay at their defaults.
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 30
+ACCOUNT_RATE_LIMITS = {
+    "login": f"{4 * LOGIN_FAILURES_PER_ADDRESS}/1m/ip",
+    "login_failed": f"{LOGIN_FAILURES_PER_ACCOUNT}/5m/key,{LOGIN_FAILURES_PER_ADDRESS}/1m/ip",
+}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
