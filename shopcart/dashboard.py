@@ -3,13 +3,13 @@
 from datetime import datetime, timedelta
 
 from django.contrib import admin
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from devices.selectors import devices_online_count, scan_activity, unknown_codes_count
 from orders.selectors import sales_summary
+from shopcart.staff_mfa import staff_page_required
 
 # Staff who may look at orders may see the day's figures.
 DASHBOARD_PERMISSION = "orders.view_order"
@@ -20,7 +20,7 @@ def _start_of_today(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@permission_required(DASHBOARD_PERMISSION, raise_exception=True)
+@staff_page_required(DASHBOARD_PERMISSION)
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     activity = scan_activity(since=now - timedelta(hours=HOURS_SHOWN))

@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Store managers without two-factor are sent from the admin to set it up.
+    # Store managers without two factors are sent from the admin to set them up or give a code.
     "shopcart.staff_mfa.StaffMfaMiddleware",
 ]
 
@@ -287,7 +287,8 @@ ACCOUNT_RATE_LIMITS = {
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# Members of these groups must use two-factor authentication to reach the admin.
+# Members of these groups (and superusers) must use two-factor authentication on every staff
+# surface: the admin, the dashboard, the exit check, the staff API (shopcart/staff_mfa.py).
 STAFF_MFA_REQUIRED_GROUPS = ["Store manager"]
 
 
