@@ -129,7 +129,7 @@ def test_a_session_signed_in_before_totp_was_set_up_must_give_a_code_on_every_st
     assert (api.status_code, api.json()) == (403, {"detail": ERROR_API_MFA_AUTHENTICATE})
 
     page = client.get(code_page(EXIT_CHECK))
-    assert MESSAGE_MFA_AUTHENTICATE in messages_of(page)
+    assert MESSAGE_MFA_AUTHENTICATE in page.text
     assert 'name="code"' in page.text
     response = client.post(code_page(EXIT_CHECK), {"code": totp_code(secret)})
     assert response["Location"] == EXIT_CHECK
