@@ -119,11 +119,12 @@ def device_client() -> Any:
     from django.contrib.auth.models import User
     from django.test import Client
 
+    from carts.services import cart_pass_issue
     from devices.services import device_pair, device_register
 
     shopper = User.objects.create_user(username="bench@example.com", email="bench@example.com")
     device, key = device_register(name="Bench cart")
-    device_pair(device=device, user=shopper)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=shopper))
     return Client(headers={"Authorization": f"Device {key}"})
 
 

@@ -183,6 +183,10 @@ class CartPassQuerySet(models.QuerySet["CartPass"]):
     def active(self) -> "CartPassQuerySet":
         return self.filter(active=True)
 
+    def in_force(self) -> "CartPassQuerySet":
+        """Passes that work: active, of an active account (``CartPass.in_force``)."""
+        return self.filter(active=True, user__is_active=True)
+
 
 class CartPass(models.Model):
     """A shopper's cart pass: the QR code that makes a cart theirs (text in ``carts.pass_codes``).
@@ -230,3 +234,9 @@ class CartPass(models.Model):
     def text(self) -> str:
         """What the QR code says."""
         return pass_codes.pass_text(self.token)
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the pass works: not revoked (replacing revokes), and its shopper's account
+        is active. A pairing made with it lasts only as long (``devices.models.Pairing``)."""
+        return bool(self.active) and self.user.is_active

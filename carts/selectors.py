@@ -26,10 +26,12 @@ REASON_MESSAGES = {
 
 @dataclass(frozen=True)
 class CartPassResolution:
-    """Whose pass a scanned text is: ``user`` when ``reason`` is ``REASON_OK``, else None."""
+    """Whose pass a scanned text is: ``user`` and the pass itself when ``reason`` is
+    ``REASON_OK``, else None."""
 
     user: User | None
     reason: str
+    cart_pass: CartPass | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,9 +62,9 @@ def cart_pass_resolve(text: str) -> CartPassResolution:
     cart_pass = CartPass.objects.select_related("user").filter(token=token).first()
     if cart_pass is None:
         return CartPassResolution(user=None, reason=REASON_UNKNOWN)
-    if not cart_pass.active or not cart_pass.user.is_active:
+    if not cart_pass.in_force:
         return CartPassResolution(user=None, reason=REASON_REVOKED)
-    return CartPassResolution(user=cart_pass.user, reason=REASON_OK)
+    return CartPassResolution(user=cart_pass.user, reason=REASON_OK, cart_pass=cart_pass)
 
 
 def cart_pass_get_active(*, user: User) -> CartPass | None:

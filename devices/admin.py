@@ -84,7 +84,7 @@ class DeviceAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Device]:
         # One subquery, not a query per row.
         shopper = (
-            Pairing.objects.active().filter(device=OuterRef("pk")).values("cart__owner__email")
+            Pairing.objects.in_force().filter(device=OuterRef("pk")).values("cart__owner__email")
         )
         today = Count("scan_events", filter=Q(scan_events__created_at__gte=local_day_start()))
         return (

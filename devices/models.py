@@ -12,7 +12,10 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from carts.models import CartPass
 
 
 class Device(models.Model):
@@ -59,7 +62,21 @@ class Device(models.Model):
 
 class PairingQuerySet(models.QuerySet["Pairing"]):
     def active(self) -> "PairingQuerySet":
+        """Pairings not ended yet, including those whose pass no longer works (``in_force``)."""
         return self.filter(active=True)
+
+    def in_force(self) -> "PairingQuerySet":
+        """Active pairings whose pass still works: the ones a device scans through."""
+        return self.active().filter(cart_pass__in=CartPass.objects.in_force())
+
+    def with_pass_state(self) -> "PairingQuerySet":
+        """Annotate ``pass_in_force`` and ``shopper_active`` (booleans), as subqueries: a
+        ``select_for_update`` of pairings then locks no pass or user row."""
+        passes = CartPass.objects.filter(pk=OuterRef("cart_pass_id"))
+        return self.annotate(
+            pass_in_force=Exists(passes.in_force()),
+            shopper_active=Exists(passes.filter(user__is_active=True)),
+        )
 
 
 class Pairing(models.Model):
@@ -68,15 +85,30 @@ class Pairing(models.Model):
     One active pairing per device and per cart. ``active`` is True while the pairing lasts,
     then NULL: the unique pairs (device, active) and (cart, active) allow any number of ended
     pairings but one active one (as ``Cart.current``; MariaDB ignores conditional constraints).
+
+    A pairing keeps the pass it was made with, and counts only while that pass is in force
+    (``CartPass.in_force``): replacing or revoking the shopper's pass, or deactivating their
+    account, ends it at once for every reader (``in_force()``), and the device's next scan
+    marks it ended and tells the cart why (``devices.services.scans``). Checked on use rather
+    than written from ``carts``, which must not import devices, and whatever changed the pass or
+    the account (the shopper's page, an admin action, a shell).
     """
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="pairings")
     cart = models.ForeignKey("carts.Cart", on_delete=models.CASCADE, related_name="pairings")
+    # Null only for pairings ended before passes were kept (a constraint says so).
+    cart_pass = models.ForeignKey(
+        CartPass, on_delete=models.CASCADE, related_name="pairings", null=True, editable=False
+    )
     active = models.BooleanField(null=True, default=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
     objects = PairingQuerySet.as_manager()
+
+    # Only on pairings read through ``PairingQuerySet.with_pass_state``.
+    pass_in_force: bool
+    shopper_active: bool
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -90,6 +122,10 @@ class Pairing(models.Model):
                     | models.Q(active__isnull=True, ended_at__isnull=False)
                 ),
                 name="pairing_active_or_ended",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(active__isnull=True) | models.Q(cart_pass__isnull=False),
+                name="pairing_active_has_its_pass",
             ),
         ]
 

@@ -51,13 +51,15 @@ def device_authenticate(raw_key: str) -> Device | None:
 
 
 def pairing_get_active(*, device: Device) -> Pairing | None:
-    """The device's active pairing, with its cart and the cart's shopper, or None."""
-    return Pairing.objects.active().select_related("cart__owner").filter(device=device).first()
+    """The device's pairing in force (``PairingQuerySet.in_force``), with its cart and the
+    cart's shopper, or None."""
+    pairings = Pairing.objects.in_force().select_related("cart__owner")
+    return pairings.filter(device=device).first()
 
 
 def pairing_get_for_cart(*, cart_id: int) -> Pairing | None:
-    """The cart's active pairing, with its device, or None."""
-    return Pairing.objects.active().select_related("device").filter(cart_id=cart_id).first()
+    """The cart's pairing in force, with its device, or None."""
+    return Pairing.objects.in_force().select_related("device").filter(cart_id=cart_id).first()
 
 
 @dataclass(frozen=True)

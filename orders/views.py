@@ -2,16 +2,12 @@
 
 A shopper only ever reaches their own orders: every view goes through a selector scoped to the
 signed-in user, and another shopper's order number is a 404, exactly like one that does not
-exist. The exit check is for staff holding ``orders.check_exit``.
+exist. The exit check is for staff holding ``orders.check_exit``, behind the staff two-factor
+gate (``shopcart.staff_mfa``).
 """
-
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,6 +21,7 @@ from orders.selectors import order_get_for_user, order_list_for_user
 from orders.services import order_exit_check
 from orders.services.exits import MESSAGE_AUDIT
 from shopcart.qr import qr_png
+from shopcart.staff_mfa import staff_page_required
 
 ORDERS_PER_PAGE = 20
 EXIT_CHECK_PERMISSION = "orders.check_exit"
@@ -80,21 +77,7 @@ def order_receipt(request: ShopperRequest, number: str) -> HttpResponse:
     return render(request, "orders/receipt.html", {"order": order})
 
 
-def staff_exit_permission_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
-    """Signed-in staff with ``orders.check_exit``; others signed in get 403."""
-
-    @wraps(view)
-    def check(request: ShopperRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_staff and request.user.has_perm(EXIT_CHECK_PERMISSION)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return login_required(check)
-
-
-@staff_exit_permission_required
+@staff_page_required(EXIT_CHECK_PERMISSION)
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def exit_check(request: ShopperRequest) -> HttpResponse:

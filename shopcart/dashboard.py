@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.contrib import admin
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -11,13 +10,14 @@ from django.utils import timezone
 from devices.selectors import devices_online_count, scan_activity, unknown_codes_count
 from orders.selectors import sales_summary
 from shopcart.dates import local_day_start
+from shopcart.staff_mfa import staff_page_required
 
 # Staff who may look at orders may see the day's figures.
 DASHBOARD_PERMISSION = "orders.view_order"
 HOURS_SHOWN = 12
 
 
-@permission_required(DASHBOARD_PERMISSION, raise_exception=True)
+@staff_page_required(DASHBOARD_PERMISSION)
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     activity = scan_activity(since=now - timedelta(hours=HOURS_SHOWN))

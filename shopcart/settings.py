@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Store managers without two-factor are sent from the admin to set it up.
+    # Store managers without two factors are sent from the admin to set them up or give a code.
     "shopcart.staff_mfa.StaffMfaMiddleware",
 ]
 
@@ -271,11 +271,24 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # on loopback (make prod-local): cookies and account-email links then work over http.
 SECURE_COOKIES = PRODUCTION and env.bool("SECURE_COOKIES", default=True)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_COOKIES else "http"
-# allauth's rate limits (login failures, sign-ups, emails) stay at their defaults: on.
+# Failed sign-ins (wrong passwords, and wrong two-factor codes, which allauth counts alike) lock
+# the account after LOGIN_FAILURES_PER_ACCOUNT in 5 minutes. The address they come from is only
+# slowed, after many more in a minute: a store's Wi-Fi puts every shopper behind one address, and
+# one account's failures must not lock them all out. The account is counted first, so attempts
+# at a locked account use up nothing of the address's allowance. Sign-in attempts of any outcome
+# are limited per address well above that, against floods. allauth's other rate limits
+# (sign-ups, emails, password resets) stay at their defaults.
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 30
+ACCOUNT_RATE_LIMITS = {
+    "login": f"{4 * LOGIN_FAILURES_PER_ADDRESS}/1m/ip",
+    "login_failed": f"{LOGIN_FAILURES_PER_ACCOUNT}/5m/key,{LOGIN_FAILURES_PER_ADDRESS}/1m/ip",
+}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# Members of these groups must use two-factor authentication to reach the admin.
+# Members of these groups (and superusers) must use two-factor authentication on every staff
+# surface: the admin, the dashboard, the exit check, the staff API (shopcart/staff_mfa.py).
 STAFF_MFA_REQUIRED_GROUPS = ["Store manager"]
 
 

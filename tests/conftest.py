@@ -2,15 +2,19 @@
 
 ``alice`` and ``bob`` are shoppers (bob must never see alice's things), ``staff`` is a store
 manager (with an authenticator app set up, as managers must), ``clerk`` a store clerk.
-``*_client`` fixtures are Django test clients logged in as them. ``device`` is a registered
-cart, ``device_key`` its raw key and ``device_client`` a client sending ``Authorization: Device``.
+``*_client`` fixtures are Django test clients logged in as them; ``staff_client``'s session has
+also given the second factor, as a manager's sign-in does (``second_factor_given``).
+``device`` is a registered cart, ``device_key`` its raw key and ``device_client`` a client
+sending ``Authorization: Device``.
 """
 
 import pytest
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.apps import apps
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from catalog.staff_groups import store_groups_sync
 from devices.services import device_register
@@ -41,7 +45,7 @@ def _store_group(name: str) -> Group:
 def staff(db):
     user = UserFactory(username="manager@example.com", is_staff=True)
     user.groups.add(_store_group("Store manager"))
-    # Store managers must have two-factor set up to open the admin (shopcart/staff_mfa.py).
+    # Store managers must have two-factor set up to open staff pages (shopcart/staff_mfa.py).
     totp_secret_set(user=user, secret=generate_totp_secret())
     return user
 
@@ -59,6 +63,17 @@ def _client_for(user) -> Client:
     return client
 
 
+def second_factor_given(client: Client, user) -> Client:
+    """Record in ``client``'s session the code step that ``force_login`` skips, as allauth
+    records it when a code is typed at sign-in; staff pages then let a manager in."""
+    request = RequestFactory().get("/")
+    request.session = client.session
+    totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+    request.session.save()
+    return client
+
+
 @pytest.fixture
 def alice_client(alice):
     return _client_for(alice)
@@ -71,7 +86,7 @@ def bob_client(bob):
 
 @pytest.fixture
 def staff_client(staff):
-    return _client_for(staff)
+    return second_factor_given(_client_for(staff), staff)
 
 
 @pytest.fixture

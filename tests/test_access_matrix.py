@@ -11,22 +11,37 @@ visitor, with a device key, and as staff. What each may get is written per route
 allauth's own account pages and Django's admin internals are the libraries' business (their
 test suites cover them); the admin as a whole is checked once, for a changelist and a change
 page of every registered model.
+
+Every staff route (one that staff may use and shoppers may not) and every admin page is also
+requested by managers and a superuser who lack two factors (``shopcart.staff_mfa``): without
+TOTP, and with TOTP but no code given in the session. Each is refused; given the code, they pass.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from carts.models import Cart, CartLine
 from carts.services import cart_get_for_user
+from catalog.models import Product
+from orders.exit_codes import exit_code_for
 from orders.models import Payment
-from tests.factories import BarcodeFactory
+from shopcart.staff_mfa import (
+    ERROR_API_MFA_AUTHENTICATE,
+    ERROR_API_MFA_REQUIRED,
+    totp_secret_set,
+)
+from tests.conftest import second_factor_given
+from tests.factories import BarcodeFactory, UserFactory
 from tests.orders.factories import OrderLineFactory, PaidOrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -270,3 +285,130 @@ def test_staff_open_every_admin_list_and_a_row_of_each(world):
             info = (model._meta.app_label, model._meta.model_name)
             change = reverse("admin:{}_{}_change".format(*info), args=[row.pk])
             assert client.get(change).status_code in (200, 403), change
+
+
+# --- Two factors on every staff surface ----------------------------------------------------------
+
+SETUP, CODE = "setup", "code"
+# Who lacks two factors, and what they lack: TOTP set up, or a code given in this session.
+WITHOUT_TWO_FACTORS = {
+    "manager without TOTP": SETUP,
+    "superuser without TOTP": SETUP,
+    "manager without a code": CODE,
+}
+
+
+def is_refusal(expected: Any) -> bool:
+    return expected in (LOGIN, 401, 403, 404)
+
+
+# A staff route: staff may use it, shoppers may not.
+STAFF_ROUTES = sorted(
+    name
+    for name, rule in RULES.items()
+    if not is_refusal(rule.expect["staff"]) and is_refusal(rule.expect["shopper"])
+)
+
+
+def test_the_staff_routes_are_found():
+    assert {"orders_staff:exit_check", "admin-dashboard", "catalog-api:product_list"} <= set(
+        STAFF_ROUTES
+    )
+
+
+@pytest.fixture
+def lacking(db) -> dict[str, tuple[Client, Any]]:
+    """A signed-in client for each way of lacking two factors, and its user."""
+    manager_group = Group.objects.get(name="Store manager")
+    without_totp = UserFactory(username="new-manager@example.com", is_staff=True)
+    without_totp.groups.add(manager_group)
+    without_code = UserFactory(username="manager-2@example.com", is_staff=True)
+    without_code.groups.add(manager_group)
+    totp_secret_set(user=without_code, secret=generate_totp_secret())
+    root = UserFactory(username="root@example.com", is_staff=True, is_superuser=True)
+    users = {
+        "manager without TOTP": without_totp,
+        "superuser without TOTP": root,
+        "manager without a code": without_code,
+    }
+    clients = {}
+    for who, user in users.items():
+        client = Client()
+        client.force_login(user)
+        clients[who] = (client, user)
+    return clients
+
+
+def request_as(client: Client, method: str, url: str, data: dict[str, Any]):
+    if url.startswith("/api/"):
+        return getattr(client, method)(url, data, content_type="application/json")
+    return getattr(client, method)(url, data)
+
+
+def refused_for(response, missing: str, url: str) -> bool:
+    """The gate's answer: 403 with the reason for an API; for a page, a redirect to set up
+    TOTP, or to give a code and come back."""
+    if url.startswith("/api/"):
+        detail = ERROR_API_MFA_REQUIRED if missing == SETUP else ERROR_API_MFA_AUTHENTICATE
+        return response.status_code == 403 and response.json() == {"detail": detail}
+    if missing == SETUP:
+        expected = reverse("mfa_activate_totp")
+    else:
+        expected = f"{reverse('mfa_reauthenticate')}?{urlencode({'next': url})}"
+    return response.status_code == 302 and response["Location"] == expected
+
+
+@pytest.mark.parametrize("who", sorted(WITHOUT_TWO_FACTORS))
+@pytest.mark.parametrize("name", STAFF_ROUTES)
+def test_staff_routes_refuse_staff_without_two_factors(world, lacking, name, who):
+    rule = RULES[name]
+    url = reverse(name, kwargs=rule.kwargs(world))
+    client, user = lacking[who]
+    missing = WITHOUT_TWO_FACTORS[who]
+
+    response = request_as(client, rule.method, url, rule.data)
+
+    assert refused_for(response, missing, url), (
+        f"{rule.method.upper()} {url} as {who}: got {response.status_code} "
+        f"{response.get('Location', '')}"
+    )
+    if missing == CODE:
+        # Having typed the code, the same manager gets what staff get.
+        second_factor_given(client, user)
+        response = request_as(client, rule.method, url, rule.data)
+        assert check(response, rule.expect["staff"]), (url, response.status_code)
+
+
+STAFF_WRITES = [
+    ("post", "catalog-api:product_list", {"name": "Rye bread", "price": "3.10"}),
+    ("put", "catalog-api:product_detail", {"name": "Changed", "price": "0.01", "stock": 1}),
+    ("patch", "catalog-api:product_detail", {"price": "0.01"}),
+    ("delete", "catalog-api:product_detail", {}),
+    ("post", "orders_staff:exit_check", {}),
+]
+
+
+@pytest.mark.parametrize("who", sorted(WITHOUT_TWO_FACTORS))
+@pytest.mark.parametrize(("method", "name", "data"), STAFF_WRITES)
+def test_staff_writes_refuse_staff_without_two_factors(world, lacking, method, name, data, who):
+    kwargs = {"id": world.product.pk} if name == "catalog-api:product_detail" else {}
+    url = reverse(name, kwargs=kwargs)
+    if name == "orders_staff:exit_check":
+        data = {"code": exit_code_for(world.order)}
+    client, _ = lacking[who]
+
+    response = request_as(client, method, url, data)
+
+    assert refused_for(response, WITHOUT_TWO_FACTORS[who], url), response.status_code
+    world.product.refresh_from_db()
+    world.order.refresh_from_db()
+    assert (world.product.price, world.product.active) == (Decimal("1.50"), True)
+    assert Product.objects.count() == 1
+    assert world.order.exited_at is None
+
+
+@pytest.mark.parametrize("who", sorted(WITHOUT_TWO_FACTORS))
+def test_the_admin_refuses_staff_without_two_factors(world, lacking, who):
+    client, _ = lacking[who]
+    for url, _model in admin_urls():
+        assert refused_for(client.get(url), WITHOUT_TWO_FACTORS[who], url), url

@@ -73,7 +73,7 @@ from devices.decoding import (
 )
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.read_policy import ReadOutcome, read_decide
-from devices.services.pairing import device_pair
+from devices.services.pairing import device_pair, pairing_end_locked
 from devices.services.photos import scan_photo_keep
 from shopcart.queries import only_row
 
@@ -87,6 +87,7 @@ DISPLAY_PAIRED = ("Hi {name}", "Ready to scan")
 DISPLAY_PAIRED_IDLE = ("Cart of {name}", "Scan a product")
 DISPLAY_PASS_REVOKED = ("Old cart pass", "Use newest pass")
 DISPLAY_PASS_INVALID = ("Pass not valid", "Ask staff")
+DISPLAY_PASS_REPLACED = ("Pass replaced", "Show new pass")
 DISPLAY_CART_CLOSED = ("Cart is closed", "Show cart pass")
 DISPLAY_CART_PAYING = ("Paying now", "Finish on phone")
 DISPLAY_NO_BARCODE = ("No barcode read", "Try again")
@@ -291,11 +292,11 @@ def scan_outcome_show(*, cart: Cart, answer: dict[str, Any]) -> None:
 
 def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
     resolution = cart_pass_resolve(text)
-    if resolution.user is None:
+    if resolution.user is None or resolution.cart_pass is None:
         revoked = resolution.reason == REASON_REVOKED
         shown = DISPLAY_PASS_REVOKED if revoked else DISPLAY_PASS_INVALID
         return _answer(Result.NOT_PAIRED, shown, BEEP_ERROR), None
-    pairing = device_pair(device=device, user=resolution.user)
+    pairing = device_pair(device=device, cart_pass=resolution.cart_pass)
     name = resolution.user.first_name or "there"
     answer = _answer(Result.PAIRED, DISPLAY_PAIRED, BEEP_PAIR, cart=pairing.cart, name=name)
     return answer, pairing.cart
@@ -307,6 +308,8 @@ def _scan_product(
     pairing = _pairing_locked(device)
     if pairing is None:
         return _answer(Result.NOT_PAIRED, DISPLAY_UNPAIRED, BEEP_ERROR), None
+    if not pairing.pass_in_force:
+        return _scan_pass_ended(pairing), None
     cart = pairing.cart
     if not cart.is_open:
         return _scan_cart_closed(pairing), cart
@@ -328,17 +331,27 @@ def _scan_product(
 
 def _pairing_locked(device: Device) -> Pairing | None:
     """The device's active pairing with its cart locked, or None; cart lock first, then the
-    pairing row, re-read under lock so a pairing ended meanwhile does not count."""
+    pairing row, re-read under lock so a pairing ended meanwhile does not count. Annotated
+    with the state of its pass (``Pairing.objects.with_pass_state``)."""
     paired_carts = Pairing.objects.active().filter(device=device).values("cart_id")
     cart = only_row(Cart.objects.select_for_update().filter(pk__in=paired_carts))
     if cart is None:
         return None
     locked = Pairing.objects.select_for_update().filter(device=device, cart=cart, active=True)
-    pairing = only_row(locked)
+    pairing = only_row(locked.with_pass_state())
     if pairing is None:  # ended, or the device paired with another cart, before the lock
         return None
     pairing.cart = cart
     return pairing
+
+
+def _scan_pass_ended(pairing: Pairing) -> dict[str, Any]:
+    """The pass that made the pairing was replaced or revoked, or the shopper's account was
+    deactivated: the pairing ends here, the cart is left alone, and its display says why."""
+    pairing_end_locked(pairing=pairing)
+    shopper_active = pairing.shopper_active
+    shown = DISPLAY_PASS_REPLACED if shopper_active else DISPLAY_PASS_INVALID
+    return _answer(Result.NOT_PAIRED, shown, BEEP_ERROR)
 
 
 def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
@@ -346,7 +359,7 @@ def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
     go back to the cart on their phone and scan on)."""
     if pairing.cart.status == Cart.Status.CHECKING_OUT:
         return _answer(Result.CART_CLOSED, DISPLAY_CART_PAYING, BEEP_ERROR)
-    Pairing.objects.filter(pk=pairing.pk).update(active=None, ended_at=timezone.now())
+    pairing_end_locked(pairing=pairing)
     return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
 from django.test import Client
@@ -220,8 +221,8 @@ def test_repeated_failed_logins_are_rate_limited_even_for_the_right_password(
     client, confirmed_user
 ):
     confirmed_user("carol@example.com")
-    # allauth's default: 5 failures per account (and 10 per address) a few minutes apart.
-    for _ in range(5):
+    # LOGIN_FAILURES_PER_ACCOUNT failures lock the account (tests/accounts/test_lockout.py).
+    for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
         failed = client.post(LOGIN, {"login": "carol@example.com", "password": "guess"})
         assert str(ERRORS["email_password_mismatch"]) in failed.text
 

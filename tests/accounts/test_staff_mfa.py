@@ -1,9 +1,10 @@
-"""Staff two-factor: the admin signs in through allauth, store managers must use TOTP.
+"""Staff two-factor: the admin signs in through allauth; store managers must use TOTP, and give
+a code in each session, before any staff page (the admin, the dashboard, the exit check, the API).
 
 Logins here go through the real forms (email and password, then the code), as a browser's would.
 """
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -14,8 +15,16 @@ from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
-from shopcart.staff_mfa import MESSAGE_MFA_REQUIRED, staff_mfa_missing, totp_secret_set
+from shopcart.staff_mfa import (
+    ERROR_API_MFA_AUTHENTICATE,
+    ERROR_API_MFA_REQUIRED,
+    MESSAGE_MFA_AUTHENTICATE,
+    MESSAGE_MFA_REQUIRED,
+    staff_mfa_missing,
+    totp_secret_set,
+)
 from tests.accounts.conftest import PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +35,15 @@ LOGIN = reverse("account_login")
 MFA_AUTHENTICATE = reverse("mfa_authenticate")
 ACTIVATE_TOTP = reverse("mfa_activate_totp")
 REAUTHENTICATE = reverse("account_reauthenticate")
+DASHBOARD = reverse("admin-dashboard")
+EXIT_CHECK = reverse("orders_staff:exit_check")
+PRODUCTS_API = reverse("catalog-api:product_list")
+ISSUE_TOKEN = reverse("admin:authtoken_tokenproxy_add")
+
+
+def code_page(next_url: str) -> str:
+    """allauth's page asking a signed-in person for a code, sending them on to ``next_url``."""
+    return f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}"
 
 
 @pytest.fixture
@@ -80,7 +98,7 @@ def test_manager_without_totp_still_reaches_the_account_pages(client, manager):
     assert SESSION_KEY not in client.session
 
 
-def test_manager_who_activates_totp_then_reaches_the_admin(client, manager):
+def test_manager_who_activates_totp_gives_a_code_then_reaches_the_admin(client, manager):
     password_login(client, "boss@example.com")
     client.post(REAUTHENTICATE, {"password": PASSWORD})
     client.get(ACTIVATE_TOTP)
@@ -90,7 +108,75 @@ def test_manager_who_activates_totp_then_reaches_the_admin(client, manager):
 
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=manager, type=Authenticator.Type.TOTP).exists()
+    # This session signed in with the password alone: it gives a code once, then goes on.
+    assert client.get(ADMIN)["Location"] == code_page(ADMIN)
+    response = client.post(code_page(ADMIN), {"code": totp_code(secret)})
+    assert response["Location"] == ADMIN
     assert client.get(ADMIN).status_code == 200
+
+
+def test_a_session_signed_in_before_totp_was_set_up_must_give_a_code_on_every_staff_surface(
+    client, manager
+):
+    # Someone signed in with the manager's password before the manager set up TOTP.
+    password_login(client, "boss@example.com")
+    secret = generate_totp_secret()
+    totp_secret_set(user=manager, secret=secret)
+
+    for url in (ADMIN, ADMIN_PRODUCTS, DASHBOARD, EXIT_CHECK):
+        assert client.get(url)["Location"] == code_page(url), url
+    api = client.get(PRODUCTS_API)
+    assert (api.status_code, api.json()) == (403, {"detail": ERROR_API_MFA_AUTHENTICATE})
+
+    page = client.get(code_page(EXIT_CHECK))
+    assert MESSAGE_MFA_AUTHENTICATE in page.text
+    assert 'name="code"' in page.text
+    response = client.post(code_page(EXIT_CHECK), {"code": totp_code(secret)})
+    assert response["Location"] == EXIT_CHECK
+    for url in (ADMIN, ADMIN_PRODUCTS, DASHBOARD, EXIT_CHECK, PRODUCTS_API):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_wrong_code_on_the_code_page_opens_nothing(client, manager, manager_secret):
+    client.force_login(manager)
+    right = totp_code(manager_secret)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    response = client.post(code_page(EXIT_CHECK), {"code": wrong})
+
+    assert response.status_code == 200
+    assert str(DefaultMFAAdapter.error_messages["incorrect_code"]) in response.text
+    assert client.get(EXIT_CHECK)["Location"] == code_page(EXIT_CHECK)
+
+
+def test_api_tokens_are_issued_only_after_two_factors(client, confirmed_user, manager):
+    # Tokens are issued in the admin (by superusers: the admin asks for the token proxy's
+    # permissions), which asks for the code first.
+    root = confirmed_user("root@example.com", is_staff=True, is_superuser=True)
+    secret = generate_totp_secret()
+    totp_secret_set(user=root, secret=secret)
+    client.force_login(root)
+    assert client.get(ISSUE_TOKEN)["Location"] == code_page(ISSUE_TOKEN)
+    response = client.post(ISSUE_TOKEN, {"user": manager.pk})
+    assert response["Location"] == code_page(ISSUE_TOKEN)
+    assert not Token.objects.exists()
+
+    client.post(code_page(ISSUE_TOKEN), {"code": totp_code(secret)})
+
+    assert client.get(ISSUE_TOKEN).status_code == 200
+    assert client.post(ISSUE_TOKEN, {"user": manager.pk}).status_code == 302
+    assert Token.objects.filter(user=manager).exists()
+
+
+def test_a_manager_without_totp_is_sent_to_set_it_up_from_every_staff_surface(client, manager):
+    client.force_login(manager)
+
+    for url in (ADMIN, DASHBOARD, EXIT_CHECK):
+        response = client.get(url)
+        assert response["Location"] == ACTIVATE_TOTP, url
+        assert MESSAGE_MFA_REQUIRED in messages_of(response), url
+    api = client.get(PRODUCTS_API)
+    assert (api.status_code, api.json()) == (403, {"detail": ERROR_API_MFA_REQUIRED})
 
 
 def test_manager_with_totp_signs_in_with_password_then_code(client, manager, manager_secret):

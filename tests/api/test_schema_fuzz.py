@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from carts.services import cart_pass_issue
 from devices.services import device_pair
 from shopcart.wsgi import application
 from tests.factories import BarcodeFactory
@@ -60,7 +61,7 @@ def credentials(alice, staff, device, device_key, settings, _connections_kept_op
     settings.DEVICE_THROTTLE_RATE = "1000000/min"  # the fuzzer is not a cart in a hurry
     for _ in range(3):
         BarcodeFactory()
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
     return {
         "/api/devices/": f"Device {device_key}",
         "/api/v1/cart/": f"Token {Token.objects.create(user=alice).key}",

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from carts import scan_notices
 from carts.models import Cart, CartLine
-from carts.services import cart_add_product, cart_close, cart_get_for_user
+from carts.services import cart_add_product, cart_close, cart_get_for_user, cart_pass_issue
 from catalog.models import Coupon
 from devices.services import device_pair
 from orders.services import order_place
@@ -157,7 +157,7 @@ def test_each_scan_outcome_shows_on_the_phone_by_itself(
     BarcodeFactory(gtin="0" + APPLES_EAN13, product=apples)
     BarcodeFactory(gtin=OTHER_GTIN)
     oat_milk = ProductFactory(name="Oat milk", price=Decimal("2.00"), stock=20)
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     cart_add_product(cart=cart, product=oat_milk)  # a long enough page to scroll
     page = phone_page
     violations: list[str] = []
@@ -217,7 +217,7 @@ def test_a_scan_notice_reaches_a_polling_page_too_and_shows_once(
 ):
     # The server keeps rendering the notice for a minute: the page alone decides to hide it.
     monkeypatch.setattr(scan_notices, "FRESH_SECONDS", 60)
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     cart_add_product(cart=cart, product=ProductFactory(name="Oat milk", stock=10))
     page = phone_page
     sign_in(page, live_server, alice)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
@@ -21,6 +22,7 @@ from catalog.api import (
 from catalog.barcodes import ERROR_CHECK_DIGIT
 from catalog.models import Barcode, Product
 from catalog.services import ERROR_BARCODE_REPEATED, ERROR_BARCODE_TAKEN
+from shopcart.staff_mfa import ERROR_API_MFA_AUTHENTICATE, ERROR_API_MFA_REQUIRED
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +136,57 @@ def test_manager_may_do_every_operation(staff_client, product):
     for method, url, body in every_operation(product.pk):
         # PUT with only name and price is refused for its content, not for who sent it.
         assert send(staff_client, method, url, body).status_code == expected[method], (method, url)
+
+
+def _unchanged(product: Product) -> bool:
+    product.refresh_from_db()
+    return (product.name, product.active, Product.objects.count()) == ("Oat milk", True, 1)
+
+
+def test_manager_without_totp_is_refused_every_operation_with_the_reason(staff, product):
+    Authenticator.objects.filter(user=staff).delete()
+    client = Client()
+    client.force_login(staff)
+
+    for method, url, body in every_operation(product.pk):
+        response = send(client, method, url, body)
+        assert response.status_code == 403, (method, url)
+        assert response.json() == {"detail": ERROR_API_MFA_REQUIRED}, (method, url)
+    assert _unchanged(product)
+
+
+def test_manager_session_without_a_code_is_refused_every_operation_with_the_reason(staff, product):
+    client = Client()
+    client.force_login(staff)  # the password step only, as if TOTP came after it
+
+    for method, url, body in every_operation(product.pk):
+        response = send(client, method, url, body)
+        assert response.status_code == 403, (method, url)
+        assert response.json() == {"detail": ERROR_API_MFA_AUTHENTICATE}, (method, url)
+    assert _unchanged(product)
+
+
+def test_superuser_without_totp_is_refused(product):
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.patch(detail_url(product.pk), {"name": "Changed"}, "application/json")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": ERROR_API_MFA_REQUIRED}
+    assert _unchanged(product)
+
+
+def test_token_of_a_manager_without_totp_opens_nothing(staff, product):
+    token = Token.objects.create(user=staff)
+    Authenticator.objects.filter(user=staff).delete()
+    auth = {"Authorization": f"Token {token.key}"}
+
+    for method, url, body in every_operation(product.pk):
+        response = send(Client(), method, url, body, **auth)
+        assert response.status_code == 403, (method, url)
+        assert response.json() == {"detail": ERROR_API_MFA_REQUIRED}, (method, url)
+    assert _unchanged(product)
 
 
 def test_token_of_a_staff_user_authenticates(staff, product):
@@ -271,8 +324,9 @@ def test_list_query_count_does_not_grow_with_products(staff_client, django_asser
     for _ in range(20):
         BarcodeFactory(product=ProductFactory(category=CategoryFactory()))
 
-    # session, user, 2 permission lookups, count, products with categories, their barcodes
-    with django_assert_max_num_queries(7):
+    # session, user, the two-factor check, 2 permission lookups, count, products with
+    # categories, their barcodes
+    with django_assert_max_num_queries(8):
         response = staff_client.get(LIST_URL)
 
     assert len(response.json()["results"]) == 20

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from carts.services import cart_get_for_user
+from carts.services import cart_get_for_user, cart_pass_issue
 from devices.models import Pairing
 from devices.services import device_pair, device_register
 from devices.views import MESSAGE_NOT_PAIRED, MESSAGE_PAIRING_ENDED
@@ -17,7 +17,7 @@ END = reverse("devices:pairing_end")
 @pytest.fixture
 def paired_device(alice):
     device, _key = device_register(name="Cart 07")
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
     return device
 
 
@@ -42,7 +42,7 @@ def test_bob_does_not_see_alices_device(bob_client, bob, paired_device):
 
 def test_end_pairing_ends_only_the_shoppers_own_pairing(alice_client, bob, paired_device):
     other, _key = device_register(name="Cart 08")
-    device_pair(device=other, user=bob)
+    device_pair(device=other, cart_pass=cart_pass_issue(user=bob))
 
     response = alice_client.post(END, follow=True)
 

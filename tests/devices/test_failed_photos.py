@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from carts.services import cart_pass_issue
 from devices.models import ScanEvent
 from devices.services import device_pair, scan_photos_purge
 from devices.tasks import scan_photos_purge_task
@@ -40,7 +41,7 @@ def keep_photos(settings):
 
 @pytest.fixture
 def alice_cart(alice, device):
-    return device_pair(device=device, user=alice).cart
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
 def blank_photo(image_format: str = "PNG") -> bytes:

@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 
 from carts.models import CartLine
+from carts.services import cart_pass_issue
 from devices.models import ScanEvent
 from devices.services import device_pair
 from tests.devices.test_decoding import EAN13_GTIN
@@ -133,7 +134,7 @@ def json_shape(payload: Payload) -> dict:
 @pytest.fixture
 def paired_cart(device, alice):
     BarcodeFactory(gtin=EAN13_GTIN, product=ProductFactory(name="Oat milk 1 l"))
-    return device_pair(device=device, user=alice).cart
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
 # --- Firmware → server ----------------------------------------------------------------------

@@ -73,7 +73,7 @@ def unpaired(**_):
 
 
 def paired(*, device, alice, **_):
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
 
 
 def paired_with_product(*, device, alice, request):
@@ -82,7 +82,7 @@ def paired_with_product(*, device, alice, request):
 
 
 def paired_cart_closed(*, device, alice, **_):
-    cart_close(cart=device_pair(device=device, user=alice).cart)
+    cart_close(cart=device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart)
 
 
 SCAN_CASES = [

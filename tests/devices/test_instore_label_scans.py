@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from carts.models import CartLine
+from carts.services import cart_pass_issue
 from catalog.models import Product
 from devices.models import ScanEvent, UnknownCode
 from devices.services import device_pair
@@ -40,7 +41,7 @@ def _labels_german(settings):
 
 @pytest.fixture
 def alice_cart(alice, device):
-    return device_pair(device=device, user=alice).cart
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
 @pytest.fixture

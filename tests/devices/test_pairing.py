@@ -141,9 +141,9 @@ def test_pairing_with_another_shopper_ends_the_devices_previous_pairing(
 
 
 def test_pairing_again_with_the_same_cart_keeps_the_pairing(device, alice):
-    first = device_pair(device=device, user=alice)
+    first = device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
 
-    again = device_pair(device=device, user=alice)
+    again = device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
 
     assert again == first
     assert Pairing.objects.count() == 1
@@ -152,7 +152,7 @@ def test_pairing_again_with_the_same_cart_keeps_the_pairing(device, alice):
 def test_a_closed_cart_answers_cart_closed_and_ends_the_pairing(
     device_client, device, alice, product
 ):
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     cart_close(cart=cart)
 
     answer = scan_code(device_client)
@@ -167,7 +167,7 @@ def test_a_closed_cart_answers_cart_closed_and_ends_the_pairing(
 def test_a_cart_being_checked_out_answers_cart_closed_but_stays_paired(
     device_client, device, alice, product
 ):
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.CHECKING_OUT)
 
     assert scan_code(device_client)["result"] == "cart_closed"
@@ -175,7 +175,7 @@ def test_a_cart_being_checked_out_answers_cart_closed_but_stays_paired(
 
 
 def test_unpairing_ends_the_pairing_and_is_idempotent(device, alice):
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
 
     assert device_unpair(device=device) is True
     assert device_unpair(device=device) is False
@@ -184,15 +184,18 @@ def test_unpairing_ends_the_pairing_and_is_idempotent(device, alice):
 
 
 def test_database_refuses_a_second_active_pairing_per_device_and_per_cart(device, alice, bob):
-    pairing = device_pair(device=device, user=alice)
+    pairing = device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
     other, _ = client_for_new_device("Cart 2")
 
+    bobs_pass = cart_pass_issue(user=bob)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Pairing.objects.create(device=device, cart=cart_get_for_user(user=bob))
+        Pairing.objects.create(device=device, cart=cart_get_for_user(user=bob), cart_pass=bobs_pass)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Pairing.objects.create(device=other, cart=pairing.cart)
+        Pairing.objects.create(device=other, cart=pairing.cart, cart_pass=pairing.cart_pass)
     with pytest.raises(IntegrityError), transaction.atomic():
         Pairing.objects.filter(pk=pairing.pk).update(active=None)  # ended needs ended_at
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Pairing.objects.filter(pk=pairing.pk).update(cart_pass=None)  # active needs its pass
 
 
 def test_the_heartbeat_tells_a_paired_device_whose_cart_it_is(device_client, device, alice):
@@ -204,7 +207,7 @@ def test_the_heartbeat_tells_a_paired_device_whose_cart_it_is(device_client, dev
         "queue_depth": 0,
     }
     url = reverse("devices-api:heartbeat")
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
 
     answer = device_client.post(url, heartbeat, content_type="application/json").json()
 
@@ -218,11 +221,11 @@ def test_the_heartbeat_tells_a_paired_device_whose_cart_it_is(device_client, dev
 def test_the_device_list_shows_each_paired_shopper_without_a_query_per_row(
     staff_client, device, alice, bob, django_assert_max_num_queries
 ):
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
     for number in range(2, 6):
         other, _ = client_for_new_device(f"Cart {number}")
         if number == 2:
-            device_pair(device=other, user=bob)
+            device_pair(device=other, cart_pass=cart_pass_issue(user=bob))
     url = reverse("admin:devices_device_changelist")
     staff_client.get(url)  # warm the session and permission caches
 
@@ -241,7 +244,7 @@ def test_the_device_list_shows_each_paired_shopper_without_a_query_per_row(
 
 
 def test_staff_end_a_pairing_from_the_device_list(staff_client, device, alice):
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
     data = {"action": "end_pairing", ACTION_CHECKBOX_NAME: [device.pk]}
 
     response = staff_client.post(reverse("admin:devices_device_changelist"), data, follow=True)

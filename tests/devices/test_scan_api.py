@@ -20,6 +20,7 @@ from drf_spectacular.validation import validate_schema
 from PIL import Image, ImageOps
 
 from carts.models import CartLine
+from carts.services import cart_pass_issue
 from devices.api import (
     ERROR_BAD_BASE64,
     ERROR_BODY_TOO_LARGE,
@@ -106,7 +107,7 @@ def product(db):
 
 @pytest.fixture
 def alice_cart(alice, device):
-    return device_pair(device=device, user=alice).cart
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
 # --- Adding and removing ------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def test_a_scan_id_reused_with_a_photo_that_cannot_be_read_answers_409(
 
 def test_scan_ids_are_per_device(device_client, alice_cart, bob, product):
     other, other_client = client_for_new_device("Cart 2")
-    device_pair(device=other, user=bob)
+    device_pair(device=other, cart_pass=cart_pass_issue(user=bob))
     body = scan_body(code=EAN13, symbology="EAN13")
 
     check_answer(post_json(device_client, body), 201)
@@ -348,7 +349,7 @@ def test_scan_ids_are_per_device(device_client, alice_cart, bob, product):
 @on_mysql
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_posts_of_one_scan_id_change_the_cart_once(device, device_key, alice):
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     BarcodeFactory(gtin=EAN13_GTIN)
     body = json.dumps(scan_body(code=EAN13, symbology="EAN13"))
     statuses: list[int] = []

@@ -13,7 +13,7 @@ from PIL import Image
 from carts import events
 from carts.events import CartStamp, InProcessBroker
 from carts.models import Cart
-from carts.services import cart_checkout_begin, cart_close, cart_get_for_user
+from carts.services import cart_checkout_begin, cart_close, cart_get_for_user, cart_pass_issue
 from catalog.models import Product
 from devices.services import device_pair
 from devices.services.scans import (
@@ -46,7 +46,7 @@ def product(db):
 
 @pytest.fixture
 def alice_cart(alice, device):
-    return device_pair(device=device, user=alice).cart
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carts.models import CartLine
+from carts.services import cart_pass_issue
 from devices.admin import MESSAGE_CHOOSE_ONE_CODE
 from devices.models import ScanEvent, UnknownCode
 from devices.selectors import unknown_codes_count
@@ -30,7 +31,7 @@ OTHER_GTIN = "00000096385074"
 
 @pytest.fixture
 def paired(device, alice):
-    return device_pair(device=device, user=alice)
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
 
 
 def test_a_valid_code_without_a_product_answers_unknown_product_and_is_collected(

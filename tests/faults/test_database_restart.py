@@ -31,6 +31,7 @@ from django.db import connection
 from django.test import Client
 
 from carts.models import CartLine
+from carts.services import cart_pass_issue
 from catalog.models import Barcode
 from devices.services import device_pair, device_register
 from shopcart.db_outage import ERROR_DATABASE_UNAVAILABLE
@@ -257,7 +258,7 @@ def _carts_prepared() -> tuple[list[Cart], str]:
     for number in range(CARTS):
         device, key = device_register(name=f"Fault cart {number}")
         shoppers.append(UserFactory())
-        pairing = device_pair(device=device, user=shoppers[-1])
+        pairing = device_pair(device=device, cart_pass=cart_pass_issue(user=shoppers[-1]))
         carts.append(Cart(key=key, cart_id=pairing.cart_id, codes=codes))
     browser = Client()
     browser.force_login(shoppers[0])  # the session row is committed: the server can read it

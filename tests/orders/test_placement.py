@@ -22,6 +22,7 @@ from carts.services import (
     cart_apply_coupon,
     cart_close,
     cart_get_for_user,
+    cart_pass_issue,
     cart_set_quantity,
 )
 from carts.services.carts import ERROR_CART_CLOSED, ERROR_COUPON_EXPIRED, ERROR_COUPON_USED_UP
@@ -541,7 +542,7 @@ def test_a_device_scanning_into_a_cart_being_paid_for_hears_cart_closed_and_stay
     device_client, device, alice
 ):
     product = BarcodeFactory(gtin=EAN13_GTIN, product=ProductFactory(stock=5)).product
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     cart_add_product(cart=cart, product=product, quantity=1)
     order = order_place(cart=cart, user=alice)
 

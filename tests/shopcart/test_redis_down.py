@@ -27,7 +27,7 @@ from django.utils import timezone
 from carts import events, live
 from carts.events import EventsUnavailable
 from carts.models import Cart, CartLine
-from carts.services import cart_add_product, cart_get_for_user
+from carts.services import cart_add_product, cart_get_for_user, cart_pass_issue
 from devices.services import device_pair
 from orders.models import Order
 from orders.tasks import order_confirmation_send, orders_after_payment_sweep
@@ -155,7 +155,7 @@ def product(db):
 def test_device_scan_adds_to_the_cart(
     redis_down, device, device_client, alice, product, caplog, django_capture_on_commit_callbacks
 ):
-    cart = device_pair(device=device, user=alice).cart
+    cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
     body = {"scan_id": str(uuid.uuid4()), "mode": "add", "qty": 1, "code": EAN13}
 
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
