@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +44,7 @@ from devices.services.scans import (
     scan_process,
 )
 from devices.throttling import DeviceRateThrottle
+from shopcart.json_input import BoundedJSONParser
 from shopcart.request_ids import request_id_current
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."
@@ -95,7 +96,7 @@ class DeviceApi(APIView):
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
     throttle_classes = [DeviceRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     @property
@@ -226,7 +227,7 @@ def _fault(detail: str, status_code: int, **extra: Any) -> Response:
 
 
 class ScanCreateApi(DeviceApi):
-    parser_classes = [JSONParser, JpegBodyParser]
+    parser_classes = [BoundedJSONParser, JpegBodyParser]
 
     @extend_schema_serializer(component_name="DeviceScanHeaders")
     class HeaderSerializer(serializers.Serializer):

@@ -359,7 +359,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing deep nesting and text that cannot be stored with a 400
+    # (shopcart/json_input.py).
+    "DEFAULT_PARSER_CLASSES": ["shopcart.json_input.BoundedJSONParser"],
     # DRF's own handler, plus 503 with Retry-After when the database is away.
     "EXCEPTION_HANDLER": "shopcart.db_outage.api_exception_handler",
 }
