@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "shopcart.request_ids.RequestIdMiddleware",
     # A database outage in a view answers 503 "retry", not a 500 (shopcart/db_outage.py).
     "shopcart.db_outage.DatabaseOutageMiddleware",
+    # Query strings and multipart forms in a client-named charset other than UTF-8 answer 400:
+    # decoded, they could hold text the database cannot store (shopcart/storable_text.py).
+    "shopcart.storable_text.RequestCharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -21,7 +21,7 @@ from orders.gateways.base import ERROR_MALFORMED
 from orders.models import Order, WebhookEvent
 from orders.services.webhooks import OUTCOME_PAID
 from shopcart.json_input import ERROR_TOO_DEEP, JSON_DEPTH_MAX
-from shopcart.storable_text import ERROR_SURROGATE
+from shopcart.storable_text import ERROR_CHARSET, ERROR_SURROGATE
 from tests.devices.refusals import refusal
 from tests.factories import BarcodeFactory, ProductFactory
 from tests.orders.payment_support import (
@@ -277,3 +277,75 @@ def test_device_api_refuses_a_surrogate_with_its_refusal(device_client, paired, 
 
     assert response.status_code == 400
     assert response.json() == refusal(response, UNSTORABLE)
+
+
+# --- A charset that decodes to surrogates: query strings and multipart forms -------------------
+
+UTF7_MULTIPART = "multipart/form-data; boundary=BoUnDaRy; charset=utf-7"
+
+
+def utf7_form(**fields: str) -> str:
+    """A multipart body; the test client encodes it in the charset its content type names, so
+    ``\\ud800`` reaches the server as UTF-7's ``+2AA-``, which Django decodes back to it."""
+    parts = [
+        f'--BoUnDaRy\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return "".join(parts) + "--BoUnDaRy--\r\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [
+        ("/accounts/login/", {"login": "alice@example.com", "password": "x\ud800."}),
+        ("/accounts/signup/", {"email": "z@example.com", "password1": "Xy-12\ud800."}),
+        ("/accounts/password/reset/", {"email": "z\ud800.@example.com"}),
+    ],
+)
+def test_a_form_posted_in_a_charset_other_than_utf_8_is_refused(alice, url, fields):
+    response = Client().post(url, utf7_form(**fields), content_type=UTF7_MULTIPART)
+
+    assert response.status_code == 400
+    assert response.content.decode() == ERROR_CHARSET.format(charset="utf-7")
+
+
+def test_a_shoppers_form_too(alice_client):
+    response = alice_client.post(
+        reverse("carts:coupon_apply"), utf7_form(code="\ud800."), content_type=UTF7_MULTIPART
+    )
+
+    assert response.status_code == 400
+
+
+def test_a_query_string_in_a_charset_other_than_utf_8_is_refused(client):
+    response = client.get("/?q=%2B2AA-", headers={"Content-Type": "text/plain; charset=utf-7"})
+
+    assert response.status_code == 400
+
+
+def test_an_api_query_string_is_refused_in_json(staff_client):
+    response = staff_client.get(
+        PRODUCTS_URL + "?search=%2B2AA-", headers={"Content-Type": "text/plain; charset=utf-7"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == ERROR_CHARSET.format(charset="utf-7")
+    assert response.json()["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF8", "utf_8"])
+def test_utf_8_named_in_any_spelling_is_welcome(alice, charset):
+    content_type = f"multipart/form-data; boundary=BoUnDaRy; charset={charset}"
+    form = utf7_form(login="alice@example.com", password="wrong")
+
+    assert Client().post("/accounts/login/", form, content_type=content_type).status_code == 200
+    assert Client().get("/?q=milk", headers={"Content-Type": content_type}).status_code == 200
+
+
+def test_a_json_body_in_another_charset_is_still_read(device_client):
+    # The test client encodes the text in the charset named.
+    response = device_client.post(
+        HEARTBEAT_URL, json.dumps(HEARTBEAT), content_type="application/json; charset=utf-16"
+    )
+
+    assert response.status_code == 200
