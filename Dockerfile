@@ -47,10 +47,13 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 # Owned by root and read-only for the app user: a compromised process cannot change the code.
 COPY . /app
-# Hashed, compressed static files, served by WhiteNoise from the image. The key is a throwaway
-# that exists only for this command (production settings refuse to load without one); it is
-# never used at run time, where SECRET_KEY must come from the environment.
-RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --no-input \
+# Hashed, compressed static files, served by WhiteNoise from the image. The key, the address and
+# the gateway are throwaways that exist only for this command (production settings refuse to
+# load without a strong key, an https:// SITE_URL and a way to take payments); none is used at
+# run time, where they must come from the environment.
+RUN SECRET_KEY=collectstatic-only-not-a-secret-never-used-at-run-time \
+    SITE_URL=https://collectstatic.invalid PAYMENT_GATEWAY=test \
+    python manage.py collectstatic --no-input \
     && python -m compileall -q /app \
     && mkdir -p /data/media /data/mail /data/beat \
     && chown -R smartcart:smartcart /data

@@ -2,7 +2,8 @@
 
 Every view derives from ``DeviceApi``: device-key authentication only (a shopper's or staff
 session gets 401), a per-device throttle, JSON in and out. Protocol faults are JSON
-``{"detail": ...}`` answers: 400 malformed, 401 bad key, 405 wrong method, 415 not JSON,
+``{"detail": ...}`` answers: 400 malformed (also JSON nested more than 32 levels deep or holding
+a lone surrogate, ``shopcart/json_input.py``), 401 bad key, 405 wrong method, 415 not JSON,
 429 with ``Retry-After``.
 """
 
@@ -21,7 +22,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +45,7 @@ from devices.services.scans import (
     scan_process,
 )
 from devices.throttling import DeviceRateThrottle
+from shopcart.json_input import JSON_DEPTH_MAX, BoundedJSONParser
 from shopcart.request_ids import request_id_current
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."
@@ -95,7 +97,7 @@ class DeviceApi(APIView):
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
     throttle_classes = [DeviceRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     @property
@@ -146,7 +148,11 @@ class HeartbeatApi(DeviceApi):
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(
-                DEVICE_REFUSED, description="Not JSON, or a field is missing or out of range."
+                DEVICE_REFUSED,
+                description=(
+                    f"Not JSON (or nested more than {JSON_DEPTH_MAX} levels, or holding a lone "
+                    "surrogate), or a field is missing or out of range."
+                ),
             ),
             **DEVICE_FAULTS,
         },
@@ -226,7 +232,7 @@ def _fault(detail: str, status_code: int, **extra: Any) -> Response:
 
 
 class ScanCreateApi(DeviceApi):
-    parser_classes = [JSONParser, JpegBodyParser]
+    parser_classes = [BoundedJSONParser, JpegBodyParser]
 
     @extend_schema_serializer(component_name="DeviceScanHeaders")
     class HeaderSerializer(serializers.Serializer):
@@ -288,7 +294,10 @@ class ScanCreateApi(DeviceApi):
         responses={
             201: OutputSerializer,
             200: OpenApiResponse(OutputSerializer, description="A repeated scan_id: the answer."),
-            400: OpenApiResponse(DEVICE_REFUSED, description="Malformed scan."),
+            400: OpenApiResponse(
+                DEVICE_REFUSED,
+                description="Malformed scan (also JSON nested too deep or with a lone surrogate).",
+            ),
             409: OpenApiResponse(DeviceErrorSerializer, description="scan_id reused."),
             413: OpenApiResponse(DeviceErrorSerializer, description="Body or image too large."),
             **DEVICE_FAULTS,

@@ -3,12 +3,13 @@
 With no environment at all the store runs in the *embedded* mode: SQLite under ``var/``,
 Celery tasks run eagerly in-process, emails are written to files under ``var/mail/``.
 Every variable is documented in ``.env.example``. ``SMARTCART_MODE=production`` turns on the
-checks and hardening a real store needs (it refuses to start without ``SECRET_KEY`` or with
-``DEBUG`` on).
+checks and hardening a real store needs: it refuses to start without a strong ``SECRET_KEY``,
+with ``DEBUG`` on, with ``*`` in ``ALLOWED_HOSTS`` or without an ``https://`` ``SITE_URL``.
 """
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from biip.rcn import RcnRegion
@@ -37,6 +38,35 @@ def _embedded_secret_key() -> str:
     return key_file.read_text().strip()
 
 
+# What Django's deploy check calls a weak key (security.W009), which production refuses instead
+# of warning about; tests/test_settings.py keeps these equal to Django's.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+SECRET_KEY_INSECURE_PREFIX = "django-insecure-"  # noqa: S105 - the mark of a made-up key
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_NEW_KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'"
+
+
+def _secret_key_weak(key: str) -> bool:
+    return (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+
+
+def _site_url_secure(url: str, *, tls: bool) -> bool:
+    """An https:// address; http:// only on loopback without TLS (``make prod-local``)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    return not tls and parts.scheme == "http" and host in _LOOPBACK_HOSTS
+
+
 if PRODUCTION:
     if not env.str("SECRET_KEY", default=""):
         raise ImproperlyConfigured("SECRET_KEY must be set when SMARTCART_MODE=production.")
@@ -44,6 +74,13 @@ if PRODUCTION:
         raise ImproperlyConfigured("DEBUG must be off when SMARTCART_MODE=production.")
     SECRET_KEY = env.str("SECRET_KEY")
     DEBUG = False
+    if _secret_key_weak(SECRET_KEY):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too weak for SMARTCART_MODE=production: use at least "
+            f"{SECRET_KEY_MIN_LENGTH} random characters ({SECRET_KEY_MIN_UNIQUE_CHARACTERS} or "
+            f"more different ones, not starting {SECRET_KEY_INSECURE_PREFIX!r}), e.g. from "
+            f"{_NEW_KEY_COMMAND}."
+        )
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
     DEBUG = env.bool("DEBUG", default=True)
@@ -53,6 +90,20 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must list the store's host names when SMARTCART_MODE=production (e.g. "
+        "shop.example.com, or .example.com for its subdomains), never '*': a wildcard believes "
+        "any Host header, and links built from it, as in password-reset emails, could point "
+        "to another site."
+    )
+# SECURE_COOKIES=false (below) is production over plain HTTP on loopback: make prod-local.
+if PRODUCTION and not _site_url_secure(SITE_URL, tls=env.bool("SECURE_COOKIES", default=True)):
+    raise ImproperlyConfigured(
+        f"SITE_URL must be the store's https:// address when SMARTCART_MODE=production (e.g. "
+        f"https://shop.example.com), not {SITE_URL!r}: it is the link in every email and QR "
+        f"code. Plain http:// is taken only on loopback with SECURE_COOKIES=false."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -87,6 +138,9 @@ MIDDLEWARE = [
     "shopcart.request_ids.RequestIdMiddleware",
     # A database outage in a view answers 503 "retry", not a 500 (shopcart/db_outage.py).
     "shopcart.db_outage.DatabaseOutageMiddleware",
+    # Query strings and multipart forms in a client-named charset other than UTF-8 answer 400:
+    # decoded, they could hold text the database cannot store (shopcart/storable_text.py).
+    "shopcart.storable_text.RequestCharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -372,7 +426,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing deep nesting and text that cannot be stored with a 400
+    # (shopcart/json_input.py).
+    "DEFAULT_PARSER_CLASSES": ["shopcart.json_input.BoundedJSONParser"],
     # DRF's own handler, plus 503 with Retry-After when the database is away.
     "EXCEPTION_HANDLER": "shopcart.db_outage.api_exception_handler",
 }

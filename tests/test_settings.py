@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.checks.security import base as django_security_checks
 
-from shopcart.settings import CONN_MAX_AGE_DEFAULT
+from shopcart.settings import (
+    CONN_MAX_AGE_DEFAULT,
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -92,7 +98,9 @@ def _refusal(**environment: str) -> str:
     return result.stderr
 
 
-LONG_KEY = "k" * 60
+# Strong by Django's measure: 64 characters, 16 different ones.
+LONG_KEY = "0123456789abcdef" * 4
+SITE = {"SITE_URL": "https://shop.example.com"}
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -106,6 +114,90 @@ def test_production_refuses_to_start_with_debug_on(debug):
     stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, DEBUG=debug)
 
     assert "DEBUG must be off when SMARTCART_MODE=production." in stderr
+
+
+# A production store that would start, but for the one variable each test changes.
+STRONG = {
+    "SMARTCART_MODE": "production",
+    "SECRET_KEY": LONG_KEY,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "PAYMENT_GATEWAY": "test",
+    **SITE,
+}
+
+
+def test_the_strong_production_environment_starts():
+    assert _settings(**STRONG)["SECRET_KEY"] == LONG_KEY
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "x",
+        "k" * 60,  # long, but one character
+        "abcd" * 20,  # four different ones
+        "0123456789abcdef" * 3,  # 48: two short
+        "django-insecure-" + "0123456789abcdef" * 4,  # what startproject writes
+    ],
+)
+def test_production_refuses_a_weak_secret_key(key):
+    stderr = _refusal(**{**STRONG, "SECRET_KEY": key})
+
+    assert "SECRET_KEY is too weak for SMARTCART_MODE=production" in stderr
+    assert "secrets.token_urlsafe(64)" in stderr  # says how to make a good one
+
+
+def test_the_bar_for_a_key_is_djangos_deploy_check():
+    # security.W009: production refuses what `check --deploy` would only warn about.
+    assert SECRET_KEY_MIN_LENGTH == django_security_checks.SECRET_KEY_MIN_LENGTH
+    assert (
+        SECRET_KEY_MIN_UNIQUE_CHARACTERS == django_security_checks.SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    )
+    assert SECRET_KEY_INSECURE_PREFIX == django_security_checks.SECRET_KEY_INSECURE_PREFIX
+
+
+@pytest.mark.parametrize("hosts", ["*", "shop.example.com,*", "*.example.com"])
+def test_production_refuses_a_wildcard_host(hosts):
+    stderr = _refusal(**{**STRONG, "ALLOWED_HOSTS": hosts})
+
+    assert "ALLOWED_HOSTS must list the store's host names" in stderr
+
+
+def test_a_leading_dot_for_subdomains_is_no_wildcard():
+    assert _settings(**{**STRONG, "ALLOWED_HOSTS": ".example.com"})
+
+
+SITE_URLS_REFUSED = {
+    "the embedded default, http://127.0.0.1:8000": {},
+    "http": {"SITE_URL": "http://shop.example.com"},
+    "no scheme": {"SITE_URL": "shop.example.com"},
+    "no host": {"SITE_URL": "https://"},
+    "not a URL": {"SITE_URL": "https://[::1"},
+    # Plain HTTP on loopback only with cookies that say so (make prod-local) ...
+    "loopback with secure cookies": {"SITE_URL": "http://127.0.0.1:8080"},
+    # ... and never elsewhere.
+    "http without secure cookies": {"SITE_URL": "http://shop.example.com", "SECURE_COOKIES": "0"},
+}
+
+
+@pytest.mark.parametrize("environment", SITE_URLS_REFUSED.values(), ids=SITE_URLS_REFUSED)
+def test_production_refuses_a_site_url_without_https(environment):
+    production = {key: value for key, value in STRONG.items() if key != "SITE_URL"}
+
+    stderr = _refusal(**production, **environment)
+
+    assert "SITE_URL must be the store's https:// address" in stderr
+
+
+@pytest.mark.parametrize("site", ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]"])
+def test_production_over_plain_http_on_loopback_starts(site):
+    loaded = _settings(**{**STRONG, "SITE_URL": site, "SECURE_COOKIES": "false"})
+
+    assert loaded["SESSION_COOKIE_SECURE"] is False
+
+
+def test_embedded_mode_takes_any_key_hosts_and_site():
+    assert _settings(SECRET_KEY="x", ALLOWED_HOSTS="*", SITE_URL="http://shop.test")
 
 
 def test_unknown_mode_is_refused():
@@ -122,6 +214,7 @@ def test_production_with_a_secret_key_starts_hardened():
         SMARTCART_MODE="production",
         SECRET_KEY=LONG_KEY,
         ALLOWED_HOSTS="shop.example.com",
+        **SITE,
         **STRIPE_KEYS,
     )
 
@@ -134,7 +227,7 @@ def test_production_with_a_secret_key_starts_hardened():
 
 
 def test_production_refuses_to_start_without_a_way_to_take_real_payments():
-    stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x")
+    stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x", **SITE)
 
     assert "set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or PAYMENT_GATEWAY=test" in stderr
 
@@ -147,7 +240,11 @@ def test_a_stripe_key_without_its_webhook_secret_is_refused():
 
 def test_production_takes_the_test_gateway_only_when_told_so():
     loaded = _settings(
-        SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x", PAYMENT_GATEWAY="test"
+        SMARTCART_MODE="production",
+        SECRET_KEY=LONG_KEY,
+        ALLOWED_HOSTS="x",
+        PAYMENT_GATEWAY="test",
+        **SITE,
     )
 
     assert loaded["PAYMENT_GATEWAY"] == "test"

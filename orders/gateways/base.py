@@ -9,7 +9,6 @@ Amounts cross to a gateway in minor units (cents) through ``amount_to_minor_unit
 back through ``amount_from_minor_units``: the only two places that convert.
 """
 
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 import stripe
 
 from orders.models import Order, Payment, Refund
+from shopcart.json_input import json_loads
 
 # Seconds an event's signed timestamp may lag behind our clock: a captured request replayed
 # later is refused, even though its signature is genuine. Stripe's recommended value.
@@ -111,9 +111,10 @@ def amount_from_minor_units(units: int, currency: str) -> Decimal:
 
 
 def event_parse(payload: bytes) -> GatewayEvent:
-    """The event in a webhook body already verified. Raises ``WebhookError`` when malformed."""
+    """The event in a webhook body already verified. Raises ``WebhookError`` when malformed,
+    nested too deep or holding text that cannot be stored (``shopcart.json_input``)."""
     try:
-        body = json.loads(payload)
+        body = json_loads(payload)
         data_object = body["data"]["object"]
         event = GatewayEvent(id=body["id"], type=body["type"], object=data_object)
     except (ValueError, TypeError, KeyError):

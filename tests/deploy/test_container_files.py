@@ -10,6 +10,8 @@ import os
 import re
 import runpy
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from unittest import mock
 
@@ -102,6 +104,37 @@ def test_static_files_are_collected_in_production_mode_at_build_time():
     )
 
 
+def test_the_build_steps_environment_loads_the_production_settings():
+    # What the image's ENV and the collectstatic step set, and nothing else: production
+    # refuses a weak key, a plain-http SITE_URL and a store without a payment gateway.
+    _, runtime = _stages()
+    environment: dict[str, str] = {}
+    for name, args in runtime:
+        if name == "ENV":
+            environment.update(word.split("=", 1) for word in shlex.split(args))
+    collect = next(args for name, args in runtime if name == "RUN" and "collectstatic" in args)
+    assignments = shlex.split(collect.split("python manage.py", 1)[0])
+    environment.update(word.split("=", 1) for word in assignments)
+    environment["PATH"] = os.environ["PATH"]  # the image's names /opt/venv/bin
+    probe = (
+        "import environ; environ.Env.read_env = staticmethod(lambda *a, **k: None)\n"
+        "from django.conf import settings; print(settings.STATIC_ROOT)"
+    )
+
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed probe
+        [sys.executable, "-c", probe],
+        cwd=BASE_DIR,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "shopcart.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == environment["STATIC_ROOT"]
+
+
 def test_no_secret_is_baked_into_the_image():
     secret = re.compile(r"SECRET|PASSWORD|TOKEN|DSN|API_KEY", re.I)
     for name, args in _instructions():
@@ -109,7 +142,7 @@ def test_no_secret_is_baked_into_the_image():
             assert not secret.search(args), f"{name} {args}"
     # The only key in the file is the collectstatic throwaway, named as such.
     keys = re.findall(r"SECRET_KEY=(\S+)", DOCKERFILE)
-    assert keys == ["collectstatic-only-not-a-secret"]
+    assert keys == ["collectstatic-only-not-a-secret-never-used-at-run-time"]
     ignored = (BASE_DIR / ".dockerignore").read_text().split()
     assert ".env" in ignored
 

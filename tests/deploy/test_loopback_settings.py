@@ -25,8 +25,9 @@ print(json.dumps({
 """
 PRODUCTION = {
     "SMARTCART_MODE": "production",
-    "SECRET_KEY": "k" * 64,
+    "SECRET_KEY": "0123456789abcdef" * 4,
     "ALLOWED_HOSTS": "x",
+    "SITE_URL": "https://x",
     "PAYMENT_GATEWAY": "test",
 }
 
@@ -54,7 +55,8 @@ def test_production_cookies_are_secure_and_links_https_by_default():
 
 
 def test_secure_cookies_off_makes_plain_http_usable_on_loopback():
-    loaded = _settings(**PRODUCTION, SECURE_COOKIES="false", SECURE_SSL_REDIRECT="false")
+    loopback = {**PRODUCTION, "SITE_URL": "http://127.0.0.1:8080"}
+    loaded = _settings(**loopback, SECURE_COOKIES="false", SECURE_SSL_REDIRECT="false")
 
     assert loaded == {
         "SESSION_COOKIE_SECURE": False,
