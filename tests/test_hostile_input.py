@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from carts.services import cart_pass_issue
 from catalog.models import Product
 from devices.models import ScanEvent
 from devices.services import device_pair
@@ -80,7 +81,7 @@ def _stripe_secret(settings):
 @pytest.fixture
 def paired(device, alice):
     BarcodeFactory(gtin="0" + EAN13, product=ProductFactory(name="Oat milk 1 l", stock=10))
-    return device_pair(device=device, user=alice).cart
+    return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
 @pytest.fixture
