@@ -29,9 +29,12 @@ Expiry. A pending order holds stock and a coupon use until it is paid, cancelled
 (``ORDER_PENDING_MINUTES``). Celery beat runs ``orders_expire_pending`` every minute in
 production. The embedded default has no beat, so ``order_place`` first expires a few overdue
 orders itself: stock held by abandoned orders is free again before any new order asks for it.
-``manage.py orders_expire`` does the whole sweep (for cron, or by hand).
+``manage.py orders_expire`` does the whole sweep (for cron, or by hand). Each order expires in
+a transaction of its own, and one that fails (say, a row the database cannot give back) is
+logged by its id and skipped: it never stops the others, nor a shopper's checkout.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +58,8 @@ from catalog.models import Barcode, Coupon, CouponRedemption, Product
 from orders.errors import OrderError
 from orders.models import Order, OrderLine, order_number_new
 from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+
+logger = logging.getLogger(__name__)
 
 ERROR_NOT_YOUR_CART = "This is not your cart."
 ERROR_EMPTY = "Your cart is empty."
@@ -347,7 +352,18 @@ def orders_expire_pending(*, now: datetime | None = None, limit: int | None = No
     now = now or timezone.now()
     overdue = Order.objects.pending_expired(now).order_by("expires_at", "pk")
     ids = list(overdue.values_list("pk", flat=True)[:limit])
-    return sum(_order_expire(order_id, now) for order_id in ids)
+    return sum(_order_expire_or_skip(order_id, now) for order_id in ids)
+
+
+def _order_expire_or_skip(order_id: int, now: datetime) -> bool:
+    """``_order_expire``; an order that fails is logged by its id (no personal data: the error's
+    class, not its message) and skipped, its transaction rolled back. The next sweep tries it
+    again."""
+    try:
+        return _order_expire(order_id, now)
+    except Exception as exc:
+        logger.error("order %s: not expired, skipped (%s)", order_id, type(exc).__name__)
+        return False
 
 
 def _order_expire(order_id: int, now: datetime) -> bool:
