@@ -40,7 +40,7 @@ from rest_framework.views import APIView
 from carts import services
 from carts.models import Cart, CartLine
 from carts.selectors import CartSummary, cart_suggestions, cart_summary
-from carts.services.carts import ERROR_NOT_IN_CART, ERROR_UNAVAILABLE, QUANTITY_MAX
+from carts.services.carts import ERROR_NOT_IN_CART, ERROR_UNAVAILABLE
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.models import Product
 from catalog.recommendations import (
@@ -50,6 +50,7 @@ from catalog.recommendations import (
     Suggestion,
 )
 from catalog.selectors import product_get_by_barcode, product_search
+from shopcart.money import QUANTITY_MAX
 
 ERROR_QUANTITY_INVALID = (
     'Send a whole number from 1 to 99 to set the quantity, "delete" to remove the line, '
@@ -444,7 +445,9 @@ REFUSED_RESPONSES = {
     400: OpenApiResponse(
         response=OpenApiTypes.OBJECT,
         description="Bad input: messages under each field at fault. Or the change was refused: "
-        "`detail` and `code` (for example `out_of_stock`, `not_in_cart`, `coupon_expired`).",
+        "`detail` and `code` (for example `out_of_stock`, `not_in_cart`, `coupon_expired`; "
+        "past a bound: `quantity`, at most 99 of a product; `cart_full`, at most 100 "
+        "products; `cart_total`, goods worth at most 999,999.99).",
         examples=[
             OpenApiExample("Refused", value=EXAMPLE_REFUSED, status_codes=["400"]),
             OpenApiExample(

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from carts import pass_codes
 from catalog.models import Coupon, Product
+from shopcart.money import PRICE_MAX, QUANTITY_MAX
 
 PRODUCT_NAME_MAX_LENGTH = 200  # as catalog.Product.name: a line or a scan keeps it whole
 
@@ -112,6 +113,9 @@ class CartLine(models.Model):
     the label's GTIN-14 and priced by the label: two packs of different weight are two lines,
     the same label twice one line of two. Empty, not NULL, so that the unique triple holds on
     MariaDB too (NULLs would never collide).
+
+    Unit price and quantity are bounded (``shopcart.money``); how many lines a cart holds and
+    what they come to are checked by the cart services, which alone write lines.
     """
 
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
@@ -145,6 +149,13 @@ class CartLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(unit_price__gte=Decimal("0")),
                 name="cart_line_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__lte=PRICE_MAX), name="cart_line_price_within_max"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__lte=QUANTITY_MAX),
+                name="cart_line_quantity_within_max",
             ),
         ]
 

@@ -31,6 +31,7 @@ from catalog import selectors, services
 from catalog.api_permissions import IsStaffWithModelPermission
 from catalog.models import Category, Product
 from catalog.services import CatalogError
+from shopcart.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
 
 ERROR_PRODUCT_NOT_FOUND = "There is no product with this id."
 ERROR_CATEGORY_UNKNOWN = "There is no category with the slug “{value}”."
@@ -39,7 +40,6 @@ ERROR_PRICE_DECIMAL_PLACES = "A price has at most 2 decimal places."
 ERROR_STOCK_NEGATIVE = "Stock cannot be negative."
 ERROR_CATALOG_CONFLICT = "Another change to the catalog got there first; send the request again."
 
-STOCK_MAX = 2_147_483_647  # the largest value every supported database stores in the column
 SEARCH_MAX_LENGTH = 100
 
 EXAMPLE_INPUT = {
@@ -116,8 +116,10 @@ class ProductInputSerializer(serializers.Serializer):
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0"),
+        max_value=PRICE_MAX,  # bounded so that no cart can overflow a total (shopcart.money)
         error_messages={
             "min_value": ERROR_PRICE_NEGATIVE,
+            "max_value": ERROR_PRICE_TOO_HIGH,
             "max_decimal_places": ERROR_PRICE_DECIMAL_PLACES,
         },
     )
@@ -125,7 +127,7 @@ class ProductInputSerializer(serializers.Serializer):
         min_value=0,
         max_value=STOCK_MAX,
         required=False,
-        error_messages={"min_value": ERROR_STOCK_NEGATIVE},
+        error_messages={"min_value": ERROR_STOCK_NEGATIVE, "max_value": ERROR_STOCK_TOO_HIGH},
     )
     barcodes = serializers.ListField(
         child=serializers.CharField(max_length=32),

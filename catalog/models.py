@@ -4,12 +4,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.urls import reverse
 
 from catalog.barcodes import GTIN_LENGTH
+from shopcart.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -56,7 +58,13 @@ class Product(models.Model):
         null=True,
         blank=True,
     )
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    # Bounded (shopcart.money) so that no cart of it can overflow a total: the validator
+    # speaks in forms and imports, the check constraint holds in the database.
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MaxValueValidator(PRICE_MAX, message=ERROR_PRICE_TOO_HIGH)],
+    )
     sold_by = models.CharField(
         max_length=4,
         choices=SoldBy.choices,
@@ -64,7 +72,11 @@ class Product(models.Model):
         help_text="Per kg: the price is per kilogram, and each weighed pack's in-store label "
         "gives its weight.",
     )
-    stock = models.IntegerField(default=0)
+    # No upper check in the database: units given back by a cancelled order may pass the
+    # maximum a person may enter (see shopcart.money.STOCK_MAX).
+    stock = models.IntegerField(
+        default=0, validators=[MaxValueValidator(STOCK_MAX, message=ERROR_STOCK_TOO_HIGH)]
+    )
     active = models.BooleanField(
         default=True, help_text="Inactive products are hidden from shoppers and cannot be sold."
     )
@@ -79,6 +91,9 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(price__gte=Decimal("0")), name="product_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__lte=PRICE_MAX), name="product_price_within_max"
             ),
             models.CheckConstraint(
                 condition=models.Q(stock__gte=0), name="product_stock_not_negative"

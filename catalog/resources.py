@@ -34,6 +34,7 @@ from catalog.services import (
     product_slug_unique,
     product_update,
 )
+from shopcart.money import ERROR_PRICE_TOO_HIGH, PRICE_MAX
 
 ERROR_NAME_MISSING = "Every product needs a name."
 ERROR_PRICE_MISSING = "Every product needs a price."
@@ -95,6 +96,8 @@ class PriceWidget(widgets.Widget):
             raise ValueError(ERROR_PRICE_INVALID.format(value=text))
         if price < 0:
             raise ValueError(ERROR_PRICE_NEGATIVE)
+        if price > PRICE_MAX:
+            raise ValueError(ERROR_PRICE_TOO_HIGH)
         return price
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:

@@ -28,7 +28,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carts.services.carts import QUANTITY_MAX
 from devices.authentication import DeviceAuthentication, IsDevice
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
 from devices.models import Device, ScanEvent
@@ -46,6 +45,7 @@ from devices.services.scans import (
 )
 from devices.throttling import DeviceRateThrottle
 from shopcart.json_input import JSON_DEPTH_MAX, BoundedJSONParser
+from shopcart.money import QUANTITY_MAX
 from shopcart.request_ids import request_id_current
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."

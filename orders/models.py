@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from carts.models import Cart
 from catalog.models import Coupon, Product
+from shopcart.money import LINE_TOTAL_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX
 
 # Unambiguous to read aloud or type from a receipt: no 0/O, 1/I/L, U.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -127,6 +128,14 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(total__gte=Decimal("0")), name="order_total_not_negative"
             ),
+            # The bounds of shopcart.money: placement refuses a larger order before writing.
+            models.CheckConstraint(
+                condition=models.Q(subtotal__gte=Decimal("0"), subtotal__lte=ORDER_TOTAL_MAX),
+                name="order_subtotal_within_bounds",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total__lte=ORDER_TOTAL_MAX), name="order_total_within_max"
+            ),
             models.CheckConstraint(
                 condition=models.Q(refunded_amount__lte=models.F("total")),
                 name="order_refund_within_total",
@@ -218,6 +227,20 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"
             ),
+            # The bounds of shopcart.money, as on cart lines.
+            models.CheckConstraint(
+                condition=models.Q(quantity__lte=QUANTITY_MAX),
+                name="order_line_quantity_within_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=Decimal("0"), unit_price__lte=PRICE_MAX),
+                name="order_line_price_within_bounds",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subtotal__gte=Decimal("0"), subtotal__lte=LINE_TOTAL_MAX)
+                & models.Q(total__gte=Decimal("0"), total__lte=LINE_TOTAL_MAX),
+                name="order_line_amounts_within_bounds",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -256,6 +279,10 @@ class Payment(models.Model):
             models.UniqueConstraint(
                 fields=["gateway", "external_id"], name="payment_unique_external_id"
             ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0"), amount__lte=ORDER_TOTAL_MAX),
+                name="payment_amount_within_bounds",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -292,6 +319,9 @@ class Refund(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(amount__gt=Decimal("0")), name="refund_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__lte=ORDER_TOTAL_MAX), name="refund_amount_within_max"
             ),
         ]
 

@@ -1,5 +1,8 @@
 """Background work of orders. Each task takes ids (or nothing), loads, and calls one service."""
 
+import logging
+from collections.abc import Callable
+
 from celery import Task, shared_task
 from django.utils import timezone
 
@@ -12,6 +15,8 @@ from orders.services import payments, placement, sweeps
 # hours in all) for the gateway to answer.
 LATE_REFUND_MAX_RETRIES = 6
 LATE_REFUND_RETRY_BASE_SECONDS = 120
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -53,7 +58,18 @@ def orders_after_payment_sweep() -> int:
     order_ids = sweeps.orders_confirmation_unsent(now=now)
     payment_ids = sweeps.payments_late_unrefunded(now=now)
     for order_id in order_ids:
-        order_confirmation_send.delay(order_id)
+        _queue_or_skip(order_confirmation_send.delay, "order", order_id)
     for payment_id in payment_ids:
-        payment_late_refund.delay(payment_id)
+        _queue_or_skip(payment_late_refund.delay, "payment", payment_id)
     return len(order_ids) + len(payment_ids)
+
+
+def _queue_or_skip(send: Callable[[int], object], kind: str, row_id: int) -> None:
+    """Queue one row's work; a failure (where tasks run in the sweep's process, the work's
+    own) is logged by the row's id and the error's class, and the sweep goes on."""
+    try:
+        send(row_id)
+    except Exception as exc:
+        logger.error(
+            "%s %s: after-payment work not queued, skipped (%s)", kind, row_id, type(exc).__name__
+        )

@@ -3,7 +3,18 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from shopcart.money import ERROR_NOT_DECIMAL, money_format
+from orders.gateways.base import amount_to_minor_units
+from orders.models import Order
+from shopcart.money import (
+    AMOUNT_COLUMN_MAX,
+    ERROR_NOT_DECIMAL,
+    LINE_TOTAL_MAX,
+    LINES_MAX,
+    ORDER_TOTAL_MAX,
+    PRICE_MAX,
+    QUANTITY_MAX,
+    money_format,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +78,23 @@ def test_money_filter_formats_with_the_store_currency(settings):
     settings.STORE_CURRENCY = "EUR"
     template = Template("{% load store %}[{{ price|money }}][{{ none|money }}]")
     assert template.render(Context({"price": Decimal("2.50"), "none": None})) == "[€2.50][]"
+
+
+# --- Bounds ------------------------------------------------------------------------------------
+
+STRIPE_AMOUNT_MAX = 99_999_999  # Stripe takes amounts of at most eight digits, in minor units
+
+
+def test_the_largest_cart_the_bounds_allow_fits_every_amount_column():
+    total = Order._meta.get_field("total")
+    column_max = Decimal(10) ** (total.max_digits - total.decimal_places) - Decimal("0.01")
+
+    assert column_max == AMOUNT_COLUMN_MAX
+    assert LINE_TOTAL_MAX == PRICE_MAX * QUANTITY_MAX == Decimal("989999.01")
+    assert LINE_TOTAL_MAX * LINES_MAX == Decimal("98999901.00") <= AMOUNT_COLUMN_MAX
+    assert ORDER_TOTAL_MAX <= AMOUNT_COLUMN_MAX
+
+
+def test_the_largest_order_is_one_card_payment():
+    for currency in ("EUR", "USD", "GBP"):
+        assert amount_to_minor_units(ORDER_TOTAL_MAX, currency) <= STRIPE_AMOUNT_MAX

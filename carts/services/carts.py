@@ -15,6 +15,12 @@ cart; when the cart then holds more than the stock, a ``StockMismatch`` tells st
 Lines: a product has one ordinary line (``label_code`` empty), which is what the functions
 naming a product change. A pack scanned by its in-store label has a line of its own, priced by
 the label (``cart_add_labelled_product``); only scans change it, and shoppers may remove it.
+
+Bounds (``shopcart.money``): a line holds at most ``QUANTITY_MAX`` units at a unit price of at
+most ``PRICE_MAX``, a cart at most ``LINES_MAX`` lines whose goods come to at most
+``CART_TOTAL_MAX`` (every line counted, sold or not: a line out of stock today may be back
+tomorrow). A change that would pass one, by the website or by a scan, is refused with a
+``CartError`` before anything is written; lowering a quantity or removing is always allowed.
 """
 
 from dataclasses import dataclass, field
@@ -22,17 +28,27 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from carts.events import cart_event_publish_on_commit
 from carts.models import PRODUCT_NAME_MAX_LENGTH, Cart, CartLine, StockMismatch
+from carts.pricing import LineInput, cart_price
 from catalog.models import Coupon, Product
+from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
 from shopcart.queries import only_row
 
-QUANTITY_MAX = 99
+# What a cart's goods may come to: what one order may (see shopcart.money).
+CART_TOTAL_MAX = ORDER_TOTAL_MAX
 
-ERROR_QUANTITY = "Enter a quantity from 1 to 99."
+ERROR_QUANTITY = f"Enter a quantity from 1 to {QUANTITY_MAX}."
+ERROR_LINE_FULL = f"Your cart can hold at most {QUANTITY_MAX} of “{{product}}”."
+ERROR_CART_FULL = (
+    f"Your cart holds {LINES_MAX} different products, the most one order can: "
+    "check out or remove one first."
+)
+ERROR_CART_TOTAL = "That would take your cart past {limit}, the most one order can come to."
+ERROR_PRICE_TOO_HIGH = "“{product}” costs more than {limit} a piece: ask staff."
 ERROR_CART_CLOSED = "This cart is being paid for or is closed, so it cannot change."
 ERROR_UNAVAILABLE = "“{product}” is no longer sold."
 ERROR_OUT_OF_STOCK = "“{product}” is out of stock."
@@ -115,7 +131,8 @@ def cart_add_product_locked(
     _check_quantity(quantity)
     _check_open(cart)
     _check_sellable(product)
-    line = only_row(cart.lines.filter(product=product, label_code=""))
+    lines = _cart_lines(cart)
+    line = _line_of(lines, product, "")
     in_cart = line.quantity if line else 0
     messages: list[str] = []
     if not scanned:
@@ -127,6 +144,7 @@ def cart_add_product_locked(
     line.quantity = in_cart + quantity
     if scanned:
         line.scanned_quantity += quantity
+    _check_bounds(lines, line, was=in_cart)
     line.save()
     if scanned and line.quantity > product.stock:
         StockMismatch.objects.create(
@@ -164,7 +182,8 @@ def cart_add_labelled_product_locked(
     _check_quantity(quantity)
     _check_open(cart)
     _check_sellable(product)
-    line = only_row(cart.lines.filter(product=product, label_code=label_code))
+    lines = _cart_lines(cart)
+    line = _line_of(lines, product, label_code)
     if line is None:
         line = CartLine(
             cart=cart,
@@ -176,8 +195,11 @@ def cart_add_labelled_product_locked(
         )
     line.quantity += quantity
     line.scanned_quantity += quantity
+    _check_bounds(lines, line, was=line.quantity - quantity)
+    # All of the product in the cart, this line as it is now included.
+    in_cart = sum(other.quantity for other in lines if other.product_id == product.pk)
+    in_cart += line.quantity if line.pk is None else 0
     line.save()
-    in_cart = cart.lines.filter(product=product).aggregate(total=Sum("quantity"))["total"]
     if in_cart > product.stock:
         StockMismatch.objects.create(
             product=product, cart=cart, quantity_in_cart=in_cart, stock_recorded=product.stock
@@ -243,7 +265,8 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     _check_quantity(quantity)
     cart = _cart_lock(cart)
     _check_sellable(product)
-    line = only_row(cart.lines.filter(product=product, label_code=""))
+    lines = _cart_lines(cart)
+    line = _line_of(lines, product, "")
     scanned_part = line.scanned_quantity if line else 0
     allowed = max(product.stock, scanned_part)
     if allowed <= 0:
@@ -254,12 +277,14 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
         messages.append(
             MESSAGE_CLAMPED.format(stock=product.stock, product=product.name, quantity=quantity)
         )
+    was = line.quantity if line else 0
     if line is None:
         line = CartLine(
             cart=cart, product=product, product_name=product.name, unit_price=product.price
         )
     line.quantity = quantity
     line.scanned_quantity = min(scanned_part, quantity)
+    _check_bounds(lines, line, was=was)
     line.save()
     _cart_changed(cart)
     return CartChange(cart=cart, line=line, messages=tuple(messages))
@@ -549,6 +574,50 @@ def _cart_changed(cart: Cart, *, scan: tuple[str, str] | None = None) -> None:
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= QUANTITY_MAX:
         raise CartError(ERROR_QUANTITY, code="quantity")
+
+
+def _cart_lines(cart: Cart) -> list[CartLine]:
+    """Every line of ``cart`` (at most ``LINES_MAX``): one query gives both the line a change
+    is about and what the bounds need of the others."""
+    return list(cart.lines.order_by())
+
+
+def _line_of(lines: list[CartLine], product: Product, label_code: str) -> CartLine | None:
+    """The line of ``product`` (its ordinary line when ``label_code`` is empty) among ``lines``."""
+    wanted = (product.pk, label_code)
+    return next((line for line in lines if (line.product_id, line.label_code) == wanted), None)
+
+
+def _check_bounds(lines: list[CartLine], changed: CartLine, *, was: int) -> None:
+    """Refuse, before anything is written, a change that would take a line or the cart past the
+    bounds (module docstring). ``changed`` is the line as it would be saved, ``was`` its
+    quantity before (0 for a new line); ``lines`` are the cart's lines, ``changed`` among them
+    unless new. Raises ``CartError`` (``quantity``, ``price``, ``cart_full``, ``cart_total``).
+
+    Only a change that adds is checked: lowering a quantity is always allowed, even in a cart
+    over the bounds (one from before they were set), since it moves towards them."""
+    if changed.quantity <= was:
+        return
+    name = changed.product_name
+    if changed.quantity > QUANTITY_MAX:
+        raise CartError(ERROR_LINE_FULL.format(product=name), code="quantity")
+    if changed.unit_price > PRICE_MAX:
+        limit = money_format(PRICE_MAX)
+        raise CartError(ERROR_PRICE_TOO_HIGH.format(product=name, limit=limit), code="price")
+    if changed.pk is None and len(lines) >= LINES_MAX:
+        raise CartError(ERROR_CART_FULL, code="cart_full")
+    if _goods_value([*lines, changed] if changed.pk is None else lines) > CART_TOTAL_MAX:
+        limit = money_format(CART_TOTAL_MAX)
+        raise CartError(ERROR_CART_TOTAL.format(limit=limit), code="cart_total")
+
+
+def _goods_value(lines: list[CartLine]) -> Decimal:
+    """What ``lines`` come to before any coupon, each counted as if sold (``cart_price``)."""
+    inputs = [
+        LineInput(key=index, unit_price=line.unit_price, quantity=line.quantity)
+        for index, line in enumerate(lines)
+    ]
+    return cart_price(inputs).subtotal
 
 
 def _check_sellable(product: Product) -> None:

@@ -22,6 +22,11 @@ product sold by the piece, a zero price, a count label) or whose embedded check 
 is refused with "Ask staff" and changes nothing; the result is ``unknown_product``, as for a
 product no longer sold, since protocol v1 has no other refusal.
 
+Bounds (``shopcart.money``, kept by the cart services): a scan that would take a line past
+``QUANTITY_MAX`` units, a label past ``PRICE_MAX`` or the cart past its most lines or its most
+total is refused the same way, ``unknown_product`` with the product and "Ask staff" on the
+display, and changes nothing.
+
 The shopper's cart page shows what every scan into their cart came to, for a few seconds
 (``carts.scan_notices``): an addition or a removal is recorded by the cart service that makes
 it, any other outcome by ``scan_outcome_show``, both in the scan's transaction. A retry's
@@ -75,6 +80,7 @@ from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.read_policy import ReadOutcome, read_decide
 from devices.services.pairing import device_pair, pairing_end_locked
 from devices.services.photos import scan_photo_keep
+from shopcart.money import QUANTITY_MAX
 from shopcart.queries import only_row
 
 MODE_ADD = "add"
@@ -97,6 +103,10 @@ DISPLAY_NOT_SOLD = ("Not sold", "{name}")
 DISPLAY_NOT_IN_CART = ("Not in cart", "{name}")
 DISPLAY_LABEL_INVALID = ("Label not valid", "Ask staff")
 DISPLAY_LABEL_NO_PRICE = ("Label not priced", "Ask staff")
+DISPLAY_LINE_FULL = (f"Max {QUANTITY_MAX} per item", "Ask staff")
+DISPLAY_PRICE_TOO_HIGH = ("Price too high", "Ask staff")
+DISPLAY_CART_FULL = ("Cart is full", "Ask staff")
+DISPLAY_CART_TOTAL = ("Cart total limit", "Ask staff")
 DISPLAY_ADDED = ("+{quantity} {name}", "Total {total}")
 DISPLAY_REMOVED = ("-{quantity} {name}", "Total {total}")
 
@@ -108,6 +118,14 @@ ERROR_SCAN_ID_REUSED = "This scan_id was already used for a different scan."
 
 Result = ScanEvent.Result
 Lines = tuple[str, str]
+
+# What the display says when the cart refuses an addition for a bound (``CartError.code``).
+_BOUND_DISPLAYS: dict[str, Lines] = {
+    "quantity": DISPLAY_LINE_FULL,
+    "price": DISPLAY_PRICE_TOO_HIGH,
+    "cart_full": DISPLAY_CART_FULL,
+    "cart_total": DISPLAY_CART_TOTAL,
+}
 
 # What the cart page is told of a scan that changed nothing (see ``scan_outcome_show``).
 _OUTCOMES_SHOWN = {
@@ -429,8 +447,9 @@ def _cart_change(
     except CartError as exc:
         if exc.code == "not_in_cart":
             return Result.NOT_IN_CART, DISPLAY_NOT_IN_CART, BEEP_ERROR
-        # "unavailable": the product is in the catalog but no longer sold.
-        return Result.UNKNOWN_PRODUCT, DISPLAY_NOT_SOLD, BEEP_ERROR
+        # A bound, or "unavailable": the product is in the catalog but no longer sold.
+        shown = _BOUND_DISPLAYS.get(exc.code, DISPLAY_NOT_SOLD)
+        return Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR
 
 
 def unknown_code_record(*, gtin: str) -> None:

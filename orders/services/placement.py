@@ -19,13 +19,22 @@ recorded as a ``CouponRedemption`` in the same transaction: a single-use coupon 
 concurrent orders. A coupon in the cart that prices to nothing (say, below its minimum) is not
 used and not counted.
 
+Bounds. An order holds at most ``LINES_MAX`` lines, each of at most ``QUANTITY_MAX`` units at
+most ``PRICE_MAX`` each, and its subtotal is at most ``ORDER_TOTAL_MAX`` (``shopcart.money``:
+every amount then fits its column, and a card payment can take it). The cart services keep
+carts within them; a cart from before they were set is refused here, before anything is
+written, and the shopper can lower it.
+
 Expiry. A pending order holds stock and a coupon use until it is paid, cancelled or expires
 (``ORDER_PENDING_MINUTES``). Celery beat runs ``orders_expire_pending`` every minute in
 production. The embedded default has no beat, so ``order_place`` first expires a few overdue
 orders itself: stock held by abandoned orders is free again before any new order asks for it.
-``manage.py orders_expire`` does the whole sweep (for cron, or by hand).
+``manage.py orders_expire`` does the whole sweep (for cron, or by hand). Each order expires in
+a transaction of its own, and one that fails (say, a row the database cannot give back) is
+logged by its id and skipped: it never stops the others, nor a shopper's checkout.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +57,9 @@ from carts.services import (
 from catalog.models import Barcode, Coupon, CouponRedemption, Product
 from orders.errors import OrderError
 from orders.models import Order, OrderLine, order_number_new
+from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+
+logger = logging.getLogger(__name__)
 
 ERROR_NOT_YOUR_CART = "This is not your cart."
 ERROR_EMPTY = "Your cart is empty."
@@ -59,6 +71,18 @@ ERROR_NOT_ENOUGH_STOCK = (
     "Change the quantity to check out."
 )
 ERROR_COUPON = "{problem} Remove the coupon from your cart to check out."
+ERROR_TOO_MANY_LINES = (
+    f"An order holds at most {LINES_MAX} different products, and your cart has {{count}}. "
+    "Remove some to check out."
+)
+ERROR_LINE_TOO_LARGE = (
+    f"An order holds at most {QUANTITY_MAX} of a product at {{price}} each at most: "
+    "change “{product}” in your cart to check out."
+)
+ERROR_TOO_LARGE = (
+    "An order can come to at most {limit}, and your cart comes to {subtotal}. "
+    "Remove something to check out."
+)
 
 # Order numbers are random (30^8); a collision is rare enough that a few tries always do.
 NUMBER_ATTEMPTS = 5
@@ -94,6 +118,7 @@ def _order_place_locked(cart: Cart, user: User) -> Order:
     coupon = _coupon_lock(cart)
     summary = cart_summary(cart=cart)  # read under the locks: prices and statuses hold
     _lines_check(summary)
+    _bounds_check(summary)
     plan = _stock_plan(summary, products)
     coupon = coupon if summary.price.coupon_applied else None
     if coupon is not None:
@@ -142,6 +167,23 @@ def _lines_check(summary: CartSummary) -> None:
         if view.status != LINE_OK:
             name = view.line.product_name
             raise OrderError(ERROR_OUT_OF_STOCK.format(product=name), code="out_of_stock")
+
+
+def _bounds_check(summary: CartSummary) -> None:
+    """Refuse (``OrderError``, code ``too_large``) an order that would not fit the bounds."""
+    if len(summary.lines) > LINES_MAX:
+        count = len(summary.lines)
+        raise OrderError(ERROR_TOO_MANY_LINES.format(count=count), code="too_large")
+    for view in summary.lines:
+        line = view.line
+        if line.quantity > QUANTITY_MAX or line.unit_price > PRICE_MAX:
+            message = ERROR_LINE_TOO_LARGE.format(
+                price=money_format(PRICE_MAX), product=line.product_name
+            )
+            raise OrderError(message, code="too_large")
+    if summary.price.subtotal > ORDER_TOTAL_MAX:
+        limit, subtotal = money_format(ORDER_TOTAL_MAX), money_format(summary.price.subtotal)
+        raise OrderError(ERROR_TOO_LARGE.format(limit=limit, subtotal=subtotal), code="too_large")
 
 
 def _coupon_check(coupon: Coupon, user: User) -> None:
@@ -310,7 +352,18 @@ def orders_expire_pending(*, now: datetime | None = None, limit: int | None = No
     now = now or timezone.now()
     overdue = Order.objects.pending_expired(now).order_by("expires_at", "pk")
     ids = list(overdue.values_list("pk", flat=True)[:limit])
-    return sum(_order_expire(order_id, now) for order_id in ids)
+    return sum(_order_expire_or_skip(order_id, now) for order_id in ids)
+
+
+def _order_expire_or_skip(order_id: int, now: datetime) -> bool:
+    """``_order_expire``; an order that fails is logged by its id (no personal data: the error's
+    class, not its message) and skipped, its transaction rolled back. The next sweep tries it
+    again."""
+    try:
+        return _order_expire(order_id, now)
+    except Exception as exc:
+        logger.error("order %s: not expired, skipped (%s)", order_id, type(exc).__name__)
+        return False
 
 
 def _order_expire(order_id: int, now: datetime) -> bool:

@@ -18,13 +18,21 @@ Which events change what (all Stripe's names; the test gateway sends the same sh
   ``refund.updated``, ``refund.failed``, ``charge.refund.updated`` (one refund): refunds.
 
 Every other event type, and events naming no payment of ours, are stored and ignored.
+
+A fault in one order never stops the others. An event whose order cannot be read or changed
+(a row the database cannot give back, or refuses to store: ``ORDER_FAULTS``) is stored with the
+outcome ``OUTCOME_FAULT``, naming the order's id, logged, and answered like any other: the
+gateway, which would otherwise retry it for days and then switch the store's webhook off for
+every shopper, stops sending it. Staff find it among the webhook events in the admin; once the
+order is mended, deleting that event lets the gateway's "resend" apply it. Errors that may pass
+(the database busy or away) still answer 500, so the gateway retries.
 """
 
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from orders.gateways import Gateway, GatewayEvent, amount_from_minor_units, amount_to_minor_units
 from orders.gateways.base import refund_status
@@ -54,6 +62,12 @@ OUTCOME_REFUND_RECORDED = "refund of {amount} recorded"
 OUTCOME_REFUND_KNOWN = "refunds already recorded"
 OUTCOME_REFUND_SETTLED = "refund {status}"
 OUTCOME_REFUND_UNKNOWN = "ignored: not a refund made here (charge.refunded counts it)"
+OUTCOME_FAULT = "failed: order id {order_id} could not be read or changed ({error})"
+
+# What a row that will never read or save right raises: decimal.InvalidOperation (an amount
+# that does not fit its column) is an ArithmeticError; a value or a check the database
+# refuses is a DataError or an IntegrityError; a model refusing a value, a ValueError.
+ORDER_FAULTS: tuple[type[Exception], ...] = (ArithmeticError, DataError, IntegrityError, ValueError)
 
 EventHandler = Callable[[Gateway, GatewayEvent, Payment], str]
 
@@ -62,16 +76,42 @@ def webhook_process(*, gateway: Gateway, payload: bytes, signature_header: str) 
     """Verify one webhook request of ``gateway`` and apply its event once; returns the outcome.
 
     Raises ``WebhookError`` (bad or stale signature, malformed body): nothing was changed.
-    Any other exception means the event was not stored, so the gateway's retry will apply it.
+    An order that cannot be read or changed (``ORDER_FAULTS``) leaves the event stored as
+    failed (``OUTCOME_FAULT``), changing nothing else. Any other exception means the event was
+    not stored, so the gateway's retry will apply it.
     """
     event = gateway.webhook_event(payload=payload, signature_header=signature_header)
     if WebhookEvent.objects.filter(gateway=gateway.name, event_id=event.id).exists():
         return OUTCOME_DUPLICATE
     handler = _HANDLERS.get(event.type)
-    payment = _event_payment(gateway, event) if handler else None
-    with transaction.atomic(durable=True):
-        outcome = _event_apply(gateway, event, handler, payment)
+    payment = None
+    try:
+        payment = _event_payment(gateway, event) if handler else None
+        with transaction.atomic(durable=True):
+            outcome = _event_apply(gateway, event, handler, payment)
+    except ORDER_FAULTS as exc:
+        return _event_fault_record(gateway, event, payment, exc)
     logger.info("%s event %s (%s): %s", gateway.name, event.id, event.type, outcome)
+    return outcome
+
+
+def _event_fault_record(
+    gateway: Gateway, event: GatewayEvent, payment: Payment | None, error: Exception
+) -> str:
+    """Store ``event`` as failed (in a transaction of its own: nothing the event did was kept)
+    and log it. Both name the order by its id only: the event is not linked to the row, which
+    would break the admin's list of events wherever it cannot be read; and the error by its
+    class, not its message, which might quote a shopper's data."""
+    order_id = payment.order_id if payment is not None else None
+    outcome = OUTCOME_FAULT.format(order_id=order_id, error=type(error).__name__)
+    logger.error("%s event %s (%s): %s", gateway.name, event.id, event.type, outcome)
+    try:
+        with transaction.atomic(durable=True):
+            WebhookEvent.objects.create(
+                gateway=gateway.name, event_id=event.id, event_type=event.type, outcome=outcome
+            )
+    except IntegrityError:
+        return OUTCOME_DUPLICATE  # the same event, delivered twice at once, got there first
     return outcome
 
 

@@ -1,9 +1,9 @@
 """carts.pricing: exact Decimal totals, coupons that never over-discount, worked examples."""
 
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carts.pricing import (
@@ -14,6 +14,7 @@ from carts.pricing import (
     cart_price,
 )
 from catalog.models import Category, Coupon
+from shopcart.money import AMOUNT_COLUMN_MAX, LINES_MAX, PRICE_MAX, QUANTITY_MAX
 
 D = Decimal
 PLASTIC, OTHER = 1, 2
@@ -163,3 +164,69 @@ def test_pricing_invariants(lines, terms):
     assert all(line.total == line.total.quantize(D("0.01")) for line in price.lines)
     if terms.max_discount is not None:
         assert price.discount <= terms.max_discount
+
+
+# --- At the bounds (shopcart.money) --------------------------------------------------------------
+
+CENT = D("0.01")
+# A DecimalField(max_digits=10, decimal_places=2) reads a value back in this context: an amount
+# that does not fit raises decimal.InvalidOperation, as finding 1 of issue 18 did.
+COLUMN_CONTEXT = Context(prec=10)
+
+
+def fits_an_amount_column(amount: Decimal) -> bool:
+    amount.quantize(CENT, context=COLUMN_CONTEXT)  # raises when it would not read back
+    return D("0") <= amount <= AMOUNT_COLUMN_MAX and amount == amount.quantize(CENT)
+
+
+def _near(low: Decimal, high: Decimal) -> st.SearchStrategy[Decimal]:
+    """Amounts from ``low`` to ``high``, the ends and the cents beside them drawn often."""
+    ends = st.sampled_from([low, low + CENT, high - CENT, high])
+    return ends | st.decimals(min_value=low, max_value=high, places=2)
+
+
+extreme_lines = st.lists(
+    st.builds(
+        LineInput,
+        key=st.integers(),
+        unit_price=_near(D("0.00"), PRICE_MAX),
+        quantity=st.sampled_from([1, QUANTITY_MAX]) | st.integers(1, QUANTITY_MAX),
+        category_id=st.sampled_from([PLASTIC, OTHER, None]),
+        available=st.booleans(),
+    ),
+    max_size=LINES_MAX,
+    unique_by=lambda line: line.key,
+)
+# Coupons may say anything their columns hold: pricing must still never go past a column.
+extreme_coupons = st.builds(
+    coupon,
+    percent_off=st.none() | _near(CENT, D("100")),
+    amount_off=st.none() | _near(CENT, AMOUNT_COLUMN_MAX),
+    max_discount=st.none() | _near(CENT, AMOUNT_COLUMN_MAX),
+    category=st.sampled_from([Category(pk=PLASTIC, name="Plastic goods"), None]),
+    min_subtotal=_near(D("0"), AMOUNT_COLUMN_MAX),
+).filter(lambda c: c.percent_off is not None or c.amount_off is not None)
+
+
+@settings(max_examples=300)
+@given(extreme_lines, st.none() | extreme_coupons)
+def test_every_amount_of_a_cart_within_the_bounds_fits_its_column(lines, terms):
+    price = cart_price(lines, terms)
+
+    amounts = [price.subtotal, price.discount, price.total]
+    amounts += [amount for line in price.lines for amount in (line.subtotal, line.discount)]
+    amounts += [line.total for line in price.lines]
+    assert all(fits_an_amount_column(amount) for amount in amounts)
+    assert all(line.subtotal <= PRICE_MAX * QUANTITY_MAX for line in price.lines)
+
+
+def test_the_fullest_most_expensive_cart_fits_its_column():
+    lines = [
+        LineInput(key=key, unit_price=PRICE_MAX, quantity=QUANTITY_MAX) for key in range(LINES_MAX)
+    ]
+
+    price = cart_price(lines, coupon(percent_off=D("33.33")))
+
+    assert price.subtotal == D("98999901.00")
+    assert fits_an_amount_column(price.subtotal)
+    assert fits_an_amount_column(price.total)
