@@ -44,6 +44,7 @@ from shopcart.money import (
     money_format,
 )
 from tests.catalog.test_import_export import csv_file, import_with_resource
+from tests.conftest import second_factor_given
 from tests.devices.test_decoding import EAN13, EAN13_GTIN
 from tests.devices.test_scan_api import scan_code
 from tests.factories import BarcodeFactory, ProductFactory, UserFactory
@@ -62,9 +63,11 @@ COLUMN_MAX = "99999999.99"  # the finding's price: the largest a price column ho
 
 def client_for(user) -> Client:
     """A signed-in client that answers a server error as the browser sees it (500), instead of
-    raising it in the test."""
+    raising it in the test; staff have given their second factor."""
     client = Client(raise_request_exception=False)
     client.force_login(user)
+    if user.is_staff:
+        second_factor_given(client, user)
     return client
 
 
