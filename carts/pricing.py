@@ -1,9 +1,10 @@
 """The one place that computes a cart's money: subtotal, coupon discount per line, total.
 
 Everything is ``Decimal``. A line's subtotal is its unit price times its quantity, rounded once
-to the cent; a coupon's discount is computed on the eligible lines, limited by its cap and by
-what those lines cost, and then shared out over them to the cent, so that every line's total and
-the cart's total add up exactly and nothing goes below zero.
+to the cent. A coupon's discount is computed once, on the eligible lines' subtotal (a percentage
+of it rounded once, plus a fixed amount), limited by its cap and by what those lines cost, and
+then shared out over them to the cent, so that every line's total and the cart's total add up
+exactly and nothing goes below zero.
 
 Pricing only needs the cart's contents and the coupon's terms. Whether a coupon may be used at
 all (active, validity window, usage limits) is the cart service's question.
@@ -110,10 +111,9 @@ def _coupon_discounts(coupon: Coupon, eligible: dict[int, Decimal]) -> dict[int,
     eligible_subtotal = sum(eligible.values(), ZERO)
     discount = ZERO
     if coupon.percent_off is not None:
-        # Rounded once per line, as a receipt would show it.
-        discount += sum(
-            (money_round(amount * coupon.percent_off / 100) for amount in eligible.values()), ZERO
-        )
+        # Taken of the eligible subtotal and rounded once: rounding each line's share instead
+        # would give away up to half a cent a line (10 % of €34.90 must be €3.49, not €3.51).
+        discount += money_round(eligible_subtotal * coupon.percent_off / 100)
     if coupon.amount_off is not None:
         discount += coupon.amount_off
     if coupon.max_discount is not None:

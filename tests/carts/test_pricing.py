@@ -14,7 +14,13 @@ from carts.pricing import (
     cart_price,
 )
 from catalog.models import Category, Coupon
-from shopcart.money import AMOUNT_COLUMN_MAX, LINES_MAX, PRICE_MAX, QUANTITY_MAX
+from shopcart.money import (
+    AMOUNT_COLUMN_MAX,
+    LINES_MAX,
+    PRICE_MAX,
+    QUANTITY_MAX,
+    money_round,
+)
 
 D = Decimal
 PLASTIC, OTHER = 1, 2
@@ -27,6 +33,13 @@ def coupon(**terms) -> Coupon:
 
 def one_line(amount: str, *, category_id: int | None = None, key: int = 1) -> LineInput:
     return LineInput(key=key, unit_price=D(amount), quantity=1, category_id=category_id)
+
+
+# Five lines coming to €34.90, four of them ending in 5 cents.
+THIRTY_FOUR_NINETY = [
+    one_line(amount, key=key)
+    for key, amount in enumerate(["2.45", "3.95", "8.15", "6.75", "13.60"], start=1)
+]
 
 
 @pytest.mark.parametrize(
@@ -46,6 +59,12 @@ def one_line(amount: str, *, category_id: int | None = None, key: int = 1) -> Li
             {"percent_off": D("20"), "category_id": PLASTIC},
             D("94.00"),
         ),
+        # Issue 19: 10 % off €34.90 is €3.49 off. Rounded per line (0.245, 0.395, 0.815 and
+        # 0.675 each up) it was €3.51.
+        (THIRTY_FOUR_NINETY, {"percent_off": D("10")}, D("31.41")),
+        # The same basket capped at €3.00, and with €0.50 on top of the 10 %.
+        (THIRTY_FOUR_NINETY, {"percent_off": D("10"), "max_discount": D("3")}, D("31.90")),
+        (THIRTY_FOUR_NINETY, {"percent_off": D("10"), "amount_off": D("0.50")}, D("30.91")),
     ],
 )
 def test_worked_examples(lines, terms, total):
@@ -78,14 +97,32 @@ def test_unavailable_lines_are_not_discounted():
     assert price.line(2).discount == D("0.00")
 
 
-def test_percentage_is_rounded_once_per_line():
-    # 15 % of 0.10 is 0.015 -> 0.02 per line (half up), three lines -> 0.06, not round(0.045).
+def test_percentage_is_taken_of_the_eligible_subtotal_and_rounded_once():
+    # 15 % of 0.30 is 0.045 -> 0.05 (half up), shared 0.02 + 0.02 + 0.01; rounding each line's
+    # 0.015 up would take 0.06.
     lines = [one_line("0.10", key=k) for k in (1, 2, 3)]
 
     price = cart_price(lines, coupon(percent_off=D("15")))
 
-    assert price.discount == D("0.06")
-    assert [line.discount for line in price.lines] == [D("0.02")] * 3
+    assert price.discount == D("0.05")
+    assert [line.discount for line in price.lines] == [D("0.02"), D("0.02"), D("0.01")]
+
+
+def test_ten_percent_of_thirty_four_ninety_is_shared_by_largest_remainder():
+    price = cart_price(THIRTY_FOUR_NINETY, coupon(percent_off=D("10")))
+
+    # Exact shares 0.245, 0.395, 0.815, 0.675, 1.36 are 0.24 0.39 0.81 0.67 1.36 rounded
+    # down (3.47); the two cents left go to the largest remainders, the first two lines
+    # on the tie.
+    assert price.discount == D("3.49")
+    assert [line.discount for line in price.lines] == [
+        D("0.25"),
+        D("0.40"),
+        D("0.81"),
+        D("0.67"),
+        D("1.36"),
+    ]
+    assert price.total == D("31.41")
 
 
 def test_flat_discount_is_shared_over_lines_to_the_cent():
@@ -164,6 +201,11 @@ def test_pricing_invariants(lines, terms):
     assert all(line.total == line.total.quantize(D("0.01")) for line in price.lines)
     if terms.max_discount is not None:
         assert price.discount <= terms.max_discount
+    if price.coupon_applied:
+        # Computed once on the eligible subtotal, never line by line.
+        once = money_round(eligible_subtotal * (terms.percent_off or 0) / 100)
+        once += terms.amount_off or 0
+        assert price.discount == min(once, terms.max_discount or once, eligible_subtotal)
 
 
 # --- At the bounds (shopcart.money) --------------------------------------------------------------

@@ -501,6 +501,25 @@ def test_a_category_coupon_discounts_only_its_lines_in_the_snapshot(alice, milk,
     assert order.total == Decimal("1.99") + Decimal("3.35")
 
 
+def test_a_percentage_coupon_is_snapshotted_as_pricing_shares_it(alice):
+    # Issue 19: 10 % off €34.90 is €3.49 off, shared out by largest remainder.
+    Coupon.objects.create(code="TENOFF", percent_off=Decimal("10"))
+    prices = ["2.45", "3.95", "8.15", "6.75", "13.60"]
+    products = [ProductFactory(price=Decimal(price), stock=5) for price in prices]
+    cart = cart_with(alice, *((product, 1) for product in products), coupon="TENOFF")
+
+    order = order_place(cart=cart, user=alice)
+
+    assert (order.subtotal, order.discount, order.total) == (
+        Decimal("34.90"),
+        Decimal("3.49"),
+        Decimal("31.41"),
+    )
+    discounts = [line.discount for line in order.lines.order_by("pk")]
+    assert discounts == [Decimal(d) for d in ("0.25", "0.40", "0.81", "0.67", "1.36")]
+    assert sum(line.total for line in order.lines.all()) == order.total
+
+
 # --- Cost -----------------------------------------------------------------------------------
 
 
