@@ -39,6 +39,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $@
 
+# The store's address, SITE_URL, follows HOST and PORT unless it is set (shopcart/settings.py):
+# every URL printed here, in emails and by simulate_cart is the one the server listens on.
+run: export HOST := $(HOST)
+run: export PORT := $(PORT)
 run: $(VENV)/.installed-base
 	@$(INSTALL_DB_DRIVER)
 	@echo "==> Migrating the database"
@@ -46,7 +50,8 @@ run: $(VENV)/.installed-base
 	@echo "==> Loading the demo store"
 	@$(PY) manage.py load_demo_store
 	@echo ""
-	@echo "smartcart is starting on http://$(HOST):$(PORT)/ (emails are written to var/mail/)."
+	@echo "smartcart is starting on $$(DJANGO_SETTINGS_MODULE=shopcart.settings $(PY) -c \
+		'from django.conf import settings; print(settings.SITE_URL.rstrip("/"))')/ (emails are written to var/mail/)."
 	@echo "Press Ctrl+C to stop."
 	@$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 SCAN_PATH = "/api/devices/v1/scans/"
 HEARTBEAT_PATH = "/api/devices/v1/heartbeat/"
-DEFAULT_SERVER = "http://127.0.0.1:8000"
 KEY_ENV = "SMARTCART_DEVICE_KEY"
 USER_AGENT = "smartcart-simulator/1"
 TIMEOUT_SECONDS = 10.0
@@ -45,6 +44,13 @@ ERROR_NOT_RUNNING = "No server answers at {server}: start it with make run."
 ERROR_NO_IMAGES = "No photos (.jpg, .png, .webp, .bmp, .gif, .tif) in {directory}."
 ERROR_PHOTO_UNREADABLE = "{name} is not an image that can be opened: skipped."
 ERROR_BAD_CODE = "“{code}” is not CODE or CODE:SYMBOLOGY."
+
+
+def default_server() -> str:
+    """The store this machine runs: ``SITE_URL``, which follows ``make run``'s HOST and PORT."""
+    from django.conf import settings
+
+    return str(settings.SITE_URL).rstrip("/")
 
 
 class SimulatorError(Exception):

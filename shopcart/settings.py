@@ -89,7 +89,21 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Where the server listens (make run passes its HOST and PORT on): SITE_URL, the address in every
+# email, printed URL and the cart simulator, follows them unless it is set itself.
+RUN_HOST = env.str("HOST", default="127.0.0.1")
+RUN_PORT = env.int("PORT", default=8000)
+
+
+def _local_site_url(host: str, port: int) -> str:
+    """The address of a server listening on ``host``:``port``, as this machine reaches it."""
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - every interface: this machine is one
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+SITE_URL = env.str("SITE_URL", default="") or _local_site_url(RUN_HOST, RUN_PORT)
 if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
     raise ImproperlyConfigured(
         "ALLOWED_HOSTS must list the store's host names when SMARTCART_MODE=production (e.g. "

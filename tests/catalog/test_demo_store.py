@@ -172,6 +172,7 @@ def test_prints_progress_logins_and_urls(settings):
     assert f"{demo_data.DEMO_SHOPPER_EMAIL} / {demo_data.DEMO_SHOPPER_PASSWORD}" in output
     assert "http://shop.test:8000/admin/" in output
     assert "http://shop.test:8000/api/docs/" in output
+    assert "simulate_cart --demo --server http://shop.test:8000\n" in output
 
 
 def test_refuses_in_production_and_writes_nothing(settings):

@@ -196,7 +196,7 @@ class Command(BaseCommand):
                 created = self._history_report(*_history_load())
         if not no_accounts:
             self._recommendations_build(stale=created > 0)
-        self._urls_print()
+        self._urls_print(demo_cart=not no_accounts)
 
     def _catalog_load(self) -> None:
         categories = _categories_load()
@@ -256,8 +256,15 @@ class Command(BaseCommand):
         self.stdout.write(f"  authenticator app:  {secret}")
         self.stdout.write(f"                      {uri}")
 
-    def _urls_print(self) -> None:
+    def _urls_print(self, *, demo_cart: bool) -> None:
+        """The store's addresses: SITE_URL, which follows make run's HOST and PORT."""
         site = settings.SITE_URL.rstrip("/")
         self.stdout.write(f"Shop:     {site}{reverse('catalog:home')}")
         self.stdout.write(f"Admin:    {site}{reverse('admin:index')}")
         self.stdout.write(f"API docs: {site}{reverse('api-docs')}")
+        if demo_cart:
+            # Spelled out: a second terminal may not have make run's PORT.
+            self.stdout.write(
+                f"A cart scanning into alice's cart ({site}{reverse('carts:detail')}): "
+                f"python manage.py simulate_cart --demo --server {site}"
+            )

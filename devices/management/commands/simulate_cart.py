@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("codes", nargs="*", help="Barcodes to scan: CODE or CODE:SYMBOLOGY.")
-        parser.add_argument("--server", default=simulator.DEFAULT_SERVER)
+        parser.add_argument(
+            "--server", help="The store's address (default: SITE_URL, where make run serves)."
+        )
         parser.add_argument("--key", help=f"The device key (default: ${simulator.KEY_ENV}).")
         parser.add_argument("--pass", dest="pass_text", help="A cart pass's text: pair first.")
         parser.add_argument("--mode", choices=MODES, default="add")
@@ -41,6 +43,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        options["server"] = options["server"] or simulator.default_server()
         try:
             if options["demo"]:
                 self._demo(options)
