@@ -12,6 +12,31 @@ from shopcart.money import PRICE_MAX, QUANTITY_MAX
 
 PRODUCT_NAME_MAX_LENGTH = 200  # as catalog.Product.name: a line or a scan keeps it whole
 
+# What staff read when a form breaks one of the constraints below (in words, not by name).
+ERROR_CART_ONE_CURRENT_PER_OWNER = (
+    "This shopper already has a cart in use: close it before giving them another."
+)
+ERROR_CART_ONE_CURRENT_PER_SESSION = (
+    "This browser session already has a cart in use: close it first."
+)
+ERROR_CART_OWNER_OR_SESSION = (
+    "A cart belongs to a shopper or to a browser session: choose its owner."
+)
+ERROR_CART_CURRENT_UNLESS_CLOSED = (
+    "A closed cart is no longer in use, and a cart that is not closed is."
+)
+ERROR_CART_LINE_ONCE = (
+    "This cart already has a line for this product (and label): change its quantity instead."
+)
+ERROR_CART_LINE_QUANTITY = "The quantity must be at least 1."
+ERROR_CART_LINE_SCANNED = "The scanned quantity cannot be more than the quantity."
+ERROR_CART_LINE_PRICE_NEGATIVE = "The unit price cannot be negative."
+ERROR_CART_LINE_PRICE_TOO_HIGH = f"The unit price is at most {PRICE_MAX}."
+ERROR_CART_LINE_QUANTITY_TOO_HIGH = f"A line holds at most {QUANTITY_MAX} units."
+# Messages, not passwords (S105).
+ERROR_CART_PASS_ONE_ACTIVE = "This shopper has an active cart pass: replace it."  # noqa: S105
+ERROR_CART_PASS_ACTIVE_OR_REVOKED = "A cart pass is active or revoked, never both."  # noqa: S105
+
 
 class Cart(models.Model):
     """A shopper's cart: one unclosed cart per shopper (or per anonymous browser session).
@@ -77,13 +102,20 @@ class Cart(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "current"], name="cart_one_current_per_owner"),
             models.UniqueConstraint(
-                fields=["session_key", "current"], name="cart_one_current_per_session"
+                fields=["owner", "current"],
+                name="cart_one_current_per_owner",
+                violation_error_message=ERROR_CART_ONE_CURRENT_PER_OWNER,
+            ),
+            models.UniqueConstraint(
+                fields=["session_key", "current"],
+                name="cart_one_current_per_session",
+                violation_error_message=ERROR_CART_ONE_CURRENT_PER_SESSION,
             ),
             models.CheckConstraint(
                 condition=models.Q(owner__isnull=False) | models.Q(session_key__isnull=False),
                 name="cart_has_owner_or_session",
+                violation_error_message=ERROR_CART_OWNER_OR_SESSION,
             ),
             models.CheckConstraint(
                 condition=(
@@ -91,6 +123,7 @@ class Cart(models.Model):
                 )
                 | models.Q(current__isnull=True, status="closed"),
                 name="cart_current_unless_closed",
+                violation_error_message=ERROR_CART_CURRENT_UNLESS_CLOSED,
             ),
         ]
 
@@ -137,25 +170,34 @@ class CartLine(models.Model):
         ordering = ["added_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cart", "product", "label_code"], name="cart_line_one_per_product_label"
+                fields=["cart", "product", "label_code"],
+                name="cart_line_one_per_product_label",
+                violation_error_message=ERROR_CART_LINE_ONCE,
             ),
             models.CheckConstraint(
-                condition=models.Q(quantity__gt=0), name="cart_line_quantity_positive"
+                condition=models.Q(quantity__gt=0),
+                name="cart_line_quantity_positive",
+                violation_error_message=ERROR_CART_LINE_QUANTITY,
             ),
             models.CheckConstraint(
                 condition=models.Q(scanned_quantity__lte=models.F("quantity")),
                 name="cart_line_scanned_within_quantity",
+                violation_error_message=ERROR_CART_LINE_SCANNED,
             ),
             models.CheckConstraint(
                 condition=models.Q(unit_price__gte=Decimal("0")),
                 name="cart_line_price_not_negative",
+                violation_error_message=ERROR_CART_LINE_PRICE_NEGATIVE,
             ),
             models.CheckConstraint(
-                condition=models.Q(unit_price__lte=PRICE_MAX), name="cart_line_price_within_max"
+                condition=models.Q(unit_price__lte=PRICE_MAX),
+                name="cart_line_price_within_max",
+                violation_error_message=ERROR_CART_LINE_PRICE_TOO_HIGH,
             ),
             models.CheckConstraint(
                 condition=models.Q(quantity__lte=QUANTITY_MAX),
                 name="cart_line_quantity_within_max",
+                violation_error_message=ERROR_CART_LINE_QUANTITY_TOO_HIGH,
             ),
         ]
 
@@ -225,7 +267,9 @@ class CartPass(models.Model):
         verbose_name_plural = "cart passes"
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "active"], name="cart_pass_one_active_per_user"
+                fields=["user", "active"],
+                name="cart_pass_one_active_per_user",
+                violation_error_message=ERROR_CART_PASS_ONE_ACTIVE,
             ),
             models.CheckConstraint(
                 # "active IS NOT NULL" spelled out: "NULL = true" is unknown, and a CHECK
@@ -235,6 +279,7 @@ class CartPass(models.Model):
                     | models.Q(active__isnull=True, revoked_at__isnull=False)
                 ),
                 name="cart_pass_active_or_revoked",
+                violation_error_message=ERROR_CART_PASS_ACTIVE_OR_REVOKED,
             ),
         ]
 

@@ -15,6 +15,21 @@ from shopcart.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX
 
 LOW_STOCK_THRESHOLD = 5
 
+# What staff read when a form breaks one of the constraints below (in words, not by name).
+ERROR_PRODUCT_PRICE_NEGATIVE = "The price cannot be negative."
+ERROR_PRODUCT_PRICE_TOO_HIGH = ERROR_PRICE_TOO_HIGH
+ERROR_PRODUCT_STOCK_NEGATIVE = "The stock cannot be negative."
+ERROR_BARCODE_GTIN_LENGTH = (
+    "A barcode is kept as its 14-digit GTIN: enter an EAN-13, UPC-A, EAN-8 or GTIN-14."
+)
+ERROR_COUPON_NO_DISCOUNT = "Give the coupon a percentage off, an amount off, or both."
+ERROR_COUPON_PERCENT = "The percentage off must be more than 0 and at most 100."
+ERROR_COUPON_AMOUNT = "The amount off must be more than 0 (leave it empty for none)."
+ERROR_COUPON_CAP = "The maximum discount must be more than 0 (leave it empty for no maximum)."
+ERROR_COUPON_MIN_SUBTOTAL = "The minimum subtotal cannot be negative (0 for none)."
+ERROR_PAIR_SCORE_ONCE = "These two products already have a score."
+ERROR_PAIR_SCORE_ITSELF = "A product is not suggested with itself: choose another product."
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -90,13 +105,19 @@ class Product(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(price__gte=Decimal("0")), name="product_price_not_negative"
+                condition=models.Q(price__gte=Decimal("0")),
+                name="product_price_not_negative",
+                violation_error_message=ERROR_PRODUCT_PRICE_NEGATIVE,
             ),
             models.CheckConstraint(
-                condition=models.Q(price__lte=PRICE_MAX), name="product_price_within_max"
+                condition=models.Q(price__lte=PRICE_MAX),
+                name="product_price_within_max",
+                violation_error_message=ERROR_PRODUCT_PRICE_TOO_HIGH,
             ),
             models.CheckConstraint(
-                condition=models.Q(stock__gte=0), name="product_stock_not_negative"
+                condition=models.Q(stock__gte=0),
+                name="product_stock_not_negative",
+                violation_error_message=ERROR_PRODUCT_STOCK_NEGATIVE,
             ),
         ]
         permissions = [("adjust_stock", "Can adjust product stock")]
@@ -131,7 +152,9 @@ class Barcode(models.Model):
         ordering = ["gtin"]
         constraints = [
             models.CheckConstraint(
-                condition=Exact(Length("gtin"), GTIN_LENGTH), name="barcode_gtin_is_14_digits"
+                condition=Exact(Length("gtin"), GTIN_LENGTH),
+                name="barcode_gtin_is_14_digits",
+                violation_error_message=ERROR_BARCODE_GTIN_LENGTH,
             ),
         ]
 
@@ -200,22 +223,28 @@ class Coupon(models.Model):
             models.CheckConstraint(
                 condition=models.Q(percent_off__isnull=False) | models.Q(amount_off__isnull=False),
                 name="coupon_has_a_discount",
+                violation_error_message=ERROR_COUPON_NO_DISCOUNT,
             ),
             models.CheckConstraint(
                 condition=models.Q(percent_off__gt=0, percent_off__lte=100)
                 | models.Q(percent_off__isnull=True),
                 name="coupon_percent_between_0_and_100",
+                violation_error_message=ERROR_COUPON_PERCENT,
             ),
             models.CheckConstraint(
                 condition=models.Q(amount_off__gt=0) | models.Q(amount_off__isnull=True),
                 name="coupon_amount_positive",
+                violation_error_message=ERROR_COUPON_AMOUNT,
             ),
             models.CheckConstraint(
                 condition=models.Q(max_discount__gt=0) | models.Q(max_discount__isnull=True),
                 name="coupon_cap_positive",
+                violation_error_message=ERROR_COUPON_CAP,
             ),
             models.CheckConstraint(
-                condition=models.Q(min_subtotal__gte=0), name="coupon_min_subtotal_not_negative"
+                condition=models.Q(min_subtotal__gte=0),
+                name="coupon_min_subtotal_not_negative",
+                violation_error_message=ERROR_COUPON_MIN_SUBTOTAL,
             ),
         ]
 
@@ -270,9 +299,15 @@ class ProductPairScore(models.Model):
     class Meta:
         ordering = ["product", "-score", "other"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "other"], name="pair_score_once"),
+            models.UniqueConstraint(
+                fields=["product", "other"],
+                name="pair_score_once",
+                violation_error_message=ERROR_PAIR_SCORE_ONCE,
+            ),
             models.CheckConstraint(
-                condition=~models.Q(product=models.F("other")), name="pair_score_not_itself"
+                condition=~models.Q(product=models.F("other")),
+                name="pair_score_not_itself",
+                violation_error_message=ERROR_PAIR_SCORE_ITSELF,
             ),
         ]
 

@@ -17,6 +17,17 @@ from django.utils import timezone
 
 from carts.models import CartPass
 
+# What staff read when a form breaks one of the constraints below (in words, not by name).
+ERROR_PAIRING_ONE_PER_DEVICE = "This cart device is already paired: end that pairing first."
+ERROR_PAIRING_ONE_PER_CART = (
+    "This shopper's cart is already paired with a device: end that pairing first."
+)
+ERROR_PAIRING_ACTIVE_OR_ENDED = (
+    "A pairing is either active or ended (with the time it ended), never both."
+)
+ERROR_PAIRING_NEEDS_PASS = "An active pairing needs its cart pass."  # noqa: S105 - a message
+ERROR_SCAN_EVENT_ONCE = "This device already sent a scan with this scan id."
+
 
 class Device(models.Model):
     name = models.CharField(max_length=80, unique=True, help_text="For example “Cart 12”.")
@@ -113,8 +124,16 @@ class Pairing(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["device", "active"], name="pairing_one_per_device"),
-            models.UniqueConstraint(fields=["cart", "active"], name="pairing_one_per_cart"),
+            models.UniqueConstraint(
+                fields=["device", "active"],
+                name="pairing_one_per_device",
+                violation_error_message=ERROR_PAIRING_ONE_PER_DEVICE,
+            ),
+            models.UniqueConstraint(
+                fields=["cart", "active"],
+                name="pairing_one_per_cart",
+                violation_error_message=ERROR_PAIRING_ONE_PER_CART,
+            ),
             models.CheckConstraint(
                 # "active IS NOT NULL" spelled out: a CHECK lets the unknown "NULL = true" pass.
                 condition=(
@@ -122,10 +141,12 @@ class Pairing(models.Model):
                     | models.Q(active__isnull=True, ended_at__isnull=False)
                 ),
                 name="pairing_active_or_ended",
+                violation_error_message=ERROR_PAIRING_ACTIVE_OR_ENDED,
             ),
             models.CheckConstraint(
                 condition=models.Q(active__isnull=True) | models.Q(cart_pass__isnull=False),
                 name="pairing_active_has_its_pass",
+                violation_error_message=ERROR_PAIRING_NEEDS_PASS,
             ),
         ]
 
@@ -179,7 +200,11 @@ class ScanEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["device", "scan_id"], name="scan_event_once_per_device")
+            models.UniqueConstraint(
+                fields=["device", "scan_id"],
+                name="scan_event_once_per_device",
+                violation_error_message=ERROR_SCAN_EVENT_ONCE,
+            )
         ]
 
     def __str__(self) -> str:

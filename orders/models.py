@@ -27,6 +27,23 @@ from shopcart.money import LINE_TOTAL_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 NUMBER_LENGTH = 8
 
+# What staff read when a form breaks one of the constraints below (in words, not by name).
+ERROR_ORDER_ONE_PER_CART_VERSION = "This cart, as it is now, already has an order."
+ERROR_ORDER_TOTAL_NEGATIVE = "An order's total cannot be negative."
+ERROR_ORDER_SUBTOTAL_BOUNDS = f"An order's subtotal is between 0 and {ORDER_TOTAL_MAX}."
+ERROR_ORDER_TOTAL_TOO_HIGH = f"An order's total is at most {ORDER_TOTAL_MAX}."
+ERROR_ORDER_REFUND_TOO_HIGH = "No more than the order's total can be refunded."
+ERROR_ORDER_LINE_QUANTITY = "The quantity must be at least 1."
+ERROR_ORDER_LINE_QUANTITY_TOO_HIGH = f"A line holds at most {QUANTITY_MAX} units."
+ERROR_ORDER_LINE_PRICE_BOUNDS = f"The unit price is between 0 and {PRICE_MAX}."
+ERROR_ORDER_LINE_AMOUNTS_BOUNDS = f"A line's subtotal and total are between 0 and {LINE_TOTAL_MAX}."
+ERROR_PAYMENT_ONCE = "The gateway already has a payment with this id."
+ERROR_PAYMENT_AMOUNT_BOUNDS = f"A payment is between 0 and {ORDER_TOTAL_MAX}."
+ERROR_REFUND_ONCE = "This payment already has a refund with this id."
+ERROR_REFUND_AMOUNT = "A refund must be more than 0."
+ERROR_REFUND_TOO_HIGH = f"A refund is at most {ORDER_TOTAL_MAX}."
+ERROR_WEBHOOK_EVENT_ONCE = "This gateway event was received before."
+
 ERROR_TRANSITION = "Order {number} is {status}; it cannot be {action}."
 ERROR_REFUND_TOO_MUCH = "Order {number} has only {left} left to refund."
 ERROR_REFUND_NOT_POSITIVE = "A refund must be more than zero."
@@ -123,22 +140,30 @@ class Order(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["cart", "cart_version"], name="order_one_per_cart_version"
+                fields=["cart", "cart_version"],
+                name="order_one_per_cart_version",
+                violation_error_message=ERROR_ORDER_ONE_PER_CART_VERSION,
             ),
             models.CheckConstraint(
-                condition=models.Q(total__gte=Decimal("0")), name="order_total_not_negative"
+                condition=models.Q(total__gte=Decimal("0")),
+                name="order_total_not_negative",
+                violation_error_message=ERROR_ORDER_TOTAL_NEGATIVE,
             ),
             # The bounds of shopcart.money: placement refuses a larger order before writing.
             models.CheckConstraint(
                 condition=models.Q(subtotal__gte=Decimal("0"), subtotal__lte=ORDER_TOTAL_MAX),
                 name="order_subtotal_within_bounds",
+                violation_error_message=ERROR_ORDER_SUBTOTAL_BOUNDS,
             ),
             models.CheckConstraint(
-                condition=models.Q(total__lte=ORDER_TOTAL_MAX), name="order_total_within_max"
+                condition=models.Q(total__lte=ORDER_TOTAL_MAX),
+                name="order_total_within_max",
+                violation_error_message=ERROR_ORDER_TOTAL_TOO_HIGH,
             ),
             models.CheckConstraint(
                 condition=models.Q(refunded_amount__lte=models.F("total")),
                 name="order_refund_within_total",
+                violation_error_message=ERROR_ORDER_REFUND_TOO_HIGH,
             ),
         ]
 
@@ -225,21 +250,26 @@ class OrderLine(models.Model):
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"
+                condition=models.Q(quantity__gt=0),
+                name="order_line_quantity_positive",
+                violation_error_message=ERROR_ORDER_LINE_QUANTITY,
             ),
             # The bounds of shopcart.money, as on cart lines.
             models.CheckConstraint(
                 condition=models.Q(quantity__lte=QUANTITY_MAX),
                 name="order_line_quantity_within_max",
+                violation_error_message=ERROR_ORDER_LINE_QUANTITY_TOO_HIGH,
             ),
             models.CheckConstraint(
                 condition=models.Q(unit_price__gte=Decimal("0"), unit_price__lte=PRICE_MAX),
                 name="order_line_price_within_bounds",
+                violation_error_message=ERROR_ORDER_LINE_PRICE_BOUNDS,
             ),
             models.CheckConstraint(
                 condition=models.Q(subtotal__gte=Decimal("0"), subtotal__lte=LINE_TOTAL_MAX)
                 & models.Q(total__gte=Decimal("0"), total__lte=LINE_TOTAL_MAX),
                 name="order_line_amounts_within_bounds",
+                violation_error_message=ERROR_ORDER_LINE_AMOUNTS_BOUNDS,
             ),
         ]
 
@@ -277,11 +307,14 @@ class Payment(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["gateway", "external_id"], name="payment_unique_external_id"
+                fields=["gateway", "external_id"],
+                name="payment_unique_external_id",
+                violation_error_message=ERROR_PAYMENT_ONCE,
             ),
             models.CheckConstraint(
                 condition=models.Q(amount__gte=Decimal("0"), amount__lte=ORDER_TOTAL_MAX),
                 name="payment_amount_within_bounds",
+                violation_error_message=ERROR_PAYMENT_AMOUNT_BOUNDS,
             ),
         ]
 
@@ -315,13 +348,19 @@ class Refund(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["payment", "external_id"], name="refund_unique_external_id"
+                fields=["payment", "external_id"],
+                name="refund_unique_external_id",
+                violation_error_message=ERROR_REFUND_ONCE,
             ),
             models.CheckConstraint(
-                condition=models.Q(amount__gt=Decimal("0")), name="refund_amount_positive"
+                condition=models.Q(amount__gt=Decimal("0")),
+                name="refund_amount_positive",
+                violation_error_message=ERROR_REFUND_AMOUNT,
             ),
             models.CheckConstraint(
-                condition=models.Q(amount__lte=ORDER_TOTAL_MAX), name="refund_amount_within_max"
+                condition=models.Q(amount__lte=ORDER_TOTAL_MAX),
+                name="refund_amount_within_max",
+                violation_error_message=ERROR_REFUND_TOO_HIGH,
             ),
         ]
 
@@ -344,7 +383,11 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_event_once"),
+            models.UniqueConstraint(
+                fields=["gateway", "event_id"],
+                name="webhook_event_once",
+                violation_error_message=ERROR_WEBHOOK_EVENT_ONCE,
+            ),
         ]
 
     def __str__(self) -> str:
