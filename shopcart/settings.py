@@ -409,6 +409,8 @@ if not PRODUCTION:
     # WhiteNoise serves from the finders here; an empty root keeps it from warning on each request.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Files browsers ask for at the site's root: /favicon.ico, /apple-touch-icon.png.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from shopcart import dashboard, health
+from shopcart import dashboard, health, web_app
 
 admin.site.site_header = "smartcart store admin"
 admin.site.site_title = "smartcart admin"
@@ -19,6 +19,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("manifest.webmanifest", web_app.manifest, name="web-manifest"),
     path("", include("catalog.urls")),
     path("accounts/", include("allauth.urls")),
     path("cart/pairing/", include("devices.urls")),

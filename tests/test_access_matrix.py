@@ -106,6 +106,7 @@ UNSIGNED_WEBHOOK = every(400)
 RULES: dict[str, Rule] = {
     "healthz": Rule("get", every(200)),
     "readyz": Rule("get", every(200)),
+    "web-manifest": Rule("get", every(200)),
     "api-schema": Rule("get", every(200)),
     "api-docs": Rule("get", every(200)),
     "catalog:home": Rule("get", every(200)),

@@ -84,7 +84,7 @@ class CardForm(forms.Form):
 
     number = forms.CharField(label="Card number", max_length=30)
     expiry = forms.CharField(label="Expiry (MM / YY)", max_length=9)
-    cvc = forms.CharField(label="Security code (CVC)", max_length=4)
+    cvc = forms.CharField(label="Security code", max_length=4)
 
     def clean_number(self) -> str:
         digits = re.sub(r"[\s-]", "", self.cleaned_data["number"])
