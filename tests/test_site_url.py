@@ -85,7 +85,8 @@ def _text(message: Message) -> str:
     parts = [
         part for part in message.walk() if part.get_content_type() in ("text/plain", "text/html")
     ]
-    return "".join(part.get_payload(decode=True).decode() for part in parts)
+    payloads = [part.get_payload(decode=True) for part in parts]
+    return "".join(payload.decode() for payload in payloads if isinstance(payload, bytes))
 
 
 def test_with_port_8100_the_pass_and_payment_emails_link_to_8100(tmp_path):
