@@ -1,25 +1,41 @@
 """How django-allauth fits the store: adapters that hook shopper accounts into the cart pass.
 
 * Every email allauth sends (confirmation, password reset, ...) goes through the outbox and
-  Celery, after the request's data is committed, instead of over SMTP inside the request.
+  Celery, after the request's data is committed, instead of over SMTP inside the request. It
+  speaks as the store: its name (``STORE_NAME``) where allauth would name the request's host,
+  and a greeting by first name, or "there" (``templates/account/email/``).
 * Confirming an email address emails the shopper their cart pass, once.
 * A social sign-up whose provider vouches for the email address gets the pass straight away
   (there is no confirmation step to wait for).
 """
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
-from django.contrib.sites.shortcuts import get_current_site
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
 from carts.services import cart_pass_email
 from shopcart.mail import KIND_ACCOUNT, email_queue
+
+
+class StoreSite:
+    """What allauth's email templates call the site: the store by name, not the request's host
+    (without django.contrib.sites allauth would say "127.0.0.1:8100")."""
+
+    @property
+    def name(self) -> str:
+        return str(settings.STORE_NAME)
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(settings.SITE_URL).netloc
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -29,7 +45,9 @@ class AccountAdapter(DefaultAccountAdapter):
         full_context = {
             "request": request,
             "email": email,
-            "current_site": get_current_site(request),
+            "current_site": StoreSite(),
+            "store_name": settings.STORE_NAME,
+            "site_url": settings.SITE_URL.rstrip("/"),
         }
         full_context.update(context)
         message = self.render_mail(template_prefix, email, full_context)

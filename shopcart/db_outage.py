@@ -26,11 +26,10 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
-from django.views import defaults
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from shopcart.errors import API_PREFIX
+from shopcart.errors import API_PREFIX, plain_page
 from shopcart.request_ids import request_id_current
 
 logger = logging.getLogger(__name__)
@@ -136,4 +135,4 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     exc = sys.exc_info()[1]  # Django calls handler500 inside its ``except`` block
     if exc is not None and database_unavailable(exc):
         return outage_response(request, exc)
-    return defaults.server_error(request, template_name)
+    return plain_page(template_name, status=500)

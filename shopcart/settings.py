@@ -8,6 +8,7 @@ with ``DEBUG`` on, with ``*`` in ``ALLOWED_HOSTS`` or without an ``https://`` ``
 """
 
 import secrets
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -104,6 +105,8 @@ def _local_site_url(host: str, port: int) -> str:
 
 
 SITE_URL = env.str("SITE_URL", default="") or _local_site_url(RUN_HOST, RUN_PORT)
+# What shoppers call the store: every page, email subject and sender, the authenticator app.
+STORE_NAME = env.str("STORE_NAME", default="smartcart demo store")
 if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
     raise ImproperlyConfigured(
         "ALLOWED_HOSTS must list the store's host names when SMARTCART_MODE=production (e.g. "
@@ -293,7 +296,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="smartcart <shop@example.com>")
+# Every email comes from the store by name: an address given without one gets STORE_NAME.
+_from_name, _from_address = parseaddr(env.str("DEFAULT_FROM_EMAIL", default="shop@example.com"))
+DEFAULT_FROM_EMAIL = formataddr((_from_name or STORE_NAME, _from_address), charset="utf-8")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 # A worker sending an outbox email holds it this long; if the worker dies, the outbox sweeper
@@ -332,6 +337,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# Confirming signs the shopper in, when it happens in the browser they signed up in (allauth
+# keeps the sign-up in that session: a link that leaked elsewhere signs nobody in).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
@@ -398,7 +406,6 @@ USE_I18N = True
 USE_TZ = True
 # Messages stay on the server: some carry what must not sit in a cookie (a new device key).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-STORE_NAME = env.str("STORE_NAME", default="smartcart demo store")
 MFA_TOTP_ISSUER = STORE_NAME
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="EUR")
 
@@ -551,6 +558,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 SESSION_COOKIE_HTTPONLY = True
+# A form from a page gone stale (signed in on another tab) explains itself and offers a retry.
+CSRF_FAILURE_VIEW = "shopcart.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

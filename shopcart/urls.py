@@ -40,7 +40,9 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# API clients get JSON, not the shop's HTML page, for a URL that matches nothing.
+# The shop's own error pages for people, JSON for API clients (shopcart/errors.py).
+handler400 = "shopcart.errors.bad_request"
+handler403 = "shopcart.errors.permission_denied"
 handler404 = "shopcart.errors.page_not_found"
 # An exception raised in a middleware: 503 when the database is away, else the 500 page.
 handler500 = "shopcart.db_outage.server_error"
