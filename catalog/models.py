@@ -309,24 +309,27 @@ TIP_MAX_CHARS = 200
 
 class ProductTipQuerySet(models.QuerySet["ProductTip"]):
     def shown(self) -> "ProductTipQuerySet":
-        return self.filter(status__in=[ProductTip.Status.GENERATED, ProductTip.Status.EDITED])
+        return self.filter(status__in=[ProductTip.Status.APPROVED, ProductTip.Status.EDITED])
 
 
 class ProductTip(models.Model):
     """One short shopping tip for a product, written by the AI provider or by staff.
 
-    ``source_hash`` is the digest of the catalog fields the tip was written from; when they
-    change, a generated tip is written again. Staff edits and hidden tips are never replaced.
+    A tip the AI wrote is *pending* until staff approve it; shoppers see approved and edited
+    tips only. ``source_hash`` is the digest of the catalog fields the tip was written from:
+    when they change, the AI writes the tip again and it waits for approval again. Staff edits
+    and hidden tips are never replaced.
     """
 
     class Status(models.TextChoices):
-        GENERATED = "generated", "generated"
+        PENDING = "pending", "written by AI, waiting for approval"
+        APPROVED = "approved", "written by AI, approved"
         EDITED = "edited", "edited by staff"
         HIDDEN = "hidden", "hidden"
 
     product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="tip")
     text = models.CharField(max_length=TIP_MAX_CHARS)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.GENERATED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     source_hash = models.CharField(max_length=64, blank=True, editable=False)
     model = models.CharField(max_length=100, blank=True, editable=False)
     generated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -339,3 +342,28 @@ class ProductTip(models.Model):
 
     def __str__(self) -> str:
         return f"Tip for {self.product}"
+
+    @property
+    def written_by_ai(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.APPROVED)
+
+
+class ProductTipFailure(models.Model):
+    """Why the last requests for a product's tip failed, and when to ask again.
+
+    Written by ``catalog.tips`` after a failure the product may cause (a timeout, a provider
+    error, an unusable answer); removed when a tip is written. Until ``retry_at`` the product
+    is skipped, and after it, products that never failed go first.
+    """
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="tip_failure")
+    failures = models.PositiveIntegerField(help_text="Failed requests in a row.")
+    last_error = models.CharField(max_length=40)
+    failed_at = models.DateTimeField()
+    retry_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["retry_at"]
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed tip request(s) for product {self.product_id}"
