@@ -1,5 +1,6 @@
 """The store's catalog: categories, products and their barcodes."""
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -280,8 +281,16 @@ class ProductPopularity(models.Model):
         return f"{self.product_id}: {self.orders} orders"
 
 
+def recommendation_version_new() -> str:
+    return uuid.uuid4().hex
+
+
 class RecommendationBuild(models.Model):
-    """One run of ``recommendations_rebuild``: what it learnt from, and how long it took."""
+    """One run of ``recommendations_rebuild``: what it learnt from, and how long it took.
+
+    ``version`` names the neighbours it wrote in the cache (``catalog.recommendations.
+    serving``): a new build's entries never mix with an old one's.
+    """
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
@@ -293,6 +302,7 @@ class RecommendationBuild(models.Model):
     products = models.PositiveIntegerField(help_text="Products sold at least once.")
     pairs = models.PositiveIntegerField(help_text="Neighbour rows written.")
     seconds = models.FloatField()
+    version = models.CharField(max_length=32, default=recommendation_version_new, editable=False)
 
     class Meta:
         ordering = ["-finished_at", "-pk"]
