@@ -98,19 +98,24 @@ def queries(test: Sequence[Basket]) -> Iterator[tuple[int, int, list[int]]]:
 @dataclass
 class Outcome:
     """Per query: its basket, the hidden item's position in the answer (0: not shown), and
-    whether the model had anything for the cart (False: the whole answer is fallback)."""
+    how many of the answer's first products the model chose (the rest are best sellers:
+    0 when the cart's products have no neighbours)."""
 
     basket: list[int] = field(default_factory=list)
     position: list[int] = field(default_factory=list)
-    answered: list[bool] = field(default_factory=list)
+    from_model: list[int] = field(default_factory=list)
     shown: set[int] = field(default_factory=set)
 
     def add(self, basket: int, hidden: int, answer: Answer) -> None:
         shown = answer.products[:SHOWN]
         self.basket.append(basket)
         self.position.append(shown.index(hidden) + 1 if hidden in shown else 0)
-        self.answered.append(answer.from_model > 0)
+        self.from_model.append(answer.from_model)
         self.shown.update(shown)
+
+    @property
+    def answered(self) -> list[bool]:
+        return [chosen > 0 for chosen in self.from_model]
 
 
 def evaluate(recommender: Recommender, test: Sequence[Basket]) -> Outcome:

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.linalg import lapack
 
-REGULARISATION = 0.5
+REGULARISATION = 1.0  # chosen by cross-validation on the real file (README "Recommendations")
 NEIGHBOURS = 20
 PRODUCTS_MAX = 20_000
 DOUBLE_MAX = 4_096  # products: above, float32 halves the memory of the dense matrices

@@ -101,19 +101,20 @@ def _best_sellers(version: str, categories: set[int]) -> Iterator[tuple[int, str
 
 
 def _available(candidates: Iterable[tuple[int, str]], held: set[int], limit: int) -> list:
-    """The first ``limit`` candidates not held that are active and in stock, looked up a
-    few at a time."""
+    """The first ``limit`` candidates not held that are active and in stock: the first
+    ``limit + 2`` looked up at once (most are in stock), then more if some were not."""
     found: list[Suggestion] = []
     seen = set(held)
     chunk: list[tuple[int, str]] = []
+    size = limit + 2
     for pk, reason in candidates:
         if pk in seen:
             continue
         seen.add(pk)
         chunk.append((pk, reason))
-        if len(chunk) == 2 * limit + 4:
+        if len(chunk) == size:
             found += _in_stock(chunk)
-            chunk = []
+            chunk, size = [], 2 * size
             if len(found) >= limit:
                 return found[:limit]
     found += _in_stock(chunk) if chunk else []

@@ -109,7 +109,7 @@ def outcome_of(positions_by_basket: list[list[int]]) -> protocol.Outcome:
         for position in positions:
             outcome.basket.append(basket)
             outcome.position.append(position)
-            outcome.answered.append(True)
+            outcome.from_model.append(5)
     return outcome
 
 
@@ -171,7 +171,7 @@ def test_a_product_with_no_neighbours_gets_its_category_best_sellers_first():
 
     assert answer == protocol.Answer([1, 0, 5], 0)
     outcome = protocol.evaluate(recommender, [[2, 1]])
-    assert outcome.answered == [False, False]
+    assert outcome.answered == [False, False] and outcome.from_model == [0, 0]
 
 
 def test_the_popularity_baseline_skips_what_is_in_the_cart():
@@ -265,4 +265,4 @@ def test_benchmark_runs_and_ends_with_a_json_line(tmp_path):
     assert first["queries"] == 3 + 3 + 2 + 2 + 3
     assert first["rows"][0]["model"] == BASELINE
     assert summary["store"]["queries"] == first["queries"]
-    assert "Over the 5 splits" in result.stdout and "The store, file-order split" in result.stdout
+    assert "Over the 5 split(s)" in result.stdout and "The store, file-order split" in result.stdout
