@@ -88,7 +88,7 @@ class _Baskets:
 
 def _baskets_read(baskets: Iterable[Collection[int]], progress: Progress | None) -> _Baskets:
     index: dict[int, int] = {}
-    read = _Baskets(ids=[], counts=Counter(), rows=array("l"), cols=array("l"))
+    read = _Baskets(ids=[], counts=Counter(), rows=array("q"), cols=array("q"))
     modelled = 0
     for basket in baskets:
         indexes = [index.setdefault(product_id, len(index)) for product_id in set(basket)]
