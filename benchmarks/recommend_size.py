@@ -13,16 +13,20 @@ In a throwaway SQLite database: ``--products`` active, in-stock products in cate
   fit EASE, write the neighbours), its time per phase and the process's peak memory.
 - **Serving**: ``product_suggestions`` asked as the cart page asks it (``SUGGESTIONS``
   products, with the cart's categories) for carts of 1 to 8 products drawn from baskets the
-  model never saw, and for carts of one never-sold product (the category fallback); then the
-  same carts with the cache emptied first; and, for the machine's noise, the cheapest ORM
-  query (a product by primary key). Latency median, p95 and p99 in milliseconds. Target
-  (issue 17): p95 ≤ 2 ms.
+  model never saw, and for carts of one never-sold product (the category fallback), taking
+  turns with the cheapest ORM query (a product by primary key: the machine's noise); then
+  the same carts with the cache emptied first. Latency median, p95 and p99 in milliseconds,
+  after 100 warm-up requests, and the process's CPU time (SQLite runs in the process: the
+  work itself, without the waits for a core). The machine is shared, so the serving runs
+  ``ROUNDS`` times and the round whose trivial query was fastest is shown (every round's
+  p95 is printed too). Target (issue 17): p95 ≤ 2 ms.
 
 Prints a table, then one JSON line.
 """
 
 import argparse
 import contextlib
+import gc
 import json
 import statistics
 import sys
@@ -40,6 +44,7 @@ NEW_SHARE = 0.05
 BASKET_MEAN = 10
 MISSION_SHARE = 0.6
 WARM_UP = 100
+ROUNDS = 3
 INSERT_BATCH = 20_000
 
 
@@ -203,38 +208,50 @@ def train() -> dict[str, Any]:
     }
 
 
-def serve(carts: list[list[int]], categories: dict[int, int]) -> dict[str, float]:
+def kinds_serve(asks: dict[str, list[list[int]]], categories: dict[int, int]) -> dict[str, Any]:
+    """Each kind of request timed, the kinds taking turns (query n of every kind, then n + 1)
+    so that the machine's load falls on all of them alike."""
+    from catalog.models import Product
     from catalog.recommendations import SUGGESTIONS, product_suggestions
 
-    return _timed(
-        carts,
-        lambda cart: product_suggestions(
+    def suggest(cart: list[int]) -> Any:
+        return product_suggestions(
             product_ids=cart, category_ids=[categories[pk] for pk in cart], limit=SUGGESTIONS
-        ),
-    )
+        )
+
+    def trivial(cart: list[int]) -> Any:  # the machine's noise: the cheapest ORM query
+        return Product.objects.filter(pk=cart[0]).first()
+
+    times: dict[str, list[float]] = {kind: [] for kind in asks}
+    cpu: dict[str, list[float]] = {kind: [] for kind in asks}
+    count = min(len(carts) for carts in asks.values())
+    for n in range(count):
+        for kind, carts in asks.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            (trivial if kind == "trivial query" else suggest)(carts[n])
+            if n >= WARM_UP:
+                times[kind].append((time.perf_counter() - start) * 1000)
+                cpu[kind].append((time.process_time() - start_cpu) * 1000)
+    return {kind: {**_summary(times[kind]), **_summary(cpu[kind], "cpu ")} for kind in asks}
 
 
-def trivial(carts: list[list[int]]) -> dict[str, float]:
-    """The machine's noise: the cheapest ORM query there is, a product by primary key."""
-    from catalog.models import Product
-
-    return _timed(carts, lambda cart: Product.objects.filter(pk=cart[0]).first())
-
-
-def _timed(carts: list[list[int]], ask: Any) -> dict[str, float]:
-    times = []
-    for n, cart in enumerate(carts):
-        start = time.perf_counter()
-        ask(cart)
-        if n >= WARM_UP:
-            times.append((time.perf_counter() - start) * 1000)
+def _summary(times: list[float], prefix: str = "") -> dict[str, float]:
     cuts = statistics.quantiles(times, n=100)
     return {
-        "queries": len(times),
-        "median ms": round(statistics.median(times), 3),
-        "p95 ms": round(cuts[94], 3),
-        "p99 ms": round(cuts[98], 3),
+        **({} if prefix else {"queries": len(times)}),
+        f"{prefix}median ms": round(statistics.median(times), 3),
+        f"{prefix}p95 ms": round(cuts[94], 3),
+        f"{prefix}p99 ms": round(cuts[98], 3),
     }
+
+
+def cold_serve(carts: list[list[int]], categories: dict[int, int]) -> dict[str, float]:
+    """The carts again with the cache emptied first, as a web process sees a new build when
+    its cache is its own (each product's neighbours read from the database once)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    return kinds_serve({"cold carts": carts}, categories)["cold carts"]
 
 
 def run(products: int, lines: int, queries: int, seed: int) -> dict[str, Any]:
@@ -244,38 +261,39 @@ def run(products: int, lines: int, queries: int, seed: int) -> dict[str, Any]:
     rows = products_create(products)
     ids = [pk for pk, _ in rows]
     baskets = baskets_simulate(rng, products, sold, lines)
-    unseen = baskets_simulate(rng, products, sold, queries * BASKET_MEAN)[: queries + WARM_UP]
+    unseen = baskets_simulate(rng, products, sold, 2 * queries * BASKET_MEAN)
     orders_create(baskets, ids)
+    orders, written = len(baskets), sum(len(b) for b in baskets)
+    del baskets  # a web worker holds no such thing: keep it out of the garbage collector's way
+    gc.collect()
     load_seconds = round(time.perf_counter() - start, 1)
-    print(f"loaded {len(baskets)} orders in {load_seconds} s", file=sys.stderr, flush=True)
+    print(f"loaded {orders} orders in {load_seconds} s", file=sys.stderr, flush=True)
     trained = train()
-    categories = dict(rows)
+    gc.collect()
+    asked = queries + WARM_UP
     carts = [
         [ids[i] for i in rng.permutation(basket)[: rng.integers(1, 9)].tolist()]
-        for basket in unseen
+        for basket in unseen[:asked]
     ]
-    new = [[ids[i]] for i in rng.integers(sold, products, size=queries + WARM_UP).tolist()]
+    new = [[ids[i]] for i in rng.integers(sold, products, size=asked).tolist()]
+    categories = dict(rows)
+    rounds = [
+        kinds_serve({"carts": carts, "new products": new, "trivial query": carts}, categories)
+        for _ in range(ROUNDS)
+    ]
+    # The machine is shared: the round whose trivial query was fastest is the calmest.
+    served = min(rounds, key=lambda found: found["trivial query"]["p95 ms"])
     return {
         "benchmark": "recommend_size",
         "products": products,
-        "lines": sum(len(b) for b in baskets),
-        "orders": len(baskets),
+        "lines": written,
+        "orders": orders,
         "load seconds": load_seconds,
         "training": trained,
-        "carts": serve(carts, categories),
-        "new products": serve(new, categories),
-        "cold carts": _cold(carts, categories),
-        "trivial query": trivial(carts),
+        **served,
+        "cold carts": cold_serve(carts, categories),
+        "rounds p95 ms": [{kind: found[kind]["p95 ms"] for kind in found} for found in rounds],
     }
-
-
-def _cold(carts: list[list[int]], categories: dict[int, int]) -> dict[str, float]:
-    """The same carts with the cache emptied first, as a web process sees a new build when
-    its cache is its own (each product's neighbours read from the database once)."""
-    from django.core.cache import cache
-
-    cache.clear()
-    return serve(carts, categories)
 
 
 def report(summary: dict[str, Any]) -> None:
@@ -290,7 +308,10 @@ def report(summary: dict[str, Any]) -> None:
     )
     for text, seconds in t["phases"]:
         print(f"  {seconds:>7.1f} s  {text}")
-    print(f"{'serving':<34} {'queries':>8} {'median ms':>10} {'p95 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'serving':<34} {'queries':>8} {'median ms':>10} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'CPU p95 ms':>11}"
+    )
     for name, key in [
         ("carts of 1-8 products", "carts"),
         ("a never-sold product (fallback)", "new products"),
@@ -300,8 +321,9 @@ def report(summary: dict[str, Any]) -> None:
         r = summary[key]
         print(
             f"{name:<34} {r['queries']:>8} {r['median ms']:>10.3f} {r['p95 ms']:>8.3f} "
-            f"{r['p99 ms']:>8.3f}"
+            f"{r['p99 ms']:>8.3f} {r['cpu p95 ms']:>11.3f}"
         )
+    print(f"p95 ms of each of the {ROUNDS} rounds (the calmest shown): {summary['rounds p95 ms']}")
     print(json.dumps(summary))
 
 

@@ -242,10 +242,11 @@ class CouponRedemption(models.Model):
 
 
 class ProductPairScore(models.Model):
-    """How strongly an order holding ``product`` suggests ``other`` too (0..1, higher more).
+    """How strongly an order holding ``product`` suggests ``other`` too: the EASE model's
+    weight (positive, higher more; a cart sums its products' weights).
 
-    Each product keeps only its best few neighbours; ``recommendations_rebuild`` replaces
-    every row at once.
+    Each product keeps only its best few neighbours, products it was bought with;
+    ``recommendations_rebuild`` replaces every row at once.
     """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="pair_scores")

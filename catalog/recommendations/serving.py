@@ -126,7 +126,6 @@ def _in_stock(chunk: list[tuple[int, str]]) -> list[Suggestion]:
         Product.objects.active()
         .in_stock()
         .filter(pk__in=[pk for pk, _ in chunk])
-        .select_related("category")
         .order_by()
         .in_bulk()
     )
