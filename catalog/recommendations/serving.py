@@ -140,11 +140,12 @@ def _name(version: str, kind: str, key: int) -> str:
 
 
 def cache_fill(*, version: str, neighbours: dict[int, list[tuple[int, float]]]) -> None:
-    """Put build ``version`` in the cache (every product's neighbours, the best sellers of
-    every category and of the store), then make it the current build. Called by the rebuild
-    once its rows are committed."""
+    """Put build ``version`` in the cache (every product's neighbours, none for a product
+    with none, the best sellers of every category and of the store), then make it the
+    current build. Called by the rebuild once its rows are committed."""
+    products = Product.objects.values_list("pk", flat=True)
     entries: list[tuple[str, list[Any]]] = [
-        (_name(version, "n", pk), rows) for pk, rows in neighbours.items()
+        (_name(version, "n", pk), neighbours.get(pk, [])) for pk in products
     ]
     categories = set(Category.objects.values_list("pk", flat=True))
     rankings = _category_best_sellers_read(categories) | {

@@ -381,6 +381,16 @@ def test_the_rebuild_fills_the_cache_with_every_neighbour_list(store, django_ass
     assert names(found) == ["Pesto"]
 
 
+def test_a_product_never_sold_gets_best_sellers_in_one_query(store, django_assert_num_queries):
+    new = ProductFactory(name="Fusilli", category=store["Penne"].category)
+    recommendations_rebuild()  # the cache knows it has no neighbours, and the best sellers
+
+    with django_assert_num_queries(1):
+        found = rec.product_suggestions(product_ids=[new.pk], category_ids=[new.category_id])
+
+    assert {s.reason for s in found} == {rec.REASON_POPULAR_IN_CATEGORY}
+
+
 def test_a_cold_cache_costs_five_queries_at_most_whatever_the_cart(
     store, django_assert_max_num_queries
 ):
