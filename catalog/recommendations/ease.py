@@ -5,7 +5,7 @@ order holds product j from the other products in it, ``x_j ≈ Σ_i x_i B_ij``, 
 with an L2 penalty ``λ`` and ``B_jj = 0`` (a product may not predict itself). The closed form:
 with ``G = XᵀX`` (orders holding both i and j) and ``P = (G + λI)⁻¹``,
 ``B_ij = -P_ij / P_jj``. Unlike a pair count, a weight says what i adds once the rest of the
-order is known, so staples bought with everything get small weights.
+order is known: two products that always come together do not count the same evidence twice.
 
 Serving sums ``B_ij`` over the cart's products ``i`` (``catalog.recommendations.serving``),
 which is the model's own prediction restricted to each product's ``neighbours`` largest
@@ -19,9 +19,10 @@ counts, confidence, Jaccard, cosine and ALS (``benchmarks/recommend.py``, README
 means the same strength for a store of 5,000 orders or of 500,000.
 
 Cost: ``G`` is dense, products x products. Up to ``DOUBLE_MAX`` products in float64, beyond
-in float32: 20,000 products take 1.6 GB and about three minutes on two cores (Cholesky
-factorisation and inversion in place). Only the ``products_max`` products in most orders are
-modelled; the others get no neighbours and the serving falls back to best sellers.
+in float32: 20,000 products take 1.6 GB and one to one and a half minutes on two cores
+(Cholesky factorisation and inversion in place; ``benchmarks/recommend_size.py``). Only the
+``products_max`` products in most orders are modelled; the others get no neighbours and the
+serving falls back to best sellers.
 """
 
 from array import array
@@ -36,7 +37,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.linalg import lapack
 
-REGULARISATION = 1.0  # chosen by cross-validation on the real file (README "Recommendations")
+# Both chosen by cross-validation on the real basket file (README "Recommendations").
+REGULARISATION = 1.0
 NEIGHBOURS = 20
 PRODUCTS_MAX = 20_000
 DOUBLE_MAX = 4_096  # products: above, float32 halves the memory of the dense matrices
