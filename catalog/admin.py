@@ -27,19 +27,26 @@ from catalog.models import (
     Coupon,
     Product,
     ProductTip,
+    ProductTipFailure,
     RecommendationBuild,
 )
 from catalog.resources import ProductResource
 from catalog.selectors import product_search_condition
 from catalog.services import product_deactivate
-from catalog.tips import tips_hide, tips_regenerate, tips_show
+from catalog.tips import tips_approve, tips_hide, tips_regenerate, tips_show
 from shopcart.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
 from shopcart.money import money_format
 
 MESSAGE_DEACTIVATED = "Deactivated {count} product(s)."
+MESSAGE_TIPS_APPROVED = "Approved {count} tip(s): shoppers see them now."
+MESSAGE_TIPS_NOT_PENDING = (
+    "{count} selected tip(s) were not waiting for approval and are unchanged."
+)
 MESSAGE_TIPS_HIDDEN = "Hid {count} tip(s): shoppers no longer see them."
 MESSAGE_TIPS_SHOWN = "Showing {count} tip(s) again, as they are; they are no longer rewritten."
-MESSAGE_TIPS_REGENERATE = "{count} tip(s) will be written again by the next AI run."
+MESSAGE_TIPS_REGENERATE = (
+    "{count} tip(s) will be written again by the next AI run, then wait for approval."
+)
 MESSAGE_IMPORT_FAILED = "Nothing was imported: the file has errors. Upload it again to see them."
 
 # What a clerk may change on a product; every other field is read-only for them.
@@ -234,7 +241,8 @@ class CouponAdmin(admin.ModelAdmin):
 
 @admin.register(ProductTip)
 class ProductTipAdmin(NoAddOrDeleteMixin, admin.ModelAdmin):
-    """Staff review the AI's tips: edit one (it is then never rewritten), hide or show it."""
+    """Staff review the AI's tips: approve them (one by one or in bulk), edit one (it is then
+    never rewritten), hide or show it. Shoppers see approved and edited tips only."""
 
     list_display = ["product", "text", "status", "generated_at", "model"]
     list_select_related = ["product"]
@@ -242,13 +250,25 @@ class ProductTipAdmin(NoAddOrDeleteMixin, admin.ModelAdmin):
     search_fields = ["product__name", "text"]
     fields = ["product", "text", "status", "model", "generated_at", "updated_at"]
     readonly_fields = ["product", "model", "generated_at", "updated_at"]
-    actions = ["hide_selected", "show_selected", "regenerate_selected"]
+    actions = ["approve_selected", "hide_selected", "show_selected", "regenerate_selected"]
 
     def save_model(self, request: HttpRequest, obj: ProductTip, form: Any, change: bool) -> None:
-        # A generated tip whose words staff changed is theirs from now on.
-        if "text" in form.changed_data and obj.status == ProductTip.Status.GENERATED:
+        # A tip the AI wrote whose words staff changed is theirs from now on.
+        if "text" in form.changed_data and obj.written_by_ai:
             obj.status = ProductTip.Status.EDITED
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Approve selected tips: shoppers see them", permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[ProductTip]) -> None:
+        selected = list(queryset.values_list("pk", flat=True))
+        count = tips_approve(tip_ids=selected)
+        self.message_user(request, MESSAGE_TIPS_APPROVED.format(count=count))
+        if count < len(selected):
+            self.message_user(
+                request,
+                MESSAGE_TIPS_NOT_PENDING.format(count=len(selected) - count),
+                messages.WARNING,
+            )
 
     @admin.action(description="Hide selected tips from shoppers", permissions=["change"])
     def hide_selected(self, request: HttpRequest, queryset: QuerySet[ProductTip]) -> None:
@@ -264,6 +284,14 @@ class ProductTipAdmin(NoAddOrDeleteMixin, admin.ModelAdmin):
     def regenerate_selected(self, request: HttpRequest, queryset: QuerySet[ProductTip]) -> None:
         count = tips_regenerate(tip_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, MESSAGE_TIPS_REGENERATE.format(count=count))
+
+
+@admin.register(ProductTipFailure)
+class ProductTipFailureAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Products whose tip requests failed, backing off until ``retry at``."""
+
+    list_display = ["product", "failures", "last_error", "failed_at", "retry_at"]
+    list_select_related = ["product"]
 
 
 @admin.register(RecommendationBuild)

@@ -1,5 +1,6 @@
 """The store's catalog: categories, products and their barcodes."""
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -285,10 +286,11 @@ class CouponRedemption(models.Model):
 
 
 class ProductPairScore(models.Model):
-    """How strongly an order holding ``product`` suggests ``other`` too (0..1, higher more).
+    """How strongly an order holding ``product`` suggests ``other`` too: the EASE model's
+    weight (positive, higher more; a cart sums its products' weights).
 
-    Each product keeps only its best few neighbours; ``recommendations_rebuild`` replaces
-    every row at once.
+    Each product keeps only its best few neighbours, products it was bought with;
+    ``recommendations_rebuild`` replaces every row at once.
     """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="pair_scores")
@@ -330,8 +332,16 @@ class ProductPopularity(models.Model):
         return f"{self.product_id}: {self.orders} orders"
 
 
+def recommendation_version_new() -> str:
+    return uuid.uuid4().hex
+
+
 class RecommendationBuild(models.Model):
-    """One run of ``recommendations_rebuild``: what it learnt from, and how long it took."""
+    """One run of ``recommendations_rebuild``: what it learnt from, and how long it took.
+
+    ``version`` names the neighbours it wrote in the cache (``catalog.recommendations.
+    serving``): a new build's entries never mix with an old one's.
+    """
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
@@ -343,6 +353,7 @@ class RecommendationBuild(models.Model):
     products = models.PositiveIntegerField(help_text="Products sold at least once.")
     pairs = models.PositiveIntegerField(help_text="Neighbour rows written.")
     seconds = models.FloatField()
+    version = models.CharField(max_length=32, default=recommendation_version_new, editable=False)
 
     class Meta:
         ordering = ["-finished_at", "-pk"]
@@ -359,24 +370,27 @@ TIP_MAX_CHARS = 200
 
 class ProductTipQuerySet(models.QuerySet["ProductTip"]):
     def shown(self) -> "ProductTipQuerySet":
-        return self.filter(status__in=[ProductTip.Status.GENERATED, ProductTip.Status.EDITED])
+        return self.filter(status__in=[ProductTip.Status.APPROVED, ProductTip.Status.EDITED])
 
 
 class ProductTip(models.Model):
     """One short shopping tip for a product, written by the AI provider or by staff.
 
-    ``source_hash`` is the digest of the catalog fields the tip was written from; when they
-    change, a generated tip is written again. Staff edits and hidden tips are never replaced.
+    A tip the AI wrote is *pending* until staff approve it; shoppers see approved and edited
+    tips only. ``source_hash`` is the digest of the catalog fields the tip was written from:
+    when they change, the AI writes the tip again and it waits for approval again. Staff edits
+    and hidden tips are never replaced.
     """
 
     class Status(models.TextChoices):
-        GENERATED = "generated", "generated"
+        PENDING = "pending", "written by AI, waiting for approval"
+        APPROVED = "approved", "written by AI, approved"
         EDITED = "edited", "edited by staff"
         HIDDEN = "hidden", "hidden"
 
     product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="tip")
     text = models.CharField(max_length=TIP_MAX_CHARS)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.GENERATED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     source_hash = models.CharField(max_length=64, blank=True, editable=False)
     model = models.CharField(max_length=100, blank=True, editable=False)
     generated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -389,3 +403,28 @@ class ProductTip(models.Model):
 
     def __str__(self) -> str:
         return f"Tip for {self.product}"
+
+    @property
+    def written_by_ai(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.APPROVED)
+
+
+class ProductTipFailure(models.Model):
+    """Why the last requests for a product's tip failed, and when to ask again.
+
+    Written by ``catalog.tips`` after a failure the product may cause (a timeout, a provider
+    error, an unusable answer); removed when a tip is written. Until ``retry_at`` the product
+    is skipped, and after it, products that never failed go first.
+    """
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="tip_failure")
+    failures = models.PositiveIntegerField(help_text="Failed requests in a row.")
+    last_error = models.CharField(max_length=40)
+    failed_at = models.DateTimeField()
+    retry_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["retry_at"]
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed tip request(s) for product {self.product_id}"

@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from catalog.recommendations import recommendations_rebuild as recommendations_rebuild_service
+from catalog.recommendations.rebuild import (
+    recommendations_rebuild as recommendations_rebuild_service,
+)
 from catalog.tips import product_tips_generate as product_tips_generate_service
 
 

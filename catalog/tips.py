@@ -12,7 +12,12 @@ OpenAI-compatible chat-completions API for the products that need a tip:
   cache), one run at a time; a 429, a 5xx, a timeout or a refused key ends the run (a 429's
   ``Retry-After`` pauses the next runs too), and is logged without the key or the answer;
 - stored per product with the digest of the fields it was written from: a changed product
-  gets a new tip, a tip staff edited or hid is never replaced.
+  gets a new tip, a tip staff edited or hid is never replaced;
+- stored *pending*: shoppers see it once staff approve it in the admin (one by one or in bulk);
+- a product whose request failed in a way the product may cause (a timeout, a provider
+  error, an unusable answer) is skipped for a while, doubling each time
+  (``ProductTipFailure``), and comes after the products that never failed, so one bad product
+  never holds up the rest.
 
 Tips are rendered escaped like every other text (Django's autoescape).
 """
@@ -26,14 +31,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.models import TIP_MAX_CHARS, Product, ProductTip
+from catalog.models import TIP_MAX_CHARS, Product, ProductTip, ProductTipFailure
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,8 @@ RUNNING_KEY = "catalog:ai-tips:running"
 PAUSED_KEY = "catalog:ai-tips:paused"
 PAUSE_DEFAULT_SECONDS = 60
 PAUSE_MAX_SECONDS = 60 * 60
+BACKOFF_FIRST = timedelta(minutes=15)  # after a product's first failure; doubled after each
+BACKOFF_MAX = timedelta(days=1)
 
 # Why a tip was not written (logged, and counted by the run).
 KIND_TIMEOUT = "timeout"
@@ -54,6 +63,10 @@ KIND_UNREACHABLE = "provider unreachable"
 KIND_MALFORMED = "malformed answer"
 KIND_TOO_LONG = "tip too long"
 KIND_EMPTY = "empty tip"
+# Failures the product itself may cause (its facts make the provider slow, fail or answer
+# badly): the product backs off. A 429, a refused key or an unreachable provider say nothing
+# about the product.
+PRODUCT_FAILURES = {KIND_TIMEOUT, KIND_SERVER_ERROR, KIND_MALFORMED, KIND_TOO_LONG, KIND_EMPTY}
 
 # Why a run stopped early.
 STOP_DISABLED = "not configured"
@@ -206,13 +219,23 @@ def _seconds(text: str) -> int:
 
 
 def products_needing_tips() -> Iterator[tuple[Product, TipSource]]:
-    """Active products with no tip, or a generated tip written from fields since changed."""
-    products = Product.objects.active().select_related("category", "tip").order_by("pk")
+    """Active products with no tip, or an AI tip written from fields since changed.
+
+    Products backing off after a failure are left out until their ``retry_at``; then they
+    come after every product that never failed, the fewest failures first.
+    """
+    now = timezone.now()
+    products = (
+        Product.objects.active()
+        .filter(Q(tip_failure__isnull=True) | Q(tip_failure__retry_at__lte=now))
+        .select_related("category", "tip", "tip_failure")
+        .order_by(F("tip_failure__failures").asc(nulls_first=True), "pk")
+    )
     for product in products.iterator(chunk_size=500):
         source = TipSource.of(product)
         tip = getattr(product, "tip", None)
-        stale = tip is not None and tip.status == ProductTip.Status.GENERATED
-        if tip is None or (stale and tip.source_hash != source.digest()):
+        stale = tip is not None and tip.written_by_ai and tip.source_hash != source.digest()
+        if tip is None or stale:
             yield product, source
 
 
@@ -248,6 +271,8 @@ def _run(limit: int) -> TipRun:
         except TipError as error:
             failed += 1
             _log_failure(product, error)
+            if error.kind in PRODUCT_FAILURES:
+                tip_failure_record(product=product, kind=error.kind)
             if error.stop:
                 if error.retry_after is not None:
                     cache.set(PAUSED_KEY, 1, min(error.retry_after, PAUSE_MAX_SECONDS))
@@ -275,34 +300,60 @@ def _log_failure(product: Product, error: TipError) -> None:
 
 
 def tip_store(*, product: Product, text: str, source: TipSource) -> bool:
-    """Store a generated tip, unless staff edited or hid the product's tip meanwhile.
+    """Store a generated tip, pending approval, unless staff edited or hid the product's tip
+    meanwhile; forget the product's failures.
 
     Locks the tip row, so a staff edit saved during the provider's call is never overwritten.
     """
     values = {
         "text": text,
-        "status": ProductTip.Status.GENERATED,
+        "status": ProductTip.Status.PENDING,
         "source_hash": source.digest(),
         "model": settings.AI_TIPS_MODEL[:100],
         "generated_at": timezone.now(),
     }
     with transaction.atomic(durable=True):
+        ProductTipFailure.objects.filter(product=product).delete()
         tip = ProductTip.objects.select_for_update().filter(product=product).first()
         if tip is None:
             ProductTip.objects.create(product=product, **values)
             return True
-        if tip.status != ProductTip.Status.GENERATED:
+        if not tip.written_by_ai:
             return False
         ProductTip.objects.filter(pk=tip.pk).update(**values, updated_at=timezone.now())
         return True
+
+
+def tip_failure_record(*, product: Product, kind: str) -> ProductTipFailure:
+    """Count a failed request for ``product`` and set when to ask again: ``BACKOFF_FIRST``
+    after the first failure, twice as long after each next one, at most ``BACKOFF_MAX``."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        failure = ProductTipFailure.objects.select_for_update().filter(product=product).first()
+        failures = failure.failures + 1 if failure else 1
+        wait = min(BACKOFF_FIRST * 2 ** min(failures - 1, 16), BACKOFF_MAX)
+        values = {"failures": failures, "last_error": kind[:40], "failed_at": now}
+        found, _ = ProductTipFailure.objects.update_or_create(
+            product=product, defaults={**values, "retry_at": now + wait}
+        )
+        return found
 
 
 # --- Staff and shoppers ------------------------------------------------------------------
 
 
 def product_tip_get(*, product: Product) -> ProductTip | None:
-    """The tip shoppers see for ``product``: generated or edited, never hidden."""
+    """The tip shoppers see for ``product``: approved or edited by staff, never pending or
+    hidden."""
     return ProductTip.objects.shown().filter(product=product).first()
+
+
+def tips_approve(*, tip_ids: list[int]) -> int:
+    """Show the AI's pending tips to shoppers, as written. Tips in any other state are left
+    as they are; returns how many were approved."""
+    return ProductTip.objects.filter(pk__in=tip_ids, status=ProductTip.Status.PENDING).update(
+        status=ProductTip.Status.APPROVED, updated_at=timezone.now()
+    )
 
 
 def tips_hide(*, tip_ids: list[int]) -> int:
@@ -319,7 +370,8 @@ def tips_show(*, tip_ids: list[int]) -> int:
 
 
 def tips_regenerate(*, tip_ids: list[int]) -> int:
-    """Hand tips back to the provider: the next run writes them again (edits are dropped)."""
+    """Hand tips back to the provider: the next run writes them again, pending approval
+    (edits are dropped)."""
     return ProductTip.objects.filter(pk__in=tip_ids).update(
-        status=ProductTip.Status.GENERATED, source_hash="", updated_at=timezone.now()
+        status=ProductTip.Status.PENDING, source_hash="", updated_at=timezone.now()
     )

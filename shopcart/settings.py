@@ -265,7 +265,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for "often bought with": one entry per product and category (Django's default,
+    # 300 entries, would be culled at every request of a real catalogue).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -516,7 +523,7 @@ if PAYMENT_GATEWAY == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SEC
 
 # --- Recommendations and AI tips -----------------------------------------------------------
 # "Often bought with" is learnt again from the paid orders every few hours (and by
-# `manage.py recommendations_rebuild`); catalog/recommendations.py.
+# `manage.py recommendations_rebuild`); catalog/recommendations/.
 CELERY_BEAT_SCHEDULE["catalog-recommendations-rebuild"] = {
     "task": "catalog.tasks.recommendations_rebuild",
     "schedule": 6 * 60 * 60,

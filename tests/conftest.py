@@ -131,3 +131,16 @@ def _celery_tasks_run_eagerly():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _recommendations_version_forgotten():
+    """Each test's database has its own recommendation builds: the serving's cached pointer
+    to the current one (catalog.recommendations.serving) must not come from another test."""
+    from django.core.cache import cache
+
+    from catalog.recommendations.serving import VERSION_KEY
+
+    cache.delete(VERSION_KEY)
+    yield
+    cache.delete(VERSION_KEY)

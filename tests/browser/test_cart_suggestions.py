@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from carts.services import cart_add_product, cart_get_for_user
-from catalog.recommendations import recommendations_rebuild
+from catalog.recommendations.rebuild import recommendations_rebuild
 from tests.browser.conftest import PHONE, is_png
 from tests.browser.test_cart_live import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, sign_in
 from tests.catalog.sales import paid_order

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from carts.services import cart_add_product, cart_get_for_user
-from catalog.recommendations import recommendations_rebuild
+from catalog.recommendations.rebuild import recommendations_rebuild
 from tests.catalog.sales import paid_order
 from tests.factories import CategoryFactory, ProductFactory
 

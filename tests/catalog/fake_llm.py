@@ -9,7 +9,11 @@
 - ``500``: an internal error;
 - ``malformed``: 200 with a body that is not JSON;
 - ``not_json_content``: a completion whose content is prose, not the asked-for JSON;
+- ``too_long``: a completion whose tip is 1,000 characters long;
 - ``redirect``: 302 to another path of this server.
+
+``modes_by_name`` overrides ``mode`` for the products of those names (the ``name`` in the
+request's facts), so one product can fail while the others get tips.
 
 Every request is recorded in ``requests`` (path, headers, parsed body).
 """
@@ -32,6 +36,7 @@ class Recorded:
 class FakeLlm:
     def __init__(self) -> None:
         self.mode = "ok"
+        self.modes_by_name: dict[str, str] = {}
         self.tip = "Keep it in a cool, dry place and use within a week of opening."
         self.delay = 2.0
         self.requests: list[Recorded] = []
@@ -69,6 +74,13 @@ class FakeLlm:
         }
 
 
+def _product_name(body: Any) -> str:
+    try:
+        return str(json.loads(body["messages"][1]["content"])["name"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return ""
+
+
 def _handler_for(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -81,7 +93,7 @@ def _handler_for(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = raw
             fake.requests.append(Recorded(self.path, dict(self.headers.items()), body))
-            self._answer(fake.mode)
+            self._answer(fake.modes_by_name.get(_product_name(body), fake.mode))
 
         def _answer(self, mode: str) -> None:
             if mode == "slow":
@@ -89,6 +101,8 @@ def _handler_for(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
                 mode = "ok"
             if mode == "ok":
                 self._send(200, fake.completion(json.dumps({"tip": fake.tip})))
+            elif mode == "too_long":
+                self._send(200, fake.completion(json.dumps({"tip": "x" * 1000})))
             elif mode == "not_json_content":
                 self._send(200, fake.completion("Here is a tip: keep it cool!"))
             elif mode == "malformed":

@@ -1,8 +1,9 @@
 """AI shopping tips against a fake chat-completions API on loopback (tests/catalog/fake_llm.py).
 
 Off without configuration (no connection at all), written in the background from catalog
-fields only, length-checked, rate-limited, escaped on the page, surviving every provider failure,
-and under staff control in the admin.
+fields only, length-checked, rate-limited, pending until staff approve them, escaped on the
+page, surviving every provider failure (a product that keeps failing backs off), and under
+staff control in the admin.
 """
 
 import json
@@ -11,14 +12,21 @@ import socket
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
 from catalog import tips
-from catalog.admin import MESSAGE_TIPS_HIDDEN, MESSAGE_TIPS_REGENERATE, MESSAGE_TIPS_SHOWN
+from catalog.admin import (
+    MESSAGE_TIPS_APPROVED,
+    MESSAGE_TIPS_HIDDEN,
+    MESSAGE_TIPS_NOT_PENDING,
+    MESSAGE_TIPS_REGENERATE,
+    MESSAGE_TIPS_SHOWN,
+)
 from catalog.management.commands.product_tips_generate import MESSAGE_DISABLED
-from catalog.models import TIP_MAX_CHARS, ProductTip
+from catalog.models import TIP_MAX_CHARS, ProductTip, ProductTipFailure
 from catalog.tasks import product_tips_generate as product_tips_generate_task
 from tests.catalog.fake_llm import FakeLlm
 from tests.factories import CategoryFactory, ProductFactory
@@ -130,7 +138,7 @@ def test_tip_is_written_from_catalog_fields_only(configured, pasta):
 
     assert run == 1
     tip = ProductTip.objects.get(product=pasta)
-    assert (tip.text, tip.status, tip.model) == (configured.tip, "generated", "tips-model-1")
+    assert (tip.text, tip.status, tip.model) == (configured.tip, "pending", "tips-model-1")
     assert tip.generated_at is not None
     [request] = configured.requests
     assert request.path == "/v1/chat/completions"
@@ -159,6 +167,7 @@ def test_inactive_products_get_no_tip(configured, pasta):
 def test_tip_shows_on_the_product_page_escaped(client, configured, pasta):
     configured.tip = '<script>alert("tip")</script> Serve with <b>sauce</b>.'
     tips.product_tips_generate()
+    tips.tips_approve(tip_ids=[ProductTip.objects.get().pk])
 
     page = product_page(client, pasta)
 
@@ -217,13 +226,161 @@ def test_a_hidden_tip_is_neither_shown_nor_rewritten(client, configured, pasta):
 
 
 def test_an_edit_saved_during_the_call_is_not_overwritten(configured, pasta):
-    ProductTip.objects.create(product=pasta, text="Old", status="generated", source_hash="old")
+    ProductTip.objects.create(product=pasta, text="Old", status="pending", source_hash="old")
     ProductTip.objects.filter(product=pasta).update(text="Staff's", status="edited")
 
     stored = tips.tip_store(product=pasta, text="AI's", source=tips.TipSource.of(pasta))
 
     assert stored is False
     assert ProductTip.objects.get(product=pasta).text == "Staff's"
+
+
+# --- Pending until staff approve ----------------------------------------------------------
+
+
+def test_a_new_tip_waits_for_approval_and_is_not_shown(client, configured, pasta):
+    tips.product_tips_generate()
+
+    assert ProductTip.objects.get(product=pasta).status == "pending"
+    assert configured.tip not in product_page(client, pasta)
+    assert tips.product_tip_get(product=pasta) is None
+
+
+def test_an_approved_tip_is_shown_labelled_as_written_by_ai(client, configured, pasta):
+    tips.product_tips_generate()
+    tip = ProductTip.objects.get(product=pasta)
+
+    assert tips.tips_approve(tip_ids=[tip.pk]) == 1
+
+    page = product_page(client, pasta)
+    assert configured.tip in page and "Written by AI" in page
+
+
+def test_a_changed_product_gets_a_new_tip_that_waits_for_approval_again(client, configured, pasta):
+    tips.product_tips_generate()
+    tips.tips_approve(tip_ids=list(ProductTip.objects.values_list("pk", flat=True)))
+    pasta.description = "Now made with wholewheat."
+    pasta.save()
+    configured.tip = "Cook it a minute longer than white pasta."
+
+    tips.product_tips_generate()
+
+    tip = ProductTip.objects.get(product=pasta)
+    assert (tip.text, tip.status) == ("Cook it a minute longer than white pasta.", "pending")
+    assert "Tip:" not in product_page(client, pasta)
+
+
+def test_staff_approve_pending_tips_in_bulk(staff_client, client, pasta):
+    other = ProductFactory(name="Penne")
+    pending = [
+        ProductTip.objects.create(product=pasta, text="Salt the water well."),
+        ProductTip.objects.create(product=other, text="Good with pesto."),
+    ]
+    hidden = ProductTip.objects.create(product=ProductFactory(), text="No.", status="hidden")
+
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "approve_selected", "_selected_action": [t.pk for t in [*pending, hidden]]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        MESSAGE_TIPS_APPROVED.format(count=2),
+        MESSAGE_TIPS_NOT_PENDING.format(count=1),
+    ]
+    statuses = dict(ProductTip.objects.values_list("text", "status"))
+    assert statuses == {
+        "Salt the water well.": "approved",
+        "Good with pesto.": "approved",
+        "No.": "hidden",
+    }
+    assert "Salt the water well." in product_page(client, pasta)
+    assert "Good with pesto." in product_page(client, other)
+
+
+def test_the_changelist_filters_tips_waiting_for_approval(staff_client, pasta):
+    ProductTip.objects.create(product=pasta, text="Waiting.")
+    ProductTip.objects.create(product=ProductFactory(), text="Approved.", status="approved")
+
+    page = staff_client.get(CHANGELIST, {"status__exact": "pending"}).text
+
+    assert "Waiting." in page and "Approved." not in page
+
+
+# --- A product that keeps failing backs off ---------------------------------------------------
+
+
+@pytest.fixture
+def shelf(configured, pasta):
+    """Pasta, whose requests always get an over-long answer, and two products that work."""
+    configured.modes_by_name[pasta.name] = "too_long"
+    return [pasta, ProductFactory(name="Penne"), ProductFactory(name="Rice")]
+
+
+def asked(fake) -> list[str]:
+    return [json.loads(r.body["messages"][1]["content"])["name"] for r in fake.requests]
+
+
+def test_a_failing_product_backs_off_and_the_others_get_their_tips(configured, shelf):
+    with time_machine.travel("2026-03-02 12:00 +00:00", tick=False):
+        runs = [tips.product_tips_generate(limit=1) for _ in range(3)]
+
+    assert runs == [tips.TipRun(failed=1), tips.TipRun(written=1), tips.TipRun(written=1)]
+    assert asked(configured) == ["Spaghetti, 500 g", "Penne", "Rice"]
+    failure = ProductTipFailure.objects.get(product=shelf[0])
+    assert (failure.failures, failure.last_error) == (1, tips.KIND_TOO_LONG)
+    assert failure.retry_at - failure.failed_at == tips.BACKOFF_FIRST
+
+
+def test_a_product_backing_off_is_retried_later_after_products_never_tried(configured, shelf):
+    with time_machine.travel("2026-03-02 12:00 +00:00", tick=False):
+        tips.product_tips_generate(limit=1)  # pasta fails
+    ProductFactory(name="Couscous")
+    later = "2026-03-02 12:16 +00:00"  # past the first back-off
+
+    with time_machine.travel(later, tick=False):
+        tips.product_tips_generate(limit=3)  # the three that never failed first
+        tips.product_tips_generate(limit=1)  # then pasta again, failing again
+
+    assert asked(configured) == [
+        "Spaghetti, 500 g",
+        "Penne",
+        "Rice",
+        "Couscous",
+        "Spaghetti, 500 g",
+    ]
+    failure = ProductTipFailure.objects.get(product=shelf[0])
+    assert failure.failures == 2
+    assert failure.retry_at - failure.failed_at == 2 * tips.BACKOFF_FIRST
+
+
+def test_the_back_off_doubles_up_to_its_limit(pasta):
+    for _ in range(12):
+        failure = tips.tip_failure_record(product=pasta, kind=tips.KIND_TIMEOUT)
+
+    assert failure.failures == 12
+    assert failure.retry_at - failure.failed_at == tips.BACKOFF_MAX
+
+
+def test_a_tip_written_at_last_forgets_the_failures(configured, shelf):
+    pasta = shelf[0]
+    tips.tip_failure_record(product=pasta, kind=tips.KIND_TOO_LONG)
+    ProductTipFailure.objects.update(retry_at="2000-01-01T00:00Z")
+    configured.modes_by_name.clear()
+
+    tips.product_tips_generate()
+
+    assert ProductTip.objects.filter(product=pasta).exists()
+    assert not ProductTipFailure.objects.exists()
+
+
+@pytest.mark.parametrize("mode", ["429", "redirect"])
+def test_failures_that_are_not_the_product_s_do_not_back_it_off(configured, pasta, mode):
+    configured.mode = mode
+
+    tips.product_tips_generate()
+
+    assert not ProductTipFailure.objects.exists()
 
 
 # --- Limits --------------------------------------------------------------------------------
@@ -363,7 +520,7 @@ def tip(pasta):
 
 
 def test_staff_edit_makes_the_tip_theirs(staff_client, tip):
-    response = staff_client.post(change_url(tip), {"text": "Keep it dry.", "status": "generated"})
+    response = staff_client.post(change_url(tip), {"text": "Keep it dry.", "status": "pending"})
 
     assert response.status_code == 302
     tip.refresh_from_db()
@@ -385,7 +542,7 @@ def test_staff_hide_show_and_regenerate_tips(staff_client, client, tip, pasta):
     assert "Keep dry." in product_page(client, pasta)
     assert act("regenerate_selected") == [MESSAGE_TIPS_REGENERATE.format(count=1)]
     tip.refresh_from_db()
-    assert (tip.status, tip.source_hash) == ("generated", "")
+    assert (tip.status, tip.source_hash) == ("pending", "")
 
 
 def test_staff_cannot_add_tips_by_hand(staff_client):

@@ -1,14 +1,19 @@
-"""“Often bought with”: training from paid orders, the stored model, and serving it."""
+"""“Often bought with”: the EASE model, training from paid orders, and serving it."""
 
 from io import StringIO
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
 from catalog import recommendations as rec
 from catalog.models import ProductPairScore, ProductPopularity, RecommendationBuild
+from catalog.recommendations import ease
+from catalog.recommendations.rebuild import HISTORY_DAYS, recommendations_rebuild
 from catalog.tasks import recommendations_rebuild as recommendations_rebuild_task
 from orders.models import Order
 from shopcart.celery import app as celery_app
@@ -25,50 +30,114 @@ def names(suggestions: list[rec.Suggestion]) -> list[str]:
     return [suggestion.product.name for suggestion in suggestions]
 
 
-# --- Training (no database) -------------------------------------------------------------------
+def ranked(model: ease.NeighbourModel, product: int) -> list[int]:
+    return [n.product_id for n in model.neighbours.get(product, [])]
+
+
+# --- The model (no database) ------------------------------------------------------------------
 
 
 def test_lines_ordered_by_order_become_baskets():
     rows = [(1, 10), (1, 11), (1, 10), (2, 11), (5, 12), (5, 13)]
 
-    assert list(rec.baskets_from_lines(rows)) == [{10, 11}, {11}, {12, 13}]
+    assert list(ease.baskets_from_lines(rows)) == [{10, 11}, {11}, {12, 13}]
 
 
-def test_score_is_jaccard_of_the_orders_holding_each():
-    # 1 in 4 orders, 2 in 3, 3 in 2. 1 and 2 together in 2: 2 / (4 + 3 - 2) = 0.4;
-    # 1 and 3 together in 2: 2 / (4 + 2 - 2) = 0.5; 2 and 3 only once.
-    baskets = [{1, 2}, {1, 2, 3}, {1, 3}, {1}, {2}]
+@pytest.mark.parametrize("double_max", [ease.DOUBLE_MAX, 0])  # float64, then float32
+def test_weights_are_the_closed_form_of_ease(monkeypatch, double_max):
+    monkeypatch.setattr(ease, "DOUBLE_MAX", double_max)
+    rng = np.random.default_rng(1)
+    orders = (rng.random((400, 60)) < 0.08).astype(float)
+    gram = orders.T @ orders
+    # B = I - P diag(1/diag(P)), P = (G + λI)⁻¹, λ = 0.3 x the mean diagonal.
+    inverse = np.linalg.inv(gram + 0.3 * gram.diagonal().mean() * np.eye(60))
+    expected = -inverse / inverse.diagonal()[None, :]
+    np.fill_diagonal(expected, 0.0)
+    blocks = ease.ease_weights_rows(
+        sp.csr_matrix(gram, dtype=np.float32 if double_max == 0 else np.float64),
+        regularisation=0.3,
+        block_rows=7,  # blocks that straddle the diagonal
+    )
 
-    model = rec.co_purchase_train(baskets)
+    weights = np.vstack([block for _, block in blocks])
 
-    assert (model.orders, model.lines) == (5, 9)
-    assert model.popularity == {1: 4, 2: 3, 3: 2}
-    assert model.neighbours[1] == [rec.Neighbour(3, 0.5, 2), rec.Neighbour(2, 0.4, 2)]
-    assert model.neighbours[2] == [rec.Neighbour(1, 0.4, 2)]
-
-
-def test_pairs_bought_together_only_once_are_left_out():
-    model = rec.co_purchase_train([{1, 2}, {1, 2}, {1, 3}], min_together=2)
-
-    assert [n.product_id for n in model.neighbours[1]] == [2]
-    assert 3 not in model.neighbours
-
-
-def test_each_product_keeps_its_best_neighbours_in_a_fixed_order():
-    baskets = [{1, 2, 3, 4}] * 2 + [{1, 2}] * 3 + [{1, 5}] * 2
-    model = rec.co_purchase_train(baskets, neighbours=3)
-
-    # 2: 5/(7+5-5) = .714; 3 and 4: 2/(7+2-2) = .286 each, the tie broken by first seen.
-    assert [n.product_id for n in model.neighbours[1]] == [2, 3, 4]
+    assert np.allclose(weights, expected, atol=1e-5 if double_max == 0 else 1e-12)
 
 
-def test_a_huge_basket_counts_for_popularity_but_not_pairs():
-    huge = set(range(1, rec.BASKET_PAIRS_MAX + 2))
+PASTA, SAUCE, PARMESAN, MILK, CEREAL, BREAD = 1, 2, 3, 4, 5, 6
 
-    model = rec.co_purchase_train([huge, huge])
+# Pasta night (pasta and sauce, parmesan with some), breakfast (milk and cereal), milk alone.
+HAND_MADE = (
+    [{PASTA, SAUCE}] * 5
+    + [{PASTA, SAUCE, PARMESAN}] * 3
+    + [{PASTA, PARMESAN}]
+    + [{MILK, CEREAL}] * 4
+    + [{MILK}] * 6
+    + [{CEREAL}]
+    + [{MILK, PASTA}]
+)
+
+
+def test_ranking_on_a_hand_made_basket_set():
+    model = ease.ease_train(HAND_MADE, regularisation=0.5)
+
+    assert ranked(model, PASTA) == [SAUCE, PARMESAN, MILK]
+    assert ranked(model, SAUCE)[0] == PASTA
+    assert ranked(model, PARMESAN)[:2] == [PASTA, SAUCE]
+    assert ranked(model, MILK) == [CEREAL, PASTA]
+    assert ranked(model, CEREAL) == [MILK]
+    assert (model.orders, model.lines) == (21, 38)
+    assert model.popularity == {PASTA: 10, SAUCE: 8, PARMESAN: 4, MILK: 11, CEREAL: 5}
+
+
+def test_a_pair_counts_for_less_once_the_rest_of_the_cart_explains_it():
+    # Sauce comes with pasta every time; parmesan mostly with both. Parmesan's weight from
+    # sauce is what sauce adds to pasta, so a cart of pasta and sauce does not count the
+    # pasta-night evidence twice, as summed pair counts would.
+    model = ease.ease_train(HAND_MADE, regularisation=0.5)
+    weight = {(a, n.product_id): n.score for a, rows in model.neighbours.items() for n in rows}
+
+    assert weight[(SAUCE, PARMESAN)] < weight[(PASTA, PARMESAN)]
+    together = {(a, n.product_id): n.together for a, rows in model.neighbours.items() for n in rows}
+    assert together[(SAUCE, PARMESAN)] == 3 and together[(PASTA, PARMESAN)] == 4
+
+
+def test_neighbours_were_bought_together_and_have_positive_weights():
+    model = ease.ease_train(HAND_MADE, regularisation=0.5)
+
+    rows = [n for neighbours in model.neighbours.values() for n in neighbours]
+    assert all(n.score > 0 and n.together >= 1 for n in rows)
+    # Cereal and sauce were never bought together, whatever the model's weight.
+    assert SAUCE not in ranked(model, CEREAL) and CEREAL not in ranked(model, SAUCE)
+
+
+def test_each_product_keeps_its_best_neighbours_best_first():
+    model = ease.ease_train(HAND_MADE, regularisation=0.5, neighbours=1)
+
+    assert ranked(model, PASTA) == [SAUCE]
+    assert all(len(rows) == 1 for rows in model.neighbours.values())
+
+
+def test_a_huge_basket_counts_for_popularity_but_not_the_model():
+    huge = set(range(1, ease.BASKET_PAIRS_MAX + 2))
+
+    model = ease.ease_train([huge, huge])
 
     assert model.popularity[1] == 2
     assert model.neighbours == {}
+
+
+def test_only_the_products_in_most_orders_are_modelled():
+    model = ease.ease_train(HAND_MADE, regularisation=0.5, products_max=3)
+
+    # Milk (11), pasta (10), sauce (8): parmesan and cereal get no neighbours, nor are they one.
+    assert set(model.neighbours) == {MILK, PASTA, SAUCE}
+    assert ranked(model, PASTA) == [SAUCE, MILK]
+    assert model.popularity[CEREAL] == 5
+
+
+def test_training_on_the_same_baskets_gives_the_same_model():
+    assert ease.ease_train(HAND_MADE) == ease.ease_train(list(reversed(HAND_MADE)))
 
 
 # --- Training from orders ---------------------------------------------------------------------
@@ -96,9 +165,9 @@ def test_rebuild_learns_from_paid_and_partly_refunded_orders_only(pasta, sauce, 
         paid_order(pasta, cheese, status=status)
         paid_order(pasta, cheese, status=status)
 
-    build = rec.recommendations_rebuild()
+    build = recommendations_rebuild()
 
-    assert scores() == {("Spaghetti", "Tomato sauce"): 1.0, ("Tomato sauce", "Spaghetti"): 1.0}
+    assert set(scores()) == {("Spaghetti", "Tomato sauce"), ("Tomato sauce", "Spaghetti")}
     assert dict(ProductPopularity.objects.values_list("product__name", "orders")) == {
         "Spaghetti": 2,
         "Tomato sauce": 2,
@@ -107,12 +176,12 @@ def test_rebuild_learns_from_paid_and_partly_refunded_orders_only(pasta, sauce, 
 
 
 def test_rebuild_forgets_orders_older_than_the_history(pasta, sauce, cheese):
-    paid_order(pasta, sauce, days_ago=rec.HISTORY_DAYS + 1)
-    paid_order(pasta, sauce, days_ago=rec.HISTORY_DAYS + 1)
-    paid_order(pasta, cheese, days_ago=rec.HISTORY_DAYS - 1)
-    paid_order(pasta, cheese, days_ago=rec.HISTORY_DAYS - 1)
+    paid_order(pasta, sauce, days_ago=HISTORY_DAYS + 1)
+    paid_order(pasta, sauce, days_ago=HISTORY_DAYS + 1)
+    paid_order(pasta, cheese, days_ago=HISTORY_DAYS - 1)
+    paid_order(pasta, cheese, days_ago=HISTORY_DAYS - 1)
 
-    rec.recommendations_rebuild()
+    recommendations_rebuild()
 
     assert set(scores()) == {("Spaghetti", "Parmesan"), ("Parmesan", "Spaghetti")}
 
@@ -122,7 +191,7 @@ def test_lines_of_deleted_products_are_skipped(pasta, sauce, cheese):
         paid_order(pasta, sauce, cheese)
     cheese.delete()  # the order lines keep their snapshot, with no product
 
-    rec.recommendations_rebuild()
+    recommendations_rebuild()
 
     assert set(scores()) == {("Spaghetti", "Tomato sauce"), ("Tomato sauce", "Spaghetti")}
 
@@ -130,13 +199,13 @@ def test_lines_of_deleted_products_are_skipped(pasta, sauce, cheese):
 def test_rebuild_replaces_the_old_model(pasta, sauce, cheese):
     paid_order(pasta, sauce)
     paid_order(pasta, sauce)
-    rec.recommendations_rebuild()
+    recommendations_rebuild()
     Order.objects.update(status=Order.Status.REFUNDED)
     paid_order(pasta, cheese)
     paid_order(pasta, cheese)
 
-    rec.recommendations_rebuild()
-    rec.recommendations_rebuild()  # idempotent
+    recommendations_rebuild()
+    recommendations_rebuild()  # idempotent
 
     assert set(scores()) == {("Spaghetti", "Parmesan"), ("Parmesan", "Spaghetti")}
     assert ProductPopularity.objects.count() == 2
@@ -146,7 +215,7 @@ def test_rebuild_replaces_the_old_model(pasta, sauce, cheese):
 def test_rebuild_with_no_orders_empties_the_model(pasta, sauce):
     ProductPairScore.objects.create(product=pasta, other=sauce, score=0.5, together=3)
 
-    build = rec.recommendations_rebuild()
+    build = recommendations_rebuild()
 
     assert not ProductPairScore.objects.exists()
     assert (build.orders, build.pairs) == (0, 0)
@@ -165,7 +234,7 @@ def test_task_rebuilds_and_is_scheduled(pasta, sauce):
 
 
 def test_command_prints_progress_and_what_it_learnt(pasta, sauce, monkeypatch):
-    monkeypatch.setattr(rec, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(ease, "PROGRESS_EVERY", 1)
     paid_order(pasta, sauce)
     paid_order(pasta, sauce)
     out = StringIO()
@@ -174,8 +243,8 @@ def test_command_prints_progress_and_what_it_learnt(pasta, sauce, monkeypatch):
 
     text = out.getvalue()
     assert "Read 1 orders…" in text and "Read 2 orders…" in text
-    assert "Read 2 orders; writing 2 neighbour rows…" in text
-    assert f"Learnt from 2 paid orders of the last {rec.HISTORY_DAYS} days: 2 products sold" in text
+    assert "Fitted on 2 orders; writing 2 neighbour rows…" in text
+    assert f"Learnt from 2 paid orders of the last {HISTORY_DAYS} days: 2 products sold" in text
 
 
 # --- Serving ----------------------------------------------------------------------------------
@@ -212,7 +281,7 @@ def store(db):
     ]
     for basket in history:
         paid_order(*(p[name] for name in basket))
-    rec.recommendations_rebuild()
+    recommendations_rebuild()
     return p
 
 
@@ -242,6 +311,7 @@ def test_scores_add_up_over_the_cart(store):
         ProductPairScore.objects.create(
             product=store[held], other=store[other], score=score, together=2
         )
+    cache.clear()  # rows written by hand, not by a rebuild: read them afresh
 
     assert names(suggest(store, "Spaghetti", limit=2)) == ["Tomato sauce", "Parmesan"]
     # With penne too, parmesan's 0.4 + 0.4 beats the sauce's 0.7.
@@ -295,18 +365,55 @@ def test_the_first_three_of_five_are_the_three(store):
         assert names(suggest(store, *held, limit=5))[:3] == names(suggest(store, *held, limit=3))
 
 
-def test_one_query_when_co_purchases_fill_the_list(store, django_assert_num_queries):
+def test_one_query_when_the_cache_is_warm(store, django_assert_num_queries):
+    first = suggest(store, "Spaghetti", "Milk", limit=5)
+
+    with django_assert_num_queries(1):  # the suggested products, active and in stock
+        again = suggest(store, "Spaghetti", "Milk", limit=5)
+
+    assert again == first
+
+
+def test_the_rebuild_fills_the_cache_with_every_neighbour_list(store, django_assert_num_queries):
     with django_assert_num_queries(1):
-        suggest(store, "Spaghetti", limit=2)
+        found = suggest(store, "Penne", limit=1)
+
+    assert names(found) == ["Pesto"]
 
 
-def test_two_queries_at_most_whatever_the_cart(store, django_assert_max_num_queries):
-    many = [ProductFactory(category=store["Milk"].category) for _ in range(30)]
-    with django_assert_max_num_queries(2):
+def test_a_product_never_sold_gets_best_sellers_in_one_query(store, django_assert_num_queries):
+    new = ProductFactory(name="Fusilli", category=store["Penne"].category)
+    recommendations_rebuild()  # the cache knows it has no neighbours, and the best sellers
+
+    with django_assert_num_queries(1):
+        found = rec.product_suggestions(product_ids=[new.pk], category_ids=[new.category_id])
+
+    assert {s.reason for s in found} == {rec.REASON_POPULAR_IN_CATEGORY}
+
+
+def test_a_cold_cache_costs_five_queries_at_most_whatever_the_cart(
+    store, django_assert_max_num_queries
+):
+    many = [ProductFactory(category=CategoryFactory()) for _ in range(30)]
+    held = [*many, *store.values()]
+    cache.clear()
+
+    with django_assert_max_num_queries(5):
         found = rec.product_suggestions(
-            product_ids=[p.pk for p in [*many, *store.values()]], category_ids=[None]
+            product_ids=[p.pk for p in held], category_ids=[p.category_id for p in held]
         )
+
     assert found == []
+
+
+def test_a_new_build_is_served_at_once(store):
+    assert names(suggest(store, "Olive oil", limit=1)) == ["Spaghetti"]  # no neighbours
+    for _ in range(2):
+        paid_order(store["Olive oil"], store["Pesto"])
+
+    recommendations_rebuild()
+
+    assert names(suggest(store, "Olive oil", limit=1)) == ["Pesto"]
 
 
 # --- The product page -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.utils import timezone
 from catalog import demo_data
 from catalog.barcodes import gtin_normalise
 from catalog.models import Barcode, Category, Product, RecommendationBuild
-from catalog.recommendations import recommendations_rebuild
+from catalog.recommendations.rebuild import recommendations_rebuild
 from orders.models import Order, OrderLine, Payment
 from shopcart.staff_mfa import totp_secret_set
 

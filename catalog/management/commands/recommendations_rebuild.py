@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from catalog.recommendations import HISTORY_DAYS, recommendations_rebuild
+from catalog.recommendations.rebuild import HISTORY_DAYS, recommendations_rebuild
 
 MESSAGE_DONE = (
     "Learnt from {orders} paid orders of the last {days} days: {products} products sold, "
@@ -14,7 +14,7 @@ MESSAGE_DONE = (
 
 class Command(BaseCommand):
     help = (
-        "Recompute the co-purchase recommendations from the paid orders (Celery beat does it "
+        "Fit the “often bought with” model to the paid orders again (Celery beat does it "
         "every few hours). Safe to run at any time."
     )
 
