@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0007_tips_approval"),
+        ("catalog", "0009_tips_approval"),
     ]
 
     operations = [

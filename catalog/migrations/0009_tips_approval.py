@@ -19,7 +19,7 @@ def pending_to_generated(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0006_recommendations"),
+        ("catalog", "0008_constraint_messages"),
     ]
 
     operations = [
