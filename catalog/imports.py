@@ -1,0 +1,497 @@
+"""CSV imports of products as background jobs: stored first, then read and written in chunks.
+
+Staff upload a file in the admin (``catalog.forms.ProductImportForm`` refuses one over
+``PRODUCT_IMPORT_MAX_BYTES`` before anything reads it). ``product_import_start`` keeps it as
+a ``ProductImport`` and queues ``catalog.tasks.product_import_run`` after commit; the task
+runs ``product_import_run`` here. The import page in the admin shows the progress.
+
+* **Streamed.** The stored file is read with the csv module, row by row; it is never loaded
+  whole. Each row goes through ``catalog.resources.ProductResource`` (django-import-export's
+  ``import_row``) with the same columns, checks and messages as before.
+* **Short transactions.** Rows are handled in chunks, each its own transaction of at most
+  ``CHUNK_ROWS`` rows and about ``CHUNK_SECONDS``, with a pause after it. SQLite lets one
+  connection write at a time: scans, logins and cart edits now wait for one chunk, not for
+  the whole file (which took them past their 20 s timeout into 503s).
+* **Modes** (``ProductImport.Mode``). *All or nothing* (the default) first checks every row:
+  each chunk is written and rolled back, so the database does the same checks as for real;
+  only a file without problems is then written. *Good rows* writes every valid row and lists
+  the others. *Check only* stops after the check.
+* **Safe to retry and to resume.** A chunk's progress (``rows_done``, the counts, its
+  problems) is committed in the same transaction as its rows, so a run that starts again
+  starts after the last committed chunk and never writes a row twice. A check that was cut
+  off starts again from the top: it wrote nothing, and barcodes repeated within the file
+  are only noticed by reading the file in one go.
+* **One run at a time.** A run claims the import (``claimed_until``, renewed with every
+  chunk; each claim adds one to ``attempts``); every chunk first locks the import row and
+  checks that its claim is still the current one, or stops. A run that dies leaves a claim
+  that runs out: Celery redelivers the task (late acknowledgement), or the beat sweep
+  ``product_imports_sweep`` or staff (admin action) queue it again, and it resumes. After
+  ``MAX_ATTEMPTS`` claims the import is marked failed, saying how far it got.
+
+All or nothing across chunks: after the check passed, a row that is refused while writing
+(the catalog changed in between) stops the import; its chunk is rolled back, the chunks
+before it stay, and the import is marked failed naming the lines that were imported. A
+barcode moved from one product to another within one file is reported as taken when the row
+giving it up is in an earlier chunk of the check; import such a file with *good rows*.
+"""
+
+import csv
+import io
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
+
+import tablib
+from django.contrib.auth.models import User
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from import_export.instance_loaders import BaseInstanceLoader
+from import_export.results import RowResult
+
+from catalog.models import ProductImport
+from catalog.resources import FIRST_DATA_LINE, ImportProblem, ProductImportResult, ProductResource
+from shopcart.db_outage import database_unavailable
+from shopcart.queueing import task_enqueue, task_enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 200
+# A chunk takes no new row once it has run this long: the write lock is held about this long.
+CHUNK_SECONDS = 0.2
+# Between two chunks: longer than a waiting writer's poll of SQLite's lock (5 ms at most,
+# shopcart/sqlite_backend), so a scan waiting for the lock gets it before the next chunk.
+CHUNK_PAUSE_SECONDS = 0.02
+# A run renews its claim with every chunk; one silent this long is taken to have died.
+CLAIM_SECONDS = 5 * 60
+MAX_ATTEMPTS = 10
+# Younger unclaimed imports are left to the broker by the sweep: their task may be on its way.
+SWEEP_AFTER = timedelta(minutes=2)
+PROBLEMS_KEPT = 1000
+FILE_ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark spreadsheets write
+
+ERROR_EMPTY = "The file is empty: its first line must name the columns."
+ERROR_NOT_UTF8 = "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
+ERROR_NOT_CSV = "The file cannot be read as CSV (near line {line}): {error}."
+ERROR_COLUMN_COUNT = "This line has {found} values; the first line names {expected} columns."
+ERROR_REFUSED_WHILE_WRITING = (
+    "The check passed, but line {line} was refused while writing (the catalog changed in the "
+    "meantime): the {done:,} rows before it were imported, nothing from line {line} on."
+)
+ERROR_GAVE_UP = (
+    "The import stopped {attempts} times without finishing, and was given up: "
+    "{done:,} rows were imported."
+)
+ERROR_UNEXPECTED = (
+    "The import stopped on an unexpected error ({error}): {done:,} rows were imported. "
+    "The error is in the server log."
+)
+MESSAGE_IMPORTED = "{created:,} new, {updated:,} updated."
+MESSAGE_IMPORTED_BAD_ROWS = "{created:,} new, {updated:,} updated; {bad:,} rows refused."
+MESSAGE_REFUSED = "{problems:,} problems: nothing was imported. Fix the file and upload it again."
+MESSAGE_CHECKED_GOOD = "No problems: the file can be imported."
+MESSAGE_CHECKED_BAD = "{problems:,} problems found. Nothing was imported."
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as UTF-8 CSV; the message is for staff."""
+
+
+class _ClaimLost(Exception):
+    """Another run holds the import now (or it finished): this run stops."""
+
+
+class _RefusedWhileWriting(Exception):
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(problems[0].message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class _Claim:
+    product_import_id: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int  # 1 for the first row after the header
+    values: dict[str, str]
+    problem: str = ""  # why this line cannot be a row at all
+
+    @property
+    def line(self) -> int:
+        return self.number + FIRST_DATA_LINE - 1
+
+
+@dataclass
+class _Chunk:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+# --- Starting, and queueing again -----------------------------------------------------------
+
+
+def product_import_start(*, product_import: ProductImport, user: User) -> ProductImport:
+    """Keep the uploaded file (``product_import`` is unsaved, with ``file`` and ``mode`` from
+    the upload form) and queue its import once the transaction commits."""
+    product_import.file_name = PurePath(product_import.file.name or "").name[:255]
+    product_import.file_size = product_import.file.size or 0
+    product_import.created_by = user
+    with transaction.atomic():
+        product_import.save()
+        _run_on_commit(product_import.pk)
+    return product_import
+
+
+def product_imports_stalled() -> list[int]:
+    """Unfinished imports nobody is working on: their run died, or was never queued."""
+    stalled = ProductImport.objects.stalled(timezone.now(), queued_for=SWEEP_AFTER)
+    return list(stalled.values_list("pk", flat=True))
+
+
+def product_imports_resume(*, product_import_ids: list[int]) -> int:
+    """Queue again those of ``product_import_ids`` that are unfinished and not claimed (a run
+    under way is left alone); returns how many. Safe: a run resumes after its last chunk."""
+    now = timezone.now()
+    idle = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    resumable = ProductImport.objects.unfinished().filter(idle, pk__in=product_import_ids)
+    queued = list(resumable.values_list("pk", flat=True))
+    from catalog.tasks import product_import_run as task  # the task module imports this one
+
+    for product_import_id in queued:
+        task_enqueue(task, product_import_id)
+    return len(queued)
+
+
+def _run_on_commit(product_import_id: int) -> None:
+    from catalog.tasks import product_import_run as task
+
+    task_enqueue_on_commit(task, product_import_id)
+
+
+# --- Running ----------------------------------------------------------------------------------
+
+
+def product_import_run(*, product_import_id: int) -> str:
+    """Import the file, or go on from where an earlier run stopped; returns the status reached,
+    or "" when there was nothing to do (finished already, or another run holds it).
+
+    Raises ``DatabaseError`` when the database is unavailable (``database_unavailable``): the
+    claim is let go, so a retry can resume at once. Any other error ends the import as failed.
+    """
+    claim = _claim(product_import_id)
+    if claim is None:
+        return ""
+    try:
+        return _run(claim)
+    except _ClaimLost:
+        return ""
+    except ImportFileError as exc:
+        return _finish(claim, ProductImport.Status.FAILED, str(exc))
+    except DatabaseError as exc:
+        if not database_unavailable(exc):
+            return _fail_unexpected(claim, exc)
+        _release(claim)
+        raise
+    except Exception as exc:
+        return _fail_unexpected(claim, exc)
+
+
+def _claim(product_import_id: int) -> _Claim | None:
+    """Take the import for this run, if it is unfinished and nobody else holds it."""
+    now = timezone.now()
+    idle = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    with transaction.atomic(durable=True):
+        taken = (
+            ProductImport.objects.unfinished()
+            .filter(idle, pk=product_import_id)
+            .update(
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1
+            )
+        )
+        if not taken:
+            return None
+        product_import = ProductImport.objects.get(pk=product_import_id)
+    claim = _Claim(product_import_id, product_import.attempts)
+    if product_import.attempts > MAX_ATTEMPTS:
+        done = product_import.rows_done
+        _finish(
+            claim,
+            ProductImport.Status.FAILED,
+            ERROR_GAVE_UP.format(attempts=MAX_ATTEMPTS, done=done),
+        )
+        return None
+    return claim
+
+
+def _run(claim: _Claim) -> str:
+    product_import = ProductImport.objects.get(pk=claim.product_import_id)
+    if product_import.rows_total is None:
+        _update(claim, rows_total=_rows_count(product_import))
+    mode, status = product_import.mode, product_import.status
+    if mode != ProductImport.Mode.GOOD_ROWS and status != ProductImport.Status.IMPORTING:
+        _update(
+            claim,
+            status=ProductImport.Status.CHECKING,
+            rows_checked=0,
+            problem_count=0,
+            problems=[],
+        )
+        problems = _pass(claim, product_import, writing=False)
+        if mode == ProductImport.Mode.CHECK_ONLY:
+            message = MESSAGE_CHECKED_BAD if problems else MESSAGE_CHECKED_GOOD
+            return _finish(claim, ProductImport.Status.CHECKED, message.format(problems=problems))
+        if problems:
+            return _finish(
+                claim, ProductImport.Status.REFUSED, MESSAGE_REFUSED.format(problems=problems)
+            )
+    _update(claim, status=ProductImport.Status.IMPORTING)
+    try:
+        _pass(claim, product_import, writing=True)
+    except _RefusedWhileWriting as exc:
+        return _refused_while_writing(claim, exc.problems)
+    done = ProductImport.objects.get(pk=claim.product_import_id)
+    template = MESSAGE_IMPORTED_BAD_ROWS if done.problem_count else MESSAGE_IMPORTED
+    message = template.format(
+        created=done.created_count, updated=done.updated_count, bad=done.problem_count
+    )
+    return _finish(claim, ProductImport.Status.IMPORTED, message)
+
+
+def _pass(claim: _Claim, product_import: ProductImport, *, writing: bool) -> int:
+    """Check (``writing=False``: every chunk rolled back) or write the rows, chunk by chunk,
+    from the first row not done yet; returns the problems found over the whole pass."""
+    resource = ProductResource()
+    start = ProductImport.objects.get(pk=claim.product_import_id).rows_done if writing else 0
+    with _file_rows(product_import, resource) as rows:
+        loader = resource._meta.instance_loader_class(resource)
+        remaining = itertools.islice(rows, start, None)
+        pending: deque[_Row] = deque()
+        while True:
+            pending.extend(itertools.islice(remaining, CHUNK_ROWS - len(pending)))
+            if not pending:
+                break
+            _chunk_run(claim, resource, loader, pending, writing=writing)
+            time.sleep(CHUNK_PAUSE_SECONDS)
+    return ProductImport.objects.get(pk=claim.product_import_id).problem_count
+
+
+def _chunk_run(
+    claim: _Claim,
+    resource: ProductResource,
+    loader: BaseInstanceLoader,
+    pending: deque[_Row],
+    *,
+    writing: bool,
+) -> None:
+    """One transaction: rows from ``pending`` (taken off it) for about ``CHUNK_SECONDS``, and
+    the progress they make. When checking, the rows' writes are rolled back, the progress kept.
+
+    Raises ``_RefusedWhileWriting`` (nothing of this chunk kept) for a bad row while writing
+    all or nothing, ``_ClaimLost`` when another run holds the import now.
+    """
+    started = time.monotonic()
+    chunk = _Chunk()
+    with transaction.atomic(durable=True):
+        product_import = _locked(claim)
+        stop_at_problem = writing and product_import.mode == ProductImport.Mode.ALL_OR_NOTHING
+        with transaction.atomic():
+            while pending and (not chunk.rows or time.monotonic() - started < CHUNK_SECONDS):
+                _row_import(resource, loader, pending.popleft(), chunk, writing=writing)
+                if stop_at_problem and chunk.problems:
+                    raise _RefusedWhileWriting(chunk.problems)
+            if not writing:
+                transaction.set_rollback(True)
+        _progress_save(product_import, chunk, writing=writing)
+
+
+def _row_import(
+    resource: ProductResource,
+    loader: BaseInstanceLoader,
+    row: _Row,
+    chunk: _Chunk,
+    *,
+    writing: bool,
+) -> None:
+    chunk.rows += 1
+    if row.problem:
+        chunk.problems.append(ImportProblem(row.line, None, row.problem))
+        return
+    # A savepoint per row: a refused row leaves nothing behind (not even a new category).
+    with transaction.atomic():
+        result = resource.import_row(
+            row.values, loader, row_number=row.number, dry_run=not writing, using_transactions=True
+        )
+        problems = _row_problems(result, row)
+        if problems:
+            transaction.set_rollback(True)
+    chunk.problems += problems
+    if not problems:
+        chunk.created += result.import_type == RowResult.IMPORT_TYPE_NEW
+        chunk.updated += result.import_type == RowResult.IMPORT_TYPE_UPDATE
+
+
+def _row_problems(result: RowResult, row: _Row) -> list[ImportProblem]:
+    """The row's problems, by line, as the resource words them. A database that went away
+    is not the row's fault: that error is raised, so the chunk is retried."""
+    for error in result.errors:
+        if database_unavailable(error.error):
+            raise error.error
+    found = ProductImportResult()
+    if result.validation_error is not None:
+        found.append_invalid_row(row.number, row.values, result.validation_error)
+    if result.errors:
+        found.append_error_row(row.number, row.values, result.errors)
+    return found.problems
+
+
+def _progress_save(product_import: ProductImport, chunk: _Chunk, *, writing: bool) -> None:
+    if writing:
+        product_import.rows_done += chunk.rows
+        product_import.created_count += chunk.created
+        product_import.updated_count += chunk.updated
+    else:
+        product_import.rows_checked += chunk.rows
+    _problems_add(product_import, chunk.problems)
+    product_import.claimed_until = timezone.now() + timedelta(seconds=CLAIM_SECONDS)
+    product_import.save()
+
+
+def _problems_add(product_import: ProductImport, problems: list[ImportProblem]) -> None:
+    room = PROBLEMS_KEPT - len(product_import.problems)
+    product_import.problems += [
+        {"line": p.line, "column": p.column, "message": p.message} for p in problems[: max(room, 0)]
+    ]
+    product_import.problem_count += len(problems)
+
+
+def _refused_while_writing(claim: _Claim, problems: list[ImportProblem]) -> str:
+    done = ProductImport.objects.get(pk=claim.product_import_id).rows_done
+    message = ERROR_REFUSED_WHILE_WRITING.format(line=problems[0].line, done=done)
+    return _finish(claim, ProductImport.Status.FAILED, message, problems)
+
+
+def _fail_unexpected(claim: _Claim, exc: BaseException) -> str:
+    logger.exception("product import %s stopped", claim.product_import_id)
+    done = ProductImport.objects.get(pk=claim.product_import_id).rows_done
+    message = ERROR_UNEXPECTED.format(error=type(exc).__name__, done=done)
+    return _finish(claim, ProductImport.Status.FAILED, message)
+
+
+# --- The import row, under the claim ----------------------------------------------------------
+
+
+def _locked(claim: _Claim) -> ProductImport:
+    """The import row, locked for this transaction; raises ``_ClaimLost`` unless this run's
+    claim is still the current one."""
+    product_import = ProductImport.objects.select_for_update().get(pk=claim.product_import_id)
+    if product_import.attempts != claim.attempt or not product_import.is_unfinished:
+        raise _ClaimLost
+    return product_import
+
+
+def _update(claim: _Claim, **fields: Any) -> None:
+    with transaction.atomic(durable=True):
+        product_import = _locked(claim)
+        for name, value in fields.items():
+            setattr(product_import, name, value)
+        product_import.claimed_until = timezone.now() + timedelta(seconds=CLAIM_SECONDS)
+        product_import.save()
+
+
+def _finish(
+    claim: _Claim, status: str, message: str, problems: list[ImportProblem] | None = None
+) -> str:
+    """End the import with ``status`` and ``message``; the stored file is deleted after commit.
+    Returns the status, or "" when another run holds the import now."""
+    try:
+        return _finish_locked(claim, status, message, problems or [])
+    except _ClaimLost:
+        return ""
+
+
+def _finish_locked(claim: _Claim, status: str, message: str, problems: list[ImportProblem]) -> str:
+    with transaction.atomic(durable=True):
+        product_import = _locked(claim)
+        _problems_add(product_import, problems)
+        stored = product_import.file.name
+        product_import.file.name = ""
+        product_import.status = status
+        product_import.message = message[:500]
+        product_import.finished_at = timezone.now()
+        product_import.claimed_until = None
+        product_import.save()
+        storage = product_import.file.storage
+        transaction.on_commit(lambda: storage.delete(stored) if stored else None, robust=True)
+    return status
+
+
+def _release(claim: _Claim) -> None:
+    """Let go of the claim after a database outage, so a retry can take it at once; if the
+    database is still away, the claim runs out by itself."""
+    try:
+        ProductImport.objects.filter(pk=claim.product_import_id, attempts=claim.attempt).update(
+            claimed_until=None
+        )
+    except DatabaseError:
+        logger.warning("product import %s: claim not released", claim.product_import_id)
+
+
+# --- Reading the file -------------------------------------------------------------------------
+
+
+def _rows_count(product_import: ProductImport) -> int:
+    with _file_rows(product_import, ProductResource()) as rows:
+        return sum(1 for _ in rows)
+
+
+@contextmanager
+def _file_rows(
+    product_import: ProductImport, resource: ProductResource
+) -> Iterator[Iterator[_Row]]:
+    """The file's rows as dicts by column, read as a stream. The header goes through the
+    resource's ``before_import`` (which adds a missing slug column); raises ``ImportFileError``."""
+    with product_import.file.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=FILE_ENCODING, newline="")
+        reader = csv.reader(text)
+        header = _next_values(reader)
+        if not header:
+            raise ImportFileError(ERROR_EMPTY)
+        dataset = tablib.Dataset(headers=header)
+        resource.before_import(dataset)
+        yield _rows(reader, header, added=dataset.headers[len(header) :])
+
+
+def _rows(reader: Any, header: list[str], *, added: list[str]) -> Iterator[_Row]:
+    number = 0
+    while (values := _next_values(reader)) is not None:
+        if not values:
+            continue  # a blank line, skipped as the admin import always did
+        number += 1
+        row = dict(zip(header, values, strict=False)) | dict.fromkeys(added, "")
+        problem = ""
+        if len(values) != len(header):
+            problem = ERROR_COLUMN_COUNT.format(found=len(values), expected=len(header))
+        yield _Row(number, row, problem)
+
+
+def _next_values(reader: Any) -> list[str] | None:
+    try:
+        return next(reader)
+    except StopIteration:
+        return None
+    except UnicodeDecodeError:
+        raise ImportFileError(ERROR_NOT_UTF8) from None
+    except csv.Error as exc:
+        raise ImportFileError(ERROR_NOT_CSV.format(line=reader.line_num, error=exc)) from None
