@@ -353,15 +353,19 @@ def product_import_path(product_import: "ProductImport", filename: str) -> str:
     return f"product-imports/{timezone.now():%Y/%m/%d}/{secrets.token_urlsafe(24)}.csv"
 
 
+# An unclaimed import younger than this may have its task still on the way to a worker.
+PRODUCT_IMPORT_QUEUE_GRACE = timedelta(minutes=2)
+
+
 class ProductImportQuerySet(models.QuerySet["ProductImport"]):
     def unfinished(self) -> "ProductImportQuerySet":
         return self.filter(status__in=ProductImport.UNFINISHED)
 
-    def stalled(self, now: datetime, *, queued_for: timedelta) -> "ProductImportQuerySet":
+    def stalled(self, now: datetime) -> "ProductImportQuerySet":
         """Unfinished, nobody working on it (no claim, or one that ran out), and older than
-        ``queued_for`` (younger ones may still be on their way through the broker)."""
+        ``PRODUCT_IMPORT_QUEUE_GRACE``."""
         unclaimed = models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
-        return self.unfinished().filter(unclaimed, created_at__lt=now - queued_for)
+        return self.unfinished().filter(unclaimed, created_at__lt=now - PRODUCT_IMPORT_QUEUE_GRACE)
 
 
 class ProductImport(models.Model):
@@ -437,6 +441,14 @@ class ProductImport(models.Model):
     @property
     def is_unfinished(self) -> bool:
         return self.status in self.UNFINISHED
+
+    @property
+    def is_stalled(self) -> bool:
+        """Unfinished, and nobody is working on it (see ``ProductImportQuerySet.stalled``)."""
+        now = timezone.now()
+        idle = self.claimed_until is None or self.claimed_until < now
+        old = self.created_at < now - PRODUCT_IMPORT_QUEUE_GRACE
+        return self.is_unfinished and idle and old
 
     @property
     def rows_progress(self) -> int:
