@@ -188,11 +188,12 @@ def test_the_file_is_read_as_a_stream_not_loaded_whole(monkeypatch, small_chunks
     monkeypatch.setattr(FieldFile, "read", property(read_spy))
     monkeypatch.setattr(FieldFile, "open", open_spy)
     progress_save = imports._progress_save
-    monkeypatch.setattr(
-        imports,
-        "_progress_save",
-        lambda *args, **kwargs: (events.append(("chunk", 0)), progress_save(*args, **kwargs)),
-    )
+
+    def progress_spy(*args, **kwargs):
+        events.append(("chunk", 0))
+        progress_save(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_progress_save", progress_spy)
     text = products_csv(60, description="x" * 4000)  # about 240 KB
 
     import_file(text, mode=ProductImport.Mode.CHECK_ONLY)
