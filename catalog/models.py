@@ -374,7 +374,7 @@ class ProductImport(models.Model):
     ``rows_checked`` counts the rows of the check (all or nothing, check only), ``rows_done``
     the rows of the writing pass, committed with them. ``message`` says how it ended (counts,
     or why it stopped). ``problems`` keeps the first
-    ``catalog.imports.PROBLEMS_KEPT`` problems as ``{"line", "column", "message"}``;
+    ``catalog.imports.runs.PROBLEMS_KEPT`` problems as ``{"line", "column", "message"}``;
     ``problem_count`` counts them all. ``claimed_until`` and ``attempts``: the run under way
     and how many runs have claimed it.
     """

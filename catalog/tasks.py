@@ -9,7 +9,7 @@ from catalog.tips import product_tips_generate as product_tips_generate_service
 from shopcart.db_outage import database_unavailable
 
 # Retries while the database is unavailable wait 30 s, 1, 2, 4, 8 minutes; after that the
-# sweep queues the import again, up to catalog.imports.MAX_ATTEMPTS runs in all.
+# sweep queues the import again, up to catalog.imports.runs.MAX_ATTEMPTS runs in all.
 PRODUCT_IMPORT_MAX_RETRIES = 5
 PRODUCT_IMPORT_RETRY_BASE_SECONDS = 30
 

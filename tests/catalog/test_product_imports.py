@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from catalog import imports
 from catalog.admin import MESSAGE_IMPORTS_RESUMED
 from catalog.forms import ERROR_IMPORT_TOO_LARGE
 from catalog.imports import (
@@ -27,6 +26,7 @@ from catalog.imports import (
     ERROR_REFUSED_WHILE_WRITING,
     MESSAGE_IMPORTED,
     product_import_run,
+    runs,
 )
 from catalog.models import Product, ProductImport
 from catalog.resources import ImportProblem, ProductResource
@@ -61,9 +61,9 @@ def _media(settings, tmp_path):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of exactly CHUNK rows (however slow the machine), without the pause between them."""
-    monkeypatch.setattr(imports, "CHUNK_ROWS", CHUNK)
-    monkeypatch.setattr(imports, "CHUNK_SECONDS", 60)
-    monkeypatch.setattr(imports, "CHUNK_PAUSE_SECONDS", 0)
+    monkeypatch.setattr(runs, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr(runs, "CHUNK_SECONDS", 60)
+    monkeypatch.setattr(runs, "CHUNK_PAUSE_SECONDS", 0)
 
 
 def upload(text: str | bytes) -> SimpleUploadedFile:
@@ -187,13 +187,13 @@ def test_the_file_is_read_as_a_stream_not_loaded_whole(monkeypatch, small_chunks
 
     monkeypatch.setattr(FieldFile, "read", property(read_spy))
     monkeypatch.setattr(FieldFile, "open", open_spy)
-    progress_save = imports._progress_save
+    progress_save = runs._progress_save
 
     def progress_spy(*args, **kwargs):
         events.append(("chunk", 0))
         progress_save(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "_progress_save", progress_spy)
+    monkeypatch.setattr(runs, "_progress_save", progress_spy)
     text = products_csv(60, description="x" * 4000)  # about 240 KB
 
     import_file(text, mode=ProductImport.Mode.CHECK_ONLY)
@@ -277,7 +277,7 @@ def test_a_run_that_died_is_resumed_by_the_sweep_once_its_claim_has_run_out(
 
 def test_a_second_run_while_one_holds_the_import_does_nothing(small_chunks):
     product_import = import_stored(products_csv(ROWS), mode=GOOD)
-    assert imports._claim(product_import.pk) is not None  # a run under way elsewhere
+    assert runs._claim(product_import.pk) is not None  # a run under way elsewhere
 
     assert product_import_run(product_import_id=product_import.pk) == ""
     assert product_imports_sweep() == 0
@@ -289,14 +289,14 @@ def test_a_second_run_while_one_holds_the_import_does_nothing(small_chunks):
 
 def test_a_run_whose_claim_was_taken_over_stops_at_its_next_chunk(monkeypatch, small_chunks):
     product_import = import_stored(products_csv(ROWS), mode=GOOD)
-    progress_save = imports._progress_save
+    progress_save = runs._progress_save
 
     def taken_after_two_chunks(product_import, chunk, *, writing):
         progress_save(product_import, chunk, writing=writing)
         if product_import.rows_done == 2 * CHUNK:  # another run claims it, as after a stall
             ProductImport.objects.update(attempts=product_import.attempts + 1)
 
-    monkeypatch.setattr(imports, "_progress_save", taken_after_two_chunks)
+    monkeypatch.setattr(runs, "_progress_save", taken_after_two_chunks)
 
     assert product_import_run(product_import_id=product_import.pk) == ""
 
@@ -307,29 +307,27 @@ def test_a_run_whose_claim_was_taken_over_stops_at_its_next_chunk(monkeypatch, s
 
 def test_an_import_that_keeps_dying_is_marked_failed_saying_how_far_it_got(small_chunks):
     product_import = import_stored(products_csv(ROWS), mode=GOOD)
-    ProductImport.objects.update(attempts=imports.MAX_ATTEMPTS, rows_done=10)
+    ProductImport.objects.update(attempts=runs.MAX_ATTEMPTS, rows_done=10)
 
     assert product_import_run(product_import_id=product_import.pk) == ""
 
     product_import.refresh_from_db()
     assert product_import.status == ProductImport.Status.FAILED
-    assert product_import.message == imports.ERROR_GAVE_UP.format(
-        attempts=imports.MAX_ATTEMPTS, done=10
-    )
+    assert product_import.message == runs.ERROR_GAVE_UP.format(attempts=runs.MAX_ATTEMPTS, done=10)
 
 
 def test_all_or_nothing_stops_at_a_row_refused_while_writing_and_says_what_was_imported(
     monkeypatch, small_chunks
 ):
     taken = valid_gtin13(GTIN_OFFSET + 12).zfill(14)  # the barcode of line 14
-    real_pass = imports._pass
+    real_pass = runs._pass
 
     def catalog_changes_after_the_check(claim, product_import, *, writing):
         if writing:
             BarcodeFactory.create(gtin=taken, product__name="Rival")
         return real_pass(claim, product_import, writing=writing)
 
-    monkeypatch.setattr(imports, "_pass", catalog_changes_after_the_check)
+    monkeypatch.setattr(runs, "_pass", catalog_changes_after_the_check)
 
     product_import = import_file(products_csv(ROWS), mode=ALL)
 

@@ -1,54 +1,15 @@
-"""CSV imports of products as background jobs: stored first, then read and written in chunks.
+"""Running a product import: claiming it, checking and writing its rows in chunks of short
+transactions, and ending it; queueing it (again). The design is in ``catalog.imports``."""
 
-Staff upload a file in the admin (``catalog.forms.ProductImportForm`` refuses one over
-``PRODUCT_IMPORT_MAX_BYTES`` before anything reads it). ``product_import_start`` keeps it as
-a ``ProductImport`` and queues ``catalog.tasks.product_import_run`` after commit; the task
-runs ``product_import_run`` here. The import page in the admin shows the progress.
-
-* **Streamed.** The stored file is read with the csv module, row by row; it is never loaded
-  whole. Each row goes through ``catalog.resources.ProductResource`` (django-import-export's
-  ``import_row``) with the same columns, checks and messages as before.
-* **Short transactions.** Rows are handled in chunks, each its own transaction of at most
-  ``CHUNK_ROWS`` rows and about ``CHUNK_SECONDS``, with a pause after it. SQLite lets one
-  connection write at a time: scans, logins and cart edits now wait for one chunk, not for
-  the whole file (which took them past their 20 s timeout into 503s).
-* **Modes** (``ProductImport.Mode``). *All or nothing* (the default) first checks every row:
-  each chunk is written and rolled back, so the database does the same checks as for real;
-  only a file without problems is then written. *Good rows* writes every valid row and lists
-  the others. *Check only* stops after the check.
-* **Safe to retry and to resume.** A chunk's progress (``rows_done``, the counts, its
-  problems) is committed in the same transaction as its rows, so a run that starts again
-  starts after the last committed chunk and never writes a row twice. A check that was cut
-  off starts again from the top: it wrote nothing, and barcodes repeated within the file
-  are only noticed by reading the file in one go.
-* **One run at a time.** A run claims the import (``claimed_until``, renewed with every
-  chunk; each claim adds one to ``attempts``); every chunk first locks the import row and
-  checks that its claim is still the current one, or stops. A run that dies leaves a claim
-  that runs out: Celery redelivers the task (late acknowledgement), or the beat sweep
-  ``product_imports_sweep`` or staff (admin action) queue it again, and it resumes. After
-  ``MAX_ATTEMPTS`` claims the import is marked failed, saying how far it got.
-
-All or nothing across chunks: after the check passed, a row that is refused while writing
-(the catalog changed in between) stops the import; its chunk is rolled back, the chunks
-before it stay, and the import is marked failed naming the lines that were imported. A
-barcode moved from one product to another within one file is reported as taken when the row
-giving it up is in an earlier chunk of the check; import such a file with *good rows*.
-"""
-
-import csv
-import io
 import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
 
-import tablib
 from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
@@ -56,8 +17,9 @@ from django.utils import timezone
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.results import RowResult
 
+from catalog.imports.files import ImportFileError, Row, file_rows, rows_count
 from catalog.models import ProductImport
-from catalog.resources import FIRST_DATA_LINE, ImportProblem, ProductImportResult, ProductResource
+from catalog.resources import ImportProblem, ProductImportResult, ProductResource
 from shopcart.db_outage import database_unavailable
 from shopcart.queueing import task_enqueue, task_enqueue_on_commit
 
@@ -73,12 +35,7 @@ CHUNK_PAUSE_SECONDS = 0.02
 CLAIM_SECONDS = 5 * 60
 MAX_ATTEMPTS = 10
 PROBLEMS_KEPT = 1000
-FILE_ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark spreadsheets write
 
-ERROR_EMPTY = "The file is empty: its first line must name the columns."
-ERROR_NOT_UTF8 = "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
-ERROR_NOT_CSV = "The file cannot be read as CSV (near line {line}): {error}."
-ERROR_COLUMN_COUNT = "This line has {found} values; the first line names {expected} columns."
 ERROR_REFUSED_WHILE_WRITING = (
     "The check passed, but line {line} was refused while writing (the catalog changed in the "
     "meantime): the {done:,} rows before it were imported, nothing from line {line} on."
@@ -98,10 +55,6 @@ MESSAGE_CHECKED_GOOD = "No problems: the file can be imported."
 MESSAGE_CHECKED_BAD = "{problems:,} problems found. Nothing was imported."
 
 
-class ImportFileError(Exception):
-    """The file cannot be read as UTF-8 CSV; the message is for staff."""
-
-
 class _ClaimLost(Exception):
     """Another run holds the import now (or it finished): this run stops."""
 
@@ -116,17 +69,6 @@ class _RefusedWhileWriting(Exception):
 class _Claim:
     product_import_id: int
     attempt: int
-
-
-@dataclass(frozen=True)
-class _Row:
-    number: int  # 1 for the first row after the header
-    values: dict[str, str]
-    problem: str = ""  # why this line cannot be a row at all
-
-    @property
-    def line(self) -> int:
-        return self.number + FIRST_DATA_LINE - 1
 
 
 @dataclass
@@ -236,7 +178,7 @@ def _claim(product_import_id: int) -> _Claim | None:
 def _run(claim: _Claim) -> str:
     product_import = ProductImport.objects.get(pk=claim.product_import_id)
     if product_import.rows_total is None:
-        _update(claim, rows_total=_rows_count(product_import))
+        _update(claim, rows_total=rows_count(product_import))
     mode, status = product_import.mode, product_import.status
     if mode != ProductImport.Mode.GOOD_ROWS and status != ProductImport.Status.IMPORTING:
         _update(
@@ -272,10 +214,10 @@ def _pass(claim: _Claim, product_import: ProductImport, *, writing: bool) -> int
     from the first row not done yet; returns the problems found over the whole pass."""
     resource = ProductResource()
     start = ProductImport.objects.get(pk=claim.product_import_id).rows_done if writing else 0
-    with _file_rows(product_import, resource) as rows:
+    with file_rows(product_import, resource) as rows:
         loader = resource._meta.instance_loader_class(resource)
         remaining = itertools.islice(rows, start, None)
-        pending: deque[_Row] = deque()
+        pending: deque[Row] = deque()
         while True:
             pending.extend(itertools.islice(remaining, CHUNK_ROWS - len(pending)))
             if not pending:
@@ -289,7 +231,7 @@ def _chunk_run(
     claim: _Claim,
     resource: ProductResource,
     loader: BaseInstanceLoader,
-    pending: deque[_Row],
+    pending: deque[Row],
     *,
     writing: bool,
 ) -> None:
@@ -317,7 +259,7 @@ def _chunk_run(
 def _row_import(
     resource: ProductResource,
     loader: BaseInstanceLoader,
-    row: _Row,
+    row: Row,
     chunk: _Chunk,
     *,
     writing: bool,
@@ -347,7 +289,7 @@ def _row_import(
         chunk.updated += result.import_type == RowResult.IMPORT_TYPE_UPDATE
 
 
-def _row_problems(result: RowResult, row: _Row) -> list[ImportProblem]:
+def _row_problems(result: RowResult, row: Row) -> list[ImportProblem]:
     """The row's problems, by line, as the resource words them. A database that went away
     is not the row's fault: that error is raised, so the chunk is retried."""
     for error in result.errors:
@@ -451,52 +393,3 @@ def _release(claim: _Claim) -> None:
         )
     except DatabaseError:
         logger.warning("product import %s: claim not released", claim.product_import_id)
-
-
-# --- Reading the file -------------------------------------------------------------------------
-
-
-def _rows_count(product_import: ProductImport) -> int:
-    with _file_rows(product_import, ProductResource()) as rows:
-        return sum(1 for _ in rows)
-
-
-@contextmanager
-def _file_rows(
-    product_import: ProductImport, resource: ProductResource
-) -> Iterator[Iterator[_Row]]:
-    """The file's rows as dicts by column, read as a stream. The header goes through the
-    resource's ``before_import`` (which adds a missing slug column); raises ``ImportFileError``."""
-    with product_import.file.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding=FILE_ENCODING, newline="")
-        reader = csv.reader(text)
-        header = _next_values(reader)
-        if not header:
-            raise ImportFileError(ERROR_EMPTY)
-        dataset = tablib.Dataset(headers=header)
-        resource.before_import(dataset)
-        yield _rows(reader, header, added=dataset.headers[len(header) :])
-
-
-def _rows(reader: Any, header: list[str], *, added: list[str]) -> Iterator[_Row]:
-    number = 0
-    while (values := _next_values(reader)) is not None:
-        if not values:
-            continue  # a blank line, skipped as the admin import always did
-        number += 1
-        row = dict(zip(header, values, strict=False)) | dict.fromkeys(added, "")
-        problem = ""
-        if len(values) != len(header):
-            problem = ERROR_COLUMN_COUNT.format(found=len(values), expected=len(header))
-        yield _Row(number, row, problem)
-
-
-def _next_values(reader: Any) -> list[str] | None:
-    try:
-        return next(reader)
-    except StopIteration:
-        return None
-    except UnicodeDecodeError:
-        raise ImportFileError(ERROR_NOT_UTF8) from None
-    except csv.Error as exc:
-        raise ImportFileError(ERROR_NOT_CSV.format(line=reader.line_num, error=exc)) from None
