@@ -10,7 +10,8 @@ runs ``product_import_run`` (``runs.py``). The import page in the admin shows th
   whole. Each row goes through ``catalog.resources.ProductResource`` (django-import-export's
   ``import_row``) with the same columns, checks and messages as before.
 * **Short transactions.** Rows are handled in chunks, each its own transaction of at most
-  ``CHUNK_ROWS`` rows and about ``CHUNK_SECONDS``, with a pause after it. SQLite lets one
+  ``CHUNK_ROWS`` rows and about ``CHUNK_SECONDS``, with a pause after it on SQLite
+  (``SQLITE_PAUSE_SECONDS``). SQLite lets one
   connection write at a time: scans, logins and cart edits now wait for one chunk, not for
   the whole file (which took them past their 20 s timeout into 503s).
 * **Modes** (``ProductImport.Mode``). *All or nothing* (the default) first checks every row:

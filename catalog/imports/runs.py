@@ -11,7 +11,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from import_export.instance_loaders import BaseInstanceLoader
@@ -28,9 +28,13 @@ logger = logging.getLogger(__name__)
 CHUNK_ROWS = 200
 # A chunk takes no new row once it has run this long: the write lock is held about this long.
 CHUNK_SECONDS = 0.2
-# Between two chunks: longer than a waiting writer's poll of SQLite's lock (5 ms at most,
-# shopcart/sqlite_backend), so a scan waiting for the lock gets it before the next chunk.
-CHUNK_PAUSE_SECONDS = 0.02
+# Between two chunks on SQLite, whose one writer at a time holds the whole database: longer
+# than the longest sleep of SQLite's own busy handler (100 ms), in which a lone statement
+# outside a transaction waits (a cart's heartbeat, a sign-in's last_login), so that it gets
+# in too, not only the transactions queued on the lock file (shopcart/sqlite_backend, which
+# poll every 5 ms at most). With 20 ms, heartbeats took up to 0.7 s during an import.
+# Other databases lock rows, not the database: no pause there.
+SQLITE_PAUSE_SECONDS = 0.12
 # A run renews its claim with every chunk; one silent this long is taken to have died.
 CLAIM_SECONDS = 5 * 60
 MAX_ATTEMPTS = 10
@@ -223,7 +227,8 @@ def _pass(claim: _Claim, product_import: ProductImport, *, writing: bool) -> int
             if not pending:
                 break
             _chunk_run(claim, resource, loader, pending, writing=writing)
-            time.sleep(CHUNK_PAUSE_SECONDS)
+            if connection.vendor == "sqlite":
+                time.sleep(SQLITE_PAUSE_SECONDS)
     return ProductImport.objects.get(pk=claim.product_import_id).problem_count
 
 

@@ -63,7 +63,7 @@ def small_chunks(monkeypatch):
     """Chunks of exactly CHUNK rows (however slow the machine), without the pause between them."""
     monkeypatch.setattr(runs, "CHUNK_ROWS", CHUNK)
     monkeypatch.setattr(runs, "CHUNK_SECONDS", 60)
-    monkeypatch.setattr(runs, "CHUNK_PAUSE_SECONDS", 0)
+    monkeypatch.setattr(runs, "SQLITE_PAUSE_SECONDS", 0)
 
 
 def upload(text: str | bytes) -> SimpleUploadedFile:
