@@ -1,16 +1,19 @@
 """The catalog in the Django admin, for store staff.
 
-Managers edit everything and import/export CSV; clerks (``catalog.adjust_stock`` without
-``catalog.change_product``) may open a product and change its stock, nothing else.
+Managers edit everything, export CSV and import it (``ProductImportAdmin``: the upload page,
+then the import's own page with its progress; the import runs in the background,
+``catalog.imports``); clerks (``catalog.adjust_stock`` without ``catalog.change_product``) may
+open a product and change its stock, nothing else.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ExportForm
 
@@ -19,13 +22,16 @@ from catalog.forms import (
     BarcodeInlineForm,
     BarcodeInlineFormSet,
     ProductAdminForm,
+    ProductImportForm,
 )
+from catalog.imports import product_import_start, product_imports_resume
 from catalog.models import (
     LOW_STOCK_THRESHOLD,
     Barcode,
     Category,
     Coupon,
     Product,
+    ProductImport,
     ProductTip,
     ProductTipFailure,
     RecommendationBuild,
@@ -47,7 +53,12 @@ MESSAGE_TIPS_SHOWN = "Showing {count} tip(s) again, as they are; they are no lon
 MESSAGE_TIPS_REGENERATE = (
     "{count} tip(s) will be written again by the next AI run, then wait for approval."
 )
-MESSAGE_IMPORT_FAILED = "Nothing was imported: the file has errors. Upload it again to see them."
+MESSAGE_IMPORT_QUEUED = (
+    "The file is being imported in the background; this page shows how far it got."
+)
+MESSAGE_IMPORTS_RESUMED = "Resumed {count} import(s); the others are finished or under way."
+# The import page reloads itself this often while the import runs (no script: the CSP).
+IMPORT_PAGE_REFRESH_SECONDS = 3
 
 # What a clerk may change on a product; every other field is read-only for them.
 CLERK_FIELDS = {"stock"}
@@ -59,6 +70,10 @@ def can_edit_products(request: HttpRequest) -> bool:
 
 def can_adjust_stock(request: HttpRequest) -> bool:
     return request.user.has_perm("catalog.adjust_stock")
+
+
+def can_import_products(request: HttpRequest) -> bool:
+    return request.user.has_perm("catalog.add_product") and can_edit_products(request)
 
 
 class StockFilter(admin.SimpleListFilter):
@@ -90,7 +105,7 @@ class BarcodeInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
+class ProductAdmin(ExportMixin, admin.ModelAdmin):
     form = ProductAdminForm
     fields = PRODUCT_FIELDS
     inlines = [BarcodeInline]
@@ -105,7 +120,8 @@ class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
     resource_classes = [ProductResource]
     formats = [CSV]
     export_form_class = ExportForm  # always every column, so an export re-imports unchanged
-    import_template_name = "admin/catalog/product/import.html"
+    # The export button, and an import button leading to the product imports' upload page.
+    import_export_change_list_template = "admin/catalog/product/change_list_import_export.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).prefetch_related("barcodes")
@@ -158,21 +174,90 @@ class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
         # A read-only slug cannot be prepopulated (the admin would fail to find its input).
         return self.prepopulated_fields if can_edit_products(request) else {}
 
-    # --- CSV import and export ---------------------------------------------------------------
-
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request) and can_edit_products(request)
+    # --- CSV export, and the way to the import ----------------------------------------------
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
-        # The confirm step imports for real; should the data have changed since the preview
-        # and a row now fail, the resource has rolled everything back: say so.
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(request, MESSAGE_IMPORT_FAILED)
-            return HttpResponseRedirect(reverse("admin:catalog_product_import"))
-        return super().process_result(result, request)
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        if can_import_products(request):
+            extra_context["product_import_url"] = reverse("admin:catalog_productimport_add")
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(ProductImport)
+class ProductImportAdmin(admin.ModelAdmin):
+    """Uploading a CSV file of products, then watching its import: the page of an unfinished
+    import reloads itself and shows the rows done and the problems found, by line."""
+
+    form = ProductImportForm
+    add_form_template = "admin/catalog/productimport/add_form.html"
+    change_form_template = "admin/catalog/productimport/change_form.html"
+    list_display = [
+        "created_at", "file_name", "created_by", "mode", "status", "progress", "problem_count"
+    ]  # fmt: skip
+    list_select_related = ["created_by"]
+    list_filter = ["status", "mode"]
+    actions = ["resume_selected"]
+    upload_fields = ("file", "mode")
+    shown_fields = (
+        "file_name", "file_size", "created_by", "created_at", "mode", "status", "progress",
+        "message", "problem_count", "finished_at", "attempts",
+    )  # fmt: skip
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.upload_fields if obj is None else self.shown_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return () if obj is None else self.shown_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can_import_products(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_import_products(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an import is the record of what happened: nobody edits it
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_resume_permission(self, request: HttpRequest) -> bool:
+        return can_import_products(request)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        product_import_start(product_import=obj, user=cast(User, request.user))
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        self.message_user(request, MESSAGE_IMPORT_QUEUED)
+        return HttpResponseRedirect(reverse("admin:catalog_productimport_change", args=[obj.pk]))
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "refresh_seconds": IMPORT_PAGE_REFRESH_SECONDS}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="progress")
+    def progress(self, product_import: ProductImport) -> str:
+        return product_import.progress
+
+    @admin.action(description="Resume selected imports that stopped", permissions=["resume"])
+    def resume_selected(self, request: HttpRequest, queryset: QuerySet[ProductImport]) -> None:
+        count = product_imports_resume(
+            product_import_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, MESSAGE_IMPORTS_RESUMED.format(count=count))
 
 
 @admin.register(Category)

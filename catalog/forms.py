@@ -1,4 +1,5 @@
-"""Forms behind the catalog admin: product photos checked before decoding, barcodes in any form."""
+"""Forms behind the catalog admin: product photos checked before decoding, barcodes in any form,
+CSV imports checked for size before anything reads them."""
 
 import warnings
 from typing import Any
@@ -11,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image
 
 from catalog.barcodes import BarcodeError, gtin_normalise
-from catalog.models import Barcode, Product
+from catalog.models import Barcode, Product, ProductImport
 from catalog.services import ERROR_BARCODE_REPEATED, ERROR_BARCODE_TAKEN
 
 ERROR_IMAGE_TOO_LARGE = "The image is {size}; the largest allowed is {limit}."
@@ -20,6 +21,10 @@ ERROR_IMAGE_TOO_MANY_PIXELS = (
 )
 ERROR_IMAGE_HUGE = "The image has far more than {limit:,} pixels."
 ERROR_IMAGE_UNREADABLE = "This file is not an image the store can read (use JPEG, PNG or WebP)."
+ERROR_IMPORT_TOO_LARGE = (
+    "The file is {size}; the largest file the import takes is {limit}. Split it into smaller "
+    "files and import them one after the other."
+)
 
 PRODUCT_FIELDS = (
     "name",
@@ -100,6 +105,41 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = PRODUCT_FIELDS
+
+
+class ProductImportFileField(forms.FileField):
+    """A CSV file no larger than ``PRODUCT_IMPORT_MAX_BYTES``, judged by the size the upload
+    arrived with: a file over it is refused before anything opens it."""
+
+    def to_python(self, data: Any) -> Any:
+        max_bytes = settings.PRODUCT_IMPORT_MAX_BYTES
+        size = getattr(data, "size", None)
+        if data not in self.empty_values and size is not None and size > max_bytes:
+            raise forms.ValidationError(
+                ERROR_IMPORT_TOO_LARGE.format(
+                    size=filesizeformat(size), limit=filesizeformat(max_bytes)
+                ),
+                code="import_too_large",
+            )
+        return super().to_python(data)
+
+
+class ProductImportForm(forms.ModelForm):
+    file = ProductImportFileField(
+        label="CSV file",
+        help_text="UTF-8 CSV, as the export writes it; at most {limit}.",
+    )
+
+    class Meta:
+        model = ProductImport
+        fields = ["file", "mode"]
+        widgets = {"mode": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["file"]
+        limit = filesizeformat(settings.PRODUCT_IMPORT_MAX_BYTES)
+        field.help_text = str(field.help_text).format(limit=limit)
 
 
 class BarcodeInlineForm(forms.ModelForm):

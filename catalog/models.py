@@ -1,6 +1,8 @@
 """The store's catalog: categories, products and their barcodes."""
 
+import secrets
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.barcodes import GTIN_LENGTH
 from shopcart.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
@@ -428,3 +431,123 @@ class ProductTipFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failed tip request(s) for product {self.product_id}"
+
+
+# --- CSV imports of products (run in the background by catalog.imports) --------------------
+
+
+def product_import_path(product_import: "ProductImport", filename: str) -> str:
+    """Where an uploaded file is kept under MEDIA_ROOT: a folder per day, a random name (media
+    may be served to anyone who has the address, so the address must not be guessable)."""
+    return f"product-imports/{timezone.now():%Y/%m/%d}/{secrets.token_urlsafe(24)}.csv"
+
+
+# An unclaimed import younger than this may have its task still on the way to a worker.
+PRODUCT_IMPORT_QUEUE_GRACE = timedelta(minutes=2)
+
+
+class ProductImportQuerySet(models.QuerySet["ProductImport"]):
+    def unfinished(self) -> "ProductImportQuerySet":
+        return self.filter(status__in=ProductImport.UNFINISHED)
+
+    def stalled(self, now: datetime) -> "ProductImportQuerySet":
+        """Unfinished, nobody working on it (no claim, or one that ran out), and older than
+        ``PRODUCT_IMPORT_QUEUE_GRACE``."""
+        unclaimed = models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
+        return self.unfinished().filter(unclaimed, created_at__lt=now - PRODUCT_IMPORT_QUEUE_GRACE)
+
+
+class ProductImport(models.Model):
+    """One uploaded CSV file of products and how far its import got (``catalog.imports``).
+
+    ``rows_checked`` counts the rows of the check (all or nothing, check only), ``rows_done``
+    the rows of the writing pass, committed with them. ``message`` says how it ended (counts,
+    or why it stopped). ``problems`` keeps the first
+    ``catalog.imports.runs.PROBLEMS_KEPT`` problems as ``{"line", "column", "message"}``;
+    ``problem_count`` counts them all. ``claimed_until`` and ``attempts``: the run under way
+    and how many runs have claimed it.
+    """
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", "all or nothing"
+        GOOD_ROWS = "good", "good rows only"
+        CHECK_ONLY = "check", "check only (dry run)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        CHECKING = "checking", "checking"
+        IMPORTING = "importing", "importing"
+        IMPORTED = "imported", "imported"
+        REFUSED = "refused", "refused: nothing imported"
+        CHECKED = "checked", "checked, nothing imported"
+        FAILED = "failed", "failed"
+
+    UNFINISHED = (Status.QUEUED, Status.CHECKING, Status.IMPORTING)
+
+    # Emptied when the import finishes: the stored file is deleted then.
+    file = models.FileField(upload_to=product_import_path, max_length=200, blank=True)
+    file_name = models.CharField(max_length=255, blank=True, help_text="As uploaded.")
+    file_size = models.PositiveBigIntegerField("size in bytes", default=0)
+    mode = models.CharField(
+        max_length=5,
+        choices=Mode.choices,
+        default=Mode.ALL_OR_NOTHING,
+        help_text="All or nothing checks every row first and imports only a file without "
+        "problems. Good rows only imports each valid row and lists the others. Check only "
+        "lists the problems and imports nothing.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # The import is the store's record of what changed the catalog; it outlives the account.
+        on_delete=models.SET_NULL,
+        related_name="product_imports",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name or 'a file'} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_unfinished(self) -> bool:
+        return self.status in self.UNFINISHED
+
+    @property
+    def is_stalled(self) -> bool:
+        """Unfinished, and nobody is working on it (see ``ProductImportQuerySet.stalled``)."""
+        now = timezone.now()
+        idle = self.claimed_until is None or self.claimed_until < now
+        old = self.created_at < now - PRODUCT_IMPORT_QUEUE_GRACE
+        return self.is_unfinished and idle and old
+
+    @property
+    def rows_progress(self) -> int:
+        """Rows through the pass under way (or the last one): the check, or the writing."""
+        writing = self.status == self.Status.IMPORTING or self.rows_done > 0
+        return self.rows_done if writing or self.mode == self.Mode.GOOD_ROWS else self.rows_checked
+
+    @property
+    def progress(self) -> str:
+        """How far it got, for staff: "1,200 of 100,000 rows"."""
+        if self.rows_total is None:
+            return "not started"
+        return f"{self.rows_progress:,} of {self.rows_total:,} rows"

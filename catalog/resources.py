@@ -197,6 +197,9 @@ class ProductResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
         skip_unchanged = False
+        # Nobody looks at a before/after diff of each row (imports run as jobs, catalog.imports),
+        # and building one per row cost a copy and an export of the product.
+        skip_diff = True
         name = "Products with barcodes"
 
     def __init__(self, **kwargs: Any) -> None:

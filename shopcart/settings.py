@@ -300,6 +300,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "orders.tasks.orders_after_payment_sweep",
         "schedule": 5 * 60,
     },
+    # Product imports whose worker died, or whose task the broker never got.
+    "product-imports-sweep": {"task": "catalog.tasks.product_imports_sweep", "schedule": 5 * 60},
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -442,6 +444,11 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PRODUCT_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+# The largest CSV file the product import takes (about 150,000 rows); a larger one is refused
+# with a form error before anything reads it. The proxy's body limit must be a little above.
+PRODUCT_IMPORT_MAX_BYTES = env.int("PRODUCT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+if PRODUCT_IMPORT_MAX_BYTES < 1:
+    raise ImproperlyConfigured("PRODUCT_IMPORT_MAX_BYTES must be a positive number of bytes.")
 PRODUCT_IMAGE_MAX_PIXELS = 4000 * 4000
 
 # --- REST API -------------------------------------------------------------------------------

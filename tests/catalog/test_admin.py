@@ -431,7 +431,7 @@ def test_clerk_cannot_run_the_deactivate_or_delete_actions(clerk_client):
 
 @pytest.mark.parametrize(
     "url",
-    [CHANGELIST, ADD, reverse("admin:catalog_product_import"), CATEGORY_CHANGELIST],
+    [CHANGELIST, ADD, reverse("admin:catalog_productimport_add"), CATEGORY_CHANGELIST],
 )
 def test_shoppers_and_anonymous_are_sent_to_the_admin_login(client, alice_client, url):
     for visitor in (client, alice_client):

@@ -1,18 +1,25 @@
-"""CSV import and export of products with barcodes: the resource, and the real admin views."""
+"""CSV import and export of products with barcodes: the rules of a row, and the real admin views.
+
+Files are imported as the admin imports them: stored as a ``ProductImport`` and run by the
+import job (``catalog.imports``), all or nothing unless a test says otherwise. How the job
+reads and writes (chunks, resuming, the store answering meanwhile) is tested in
+``test_product_imports.py`` and ``test_import_keeps_the_store_answering.py``.
+"""
 
 import csv
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
 
-from catalog.admin import MESSAGE_IMPORT_FAILED
+from catalog.admin import MESSAGE_IMPORT_QUEUED
 from catalog.barcodes import ERROR_CHECK_DIGIT
-from catalog.models import Category, Product
+from catalog.imports import MESSAGE_IMPORTED, MESSAGE_REFUSED
+from catalog.models import Category, Product, ProductImport
 from catalog.resources import (
     COLUMNS,
     ERROR_BARCODE_IN_FILE,
@@ -20,15 +27,14 @@ from catalog.resources import (
     ERROR_PRICE_INVALID,
     ERROR_STOCK_NEGATIVE,
     ImportProblem,
-    ProductResource,
 )
 from catalog.services import ERROR_BARCODE_TAKEN
+from tests.catalog.import_files import import_file, problems_of
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-IMPORT = reverse("admin:catalog_product_import")
-PROCESS_IMPORT = reverse("admin:catalog_product_process_import")
+UPLOAD = reverse("admin:catalog_productimport_add")
 EXPORT = reverse("admin:catalog_product_export")
 CHANGELIST = reverse("admin:catalog_product_changelist")
 
@@ -40,12 +46,26 @@ GOOD_FILE = f"""{HEADER}
 """
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    # Uploaded files are kept under MEDIA_ROOT while they are imported.
+    settings.MEDIA_ROOT = tmp_path
+
+
+@dataclass
+class Imported:
+    product_import: ProductImport
+    problems: list[ImportProblem]
+
+
 def csv_file(*rows: str, header: str = HEADER) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def import_with_resource(text: str):
-    return ProductResource().import_data(tablib.Dataset().load(text, format="csv"))
+def import_with_resource(text: str, mode: str = ProductImport.Mode.ALL_OR_NOTHING) -> Imported:
+    """Import ``text`` through the import job, as the admin does; its problems by line."""
+    product_import = import_file(text, mode=mode)
+    return Imported(product_import, problems_of(product_import))
 
 
 def gtins(product: Product) -> list[str]:
@@ -64,17 +84,18 @@ def upload(text: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("products.csv", text.encode(), content_type="text/csv")
 
 
-def admin_import_preview(client, text: str):
-    return client.post(IMPORT, {"resource": "0", "format": "0", "import_file": upload(text)})
+@pytest.fixture
+def admin_import(django_capture_on_commit_callbacks):
+    """Upload ``text`` in the admin as ``client``; the import runs after commit (eagerly, as
+    in the embedded store). Returns the import's page, where the upload leads."""
 
+    def run(client, text: str, mode: str = ProductImport.Mode.ALL_OR_NOTHING):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(UPLOAD, {"file": upload(text), "mode": mode})
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        return client.get(response["Location"])
 
-def admin_import(client, text: str):
-    """The two admin steps: upload and preview, then confirm."""
-    preview = admin_import_preview(client, text)
-    assert preview.status_code == 200
-    confirm_form = preview.context["confirm_form"]
-    assert confirm_form is not None, preview.context["result"].problems
-    return client.post(PROCESS_IMPORT, confirm_form.initial, follow=True)
+    return run
 
 
 def admin_export(client) -> str:
@@ -209,52 +230,62 @@ def test_one_bad_row_stops_the_good_rows_and_updates_too(crackers, bad_row):
     assert catalog_state() == before
 
 
-def test_admin_import_of_a_good_file_previews_then_imports(staff_client):
-    preview = admin_import_preview(staff_client, GOOD_FILE)
+def test_admin_import_of_a_good_file_imports_it_and_shows_the_outcome(staff_client, admin_import):
+    page = admin_import(staff_client, GOOD_FILE)
 
-    assert preview.context["confirm_form"] is not None
-    assert not Product.objects.exists()  # the preview is a dry run
-
-    response = admin_import(staff_client, GOOD_FILE)
-
-    assert response.redirect_chain[-1][0] == CHANGELIST
-    assert "Import finished: 3 new" in response.content.decode()
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert escape(MESSAGE_IMPORT_QUEUED) in text
+    assert MESSAGE_IMPORTED.format(created=3, updated=0) in text
+    assert "3 of 3 rows" in text
     assert gtins(Product.objects.get(name="Oat milk")) == ["00000096385074", "00042100005264"]
 
 
 def test_admin_import_of_a_broken_file_shows_lines_and_reasons_and_imports_nothing(
-    staff_client, crackers
+    staff_client, crackers, admin_import
 ):
     before = catalog_state()
 
-    response = admin_import_preview(staff_client, BROKEN_FILE)
+    page = admin_import(staff_client, BROKEN_FILE)
 
-    assert response.status_code == 200
-    assert "confirm_form" not in response.context
-    page = response.content.decode()
+    text = page.content.decode()
+    assert escape(MESSAGE_REFUSED.format(problems=len(BROKEN_FILE_PROBLEMS))) in text
     for problem in BROKEN_FILE_PROBLEMS:
-        assert f"Line {problem.line}" in page
-        assert escape(problem.message) in page
+        assert f"Line {problem.line}" in text
+        assert escape(problem.message) in text
     assert catalog_state() == before
 
 
-def test_confirm_step_imports_nothing_when_the_catalog_changed_since_the_preview(staff_client):
-    preview = admin_import_preview(staff_client, GOOD_FILE)
-    BarcodeFactory.create(gtin="00036602301467", product=ProductFactory.create(name="Rival"))
+def test_good_rows_mode_imports_the_good_rows_and_lists_the_bad_ones(crackers):
+    result = import_with_resource(BROKEN_FILE, mode=ProductImport.Mode.GOOD_ROWS)
+
+    assert result.problems == BROKEN_FILE_PROBLEMS
+    assert result.product_import.status == ProductImport.Status.IMPORTED
+    assert gtins(Product.objects.get(name="Good soup")) == ["00036602301467"]
+    assert set(Product.objects.values_list("name", flat=True)) == {"Crackers", "Good soup"}
+
+
+def test_check_only_passes_a_good_file_and_imports_nothing():
+    result = import_with_resource(GOOD_FILE, mode=ProductImport.Mode.CHECK_ONLY)
+
+    assert (result.product_import.status, result.problems) == (ProductImport.Status.CHECKED, [])
+    assert not Product.objects.exists()
+    assert not Category.objects.exists()
+
+
+def test_check_only_lists_every_problem_of_a_broken_file(crackers):
     before = catalog_state()
 
-    response = staff_client.post(
-        PROCESS_IMPORT, preview.context["confirm_form"].initial, follow=True
-    )
+    result = import_with_resource(BROKEN_FILE, mode=ProductImport.Mode.CHECK_ONLY)
 
-    assert response.redirect_chain[-1][0] == IMPORT
-    assert escape(MESSAGE_IMPORT_FAILED) in response.content.decode()
+    assert result.problems == BROKEN_FILE_PROBLEMS
     assert catalog_state() == before
 
 
 def test_clerk_cannot_import(clerk_client):
-    assert clerk_client.get(IMPORT).status_code == 403
-    assert admin_import_preview(clerk_client, GOOD_FILE).status_code == 403
+    assert clerk_client.get(UPLOAD).status_code == 403
+    assert clerk_client.post(UPLOAD, {"file": upload(GOOD_FILE), "mode": "all"}).status_code == 403
+    assert not ProductImport.objects.exists()
     assert not Product.objects.exists()
 
 
@@ -292,13 +323,13 @@ def test_export_writes_every_column_with_gtin14_barcodes(staff_client, store):
     assert by_slug["old-box"]["active"] == "0"
 
 
-def test_export_then_reimport_through_the_admin_changes_nothing(staff_client, store):
+def test_export_then_reimport_through_the_admin_changes_nothing(staff_client, store, admin_import):
     before = catalog_state()
     exported = admin_export(staff_client)
 
-    response = admin_import(staff_client, exported)
+    page = admin_import(staff_client, exported)
 
-    assert "Import finished: 0 new, 2 updated" in response.content.decode()
+    assert MESSAGE_IMPORTED.format(created=0, updated=2) in page.content.decode()
     assert catalog_state() == before
     assert admin_export(staff_client) == exported
 
