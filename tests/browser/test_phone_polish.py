@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from carts.services import cart_add_product, cart_get_for_user
-from catalog.recommendations import recommendations_rebuild
+from catalog.recommendations.rebuild import recommendations_rebuild
 from tests.browser.conftest import PHONE
 from tests.browser.test_cart_live import NO_HORIZONTAL_SCROLL, sign_in
 from tests.catalog.sales import paid_order

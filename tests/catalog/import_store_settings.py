@@ -6,4 +6,4 @@ without allauth's sign-in rate limit, as the shopper there signs in every second
 from shopcart.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-ACCOUNT_RATE_LIMITS = False
+ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth: False turns them off

@@ -50,10 +50,12 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
+from carts.services import cart_pass_issue
 from catalog.models import ProductImport
 from catalog.tasks import product_import_run
 from devices.services import device_pair, device_register
 from tests.catalog.import_files import import_stored, products_csv
+from tests.conftest import second_factor_given
 from tests.factories import BarcodeFactory, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -232,10 +234,11 @@ def store_prepared(staff) -> Store:
     alice = UserFactory(username="alice@example.com")
     EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
     device, key = device_register(name="Cart during the import")
-    device_pair(device=device, user=alice)
+    device_pair(device=device, cart_pass=cart_pass_issue(user=alice))
     BarcodeFactory(gtin="0" + EAN13, product__name="Oat milk", product__stock=1000)
     manager = Client()
     manager.force_login(staff)
+    second_factor_given(manager, staff)
     return Store({"sessionid": manager.cookies["sessionid"].value}, alice.email, key)
 
 
