@@ -21,6 +21,8 @@ help:
 	@echo "make run   - set up .venv, migrate, load the demo store and serve it on http://$(HOST):$(PORT)/"
 	@echo "make test  - set up .venv with the dev tools and run the whole test suite"
 	@echo "make lint  - ruff check and format check;  make typecheck - mypy"
+	@echo "make screenshots - the README's pictures of the demo store, taken in Chromium, into"
+	@echo "                   docs/screenshots/ (SCREENSHOTS_DIR=... writes them elsewhere)"
 	@echo "make prod-local      - the production stack on loopback (MariaDB, Redis, gunicorn, Celery)"
 	@echo "                       from the distribution's packages; PROD_LOCAL_BACKGROUND=1 returns"
 	@echo "                       once it is ready;  make prod-local-stop - stop a background one"
@@ -65,6 +67,13 @@ lint: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	@$(BIN)/mypy .
+
+# The README's pictures (docs/screenshots.py): a demo store of its own in a temporary directory
+# (var/ is left alone) on a free port, walked in the machine's Chromium. CI writes them into a
+# temporary SCREENSHOTS_DIR, so the clone stays clean.
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-dev
+	@$(PY) docs/screenshots.py $(if $(SCREENSHOTS_DIR),--out "$(SCREENSHOTS_DIR)")
 
 # The production stack without containers (deploy/prod-local.sh; README "Running a store").
 # Its own PORT, default 8080; `make run` keeps 8000.
