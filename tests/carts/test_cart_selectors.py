@@ -9,6 +9,7 @@ from carts.selectors import (
     LINE_OK,
     LINE_OUT_OF_STOCK,
     LINE_UNAVAILABLE,
+    MESSAGE_CLAMPED,
     cart_get_current,
     cart_summary,
     cart_totals_of_locked,
@@ -121,6 +122,28 @@ def test_device_totals_are_the_summarys_count_and_total(alice, django_assert_max
     assert summary.price.discount > 0
     assert (totals.item_count, totals.total) == (summary.item_count, summary.price.total)
     assert (totals.item_count, totals.total) == (14, Decimal("26.06"))
+
+
+def test_web_units_beyond_the_stock_are_shown_lowered_and_priced_so_without_writing(
+    alice, django_assert_max_num_queries
+):
+    cart = cart_get_for_user(user=alice)
+    milk = ProductFactory(name="Milk", price=Decimal("2.00"), stock=10)
+    cart_add_product(cart=cart, product=milk, quantity=4)
+    cart_add_product(cart=cart, product=milk, quantity=2, scanned=True)
+    milk.stock = 3  # the 2 scanned stay whatever the stock; 1 web unit is still covered
+    milk.save()
+
+    with django_assert_max_num_queries(2):
+        summary = cart_summary(cart=cart)
+    totals = cart_totals_of_locked(cart=Cart.objects.get(pk=cart.pk))
+
+    view = summary.lines[0]
+    assert (view.line.quantity, view.quantity) == (6, 3)
+    assert (summary.item_count, summary.price.total) == (3, Decimal("6.00"))
+    assert (totals.item_count, totals.total) == (3, Decimal("6.00"))
+    assert summary.notices == (MESSAGE_CLAMPED.format(stock=3, product="Milk", quantity=3),)
+    assert cart.lines.get().quantity == 6
 
 
 def test_device_totals_of_an_empty_cart_are_zero(alice):
