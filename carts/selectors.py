@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.db import connection
 
 from carts import pass_codes
 from carts.models import Cart, CartLine, CartPass
 from carts.pricing import CartPrice, LineInput, PricedLine, cart_price
 from catalog.instore_labels import instore_label_describe
-from catalog.models import Coupon
+from catalog.models import Coupon, Product
 from catalog.recommendations import Suggestion, product_suggestions
+from shopcart.money import CENT
 
 REASON_OK = "ok"
 REASON_BAD_SIGNATURE = "bad_signature"  # also: malformed, or not a pass at all
@@ -207,18 +209,16 @@ class CartLineRow:
         )
 
 
-_ROW_COLUMNS = (
-    "pk",
-    "product_id",
-    "label_code",
-    "product_name",
-    "unit_price",
-    "quantity",
-    "scanned_quantity",
-    "product__active",
-    "product__stock",
-    "product__category_id",
-)
+# Written out rather than built by the ORM: compiling ``cart.lines.values_list(...)`` with its
+# join cost about 0.3 ms of CPU, a tenth of a scan's budget, for a statement whose text never
+# changes (a test compares the two). No ORDER BY: nothing done with the rows depends on their
+# order.
+_LINE_ROWS_SQL = """
+SELECT line.id, line.product_id, line.label_code, line.product_name, line.unit_price,
+       line.quantity, line.scanned_quantity, product.active, product.stock, product.category_id
+FROM {lines} line LEFT OUTER JOIN {products} product ON product.id = line.product_id
+WHERE line.cart_id = %s
+"""
 
 
 def cart_line_rows(*, cart: Cart) -> list[CartLineRow]:
@@ -226,9 +226,46 @@ def cart_line_rows(*, cart: Cart) -> list[CartLineRow]:
 
     For the cart services, under the cart's row lock: one read gives the line a change is
     about, what the bounds and the stock need of the others, and the totals of the answer."""
-    # No ORDER BY: nothing done with the rows depends on their order.
-    rows = cart.lines.order_by().values_list(*_ROW_COLUMNS)
-    return [CartLineRow(*row) for row in rows]
+    sql = _LINE_ROWS_SQL.format(lines=CartLine._meta.db_table, products=Product._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [cart.pk])
+        rows = cursor.fetchall()
+    return [_line_row(*row) for row in rows]
+
+
+def _line_row(
+    pk: int,
+    product_id: int | None,
+    label_code: str,
+    product_name: str,
+    unit_price: Decimal | float | int,
+    quantity: int,
+    scanned_quantity: int,
+    product_active: bool | int | None,
+    product_stock: int | None,
+    category_id: int | None,
+) -> CartLineRow:
+    active = None if product_active is None else bool(product_active)
+    return CartLineRow(
+        pk,
+        product_id,
+        label_code,
+        product_name,
+        _money(unit_price),
+        quantity,
+        scanned_quantity,
+        active,
+        product_stock,
+        category_id,
+    )
+
+
+def _money(value: Decimal | float | int | str) -> Decimal:
+    """An amount as a money column holds it. MySQL hands over a ``Decimal``; SQLite a float or
+    an int, whose shortest text is the two-decimal amount stored (Django writes it as text)."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(CENT)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
 from devices.authentication import (
@@ -133,13 +134,12 @@ def refusal(detail: str, status: int, **extra: Any) -> HttpResponse:
 
 
 class DeviceApi(APIView):
-    """Base of every device endpoint: who may call, how often, and in which format.
+    """Base of every device endpoint: who may call, how often, and in which format."""
 
-    The class attributes describe the endpoint to the OpenAPI schema; ``dispatch`` does the
-    work (module docstring). Subclasses implement ``post(request)``, returning a response or
-    raising ``DeviceRefused``; ``self.device`` is the authenticated device.
-    """
-
+    # (The docstring above is the endpoints' description in the schema.) The class attributes
+    # describe the endpoint to the OpenAPI schema; ``dispatch`` does the work (module
+    # docstring). Subclasses implement ``post(request)``, returning a response or raising
+    # ``DeviceRefused``; ``self.device`` is the authenticated device.
     authentication_classes = [DeviceAuthentication]
     parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
@@ -191,17 +191,12 @@ class DeviceApi(APIView):
             return raw
         encoding = request.encoding or settings.DEFAULT_CHARSET
         try:
-            return json_loads(raw.decode(encoding), parse_constant=_strict_constant)
+            return json_loads(raw.decode(encoding), parse_constant=strict_constant)
         except LookupError:
             detail = ERROR_CHARSET.format(charset=encoding)
             raise DeviceRefused(detail, status.HTTP_400_BAD_REQUEST) from None
         except ValueError as exc:
             raise DeviceRefused(ERROR_JSON.format(error=exc), status.HTTP_400_BAD_REQUEST) from None
-
-
-def _strict_constant(constant: str) -> Any:
-    """NaN and Infinity are not JSON (DRF's strict parser refuses them too)."""
-    raise ValueError(f"Out of range float values are not permitted: {constant!r}")
 
 
 DEVICE_FAULTS = {

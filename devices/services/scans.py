@@ -9,7 +9,7 @@ before the transaction, so a slow photo holds no lock and SQLite's single writer
 lock briefly.
 
 The transaction, for a scan that adds or removes a product: the device's pairing and its cart
-locked in one statement (``_pairing_locked``), the cart's lines read once
+locked in one statement (``pairing_lock_for_scan``), the cart's lines read once
 (``carts.services.cart_lines_locked``), the line written (one INSERT, UPDATE or DELETE), the
 cart's version and scan notice bumped in one UPDATE, the scan event inserted: five statements
 between BEGIN and COMMIT. The ``*_locked`` cart services get the locked cart and its lines and
@@ -87,9 +87,14 @@ from devices.decoding import (
     decode_image_timed,
     symbology_name,
 )
-from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.models import Device, ScanEvent, UnknownCode
 from devices.read_policy import ReadOutcome, read_decide
-from devices.services.pairing import device_pair, pairing_end_locked
+from devices.services.pairing import (
+    ScanPairing,
+    device_pair,
+    pairing_end_locked,
+    pairing_lock_for_scan,
+)
 from devices.services.photos import scan_photo_keep
 from shopcart.money import QUANTITY_MAX
 from shopcart.queries import only_row
@@ -335,7 +340,7 @@ def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
 def _scan_product(
     device: Device, scan: ScanInput, read: _Read, found: _Found
 ) -> tuple[dict[str, Any], Cart | None]:
-    pairing = _pairing_locked(device)
+    pairing = pairing_lock_for_scan(device=device)
     if pairing is None:
         return _answer(Result.NOT_PAIRED, DISPLAY_UNPAIRED, BEEP_ERROR), None
     if not pairing.pass_in_force:
@@ -375,30 +380,21 @@ def _totals(cart: Cart, lines: CartLines) -> CartTotals:
     return cart_totals_of_rows(rows=lines.rows, coupon=cart.coupon)
 
 
-def _pairing_locked(device: Device) -> Pairing | None:
-    """The device's active pairing with its cart, both rows locked by one statement (the
-    pairing's row first, then the cart's: the lock order of ``devices.services.pairing``), or
-    None. Annotated with the state of its pass (``Pairing.objects.with_pass_state``: as
-    subqueries, so no pass or user row is locked)."""
-    locked = Pairing.objects.select_for_update().select_related("cart")
-    return only_row(locked.filter(device=device, active=True).with_pass_state())
-
-
-def _scan_pass_ended(pairing: Pairing) -> dict[str, Any]:
+def _scan_pass_ended(pairing: ScanPairing) -> dict[str, Any]:
     """The pass that made the pairing was replaced or revoked, or the shopper's account was
     deactivated: the pairing ends here, the cart is left alone, and its display says why."""
-    pairing_end_locked(pairing=pairing)
+    pairing_end_locked(pairing_id=pairing.pairing_id)
     shopper_active = pairing.shopper_active
     shown = DISPLAY_PASS_REPLACED if shopper_active else DISPLAY_PASS_INVALID
     return _answer(Result.NOT_PAIRED, shown, BEEP_ERROR)
 
 
-def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
+def _scan_cart_closed(pairing: ScanPairing) -> dict[str, Any]:
     """A paid or abandoned cart ends the pairing; one being paid for keeps it (the shopper may
     go back to the cart on their phone and scan on)."""
     if pairing.cart.status == Cart.Status.CHECKING_OUT:
         return _answer(Result.CART_CLOSED, DISPLAY_CART_PAYING, BEEP_ERROR)
-    pairing_end_locked(pairing=pairing)
+    pairing_end_locked(pairing_id=pairing.pairing_id)
     return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
 
 
