@@ -1,21 +1,28 @@
 """Pairing a device with a shopper's open cart, and ending pairings.
 
 Lock order, shared with ``devices.services.scans``: pairing rows first, then the cart's row.
-A scan locks its device's pairing and the pairing's cart in one statement, which on MariaDB
-takes the pairing's row first; ending or replacing a pairing locks that pairing's row before
-any cart, so the two never wait for each other in a circle. Every change to a pairing
-happens under its row's lock, so a scan holding it sees a pairing that cannot end under it.
-Cart writes that do not touch pairings (the shopper's edits, checkout) lock the cart alone.
+A scan locks its device's pairing and the pairing's cart in one statement
+(``pairing_lock_for_scan``), which on MariaDB takes the pairing's row first; ending or
+replacing a pairing locks that pairing's row before any cart, so the two never wait for each
+other in a circle. Every change to a pairing happens under its row's lock, so a scan holding
+it sees a pairing that cannot end under it. Cart writes that do not touch pairings (the
+shopper's edits, checkout) lock the cart alone.
+
+A pairing row is always locked the way a scan locks it: by its device, through the unique
+(device, active) index (``_pairings_lock``). InnoDB locks an index entry before the row it
+points to; two transactions reaching one row through two different indexes (one by its
+device, one by its cart) could each hold what the other waits for. Several devices' pairings
+are locked in the order of their ids.
 
 A pairing keeps the cart pass that made it and lasts only while that pass is in force
 (``devices.models.Pairing``).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from carts.models import Cart, CartPass
@@ -31,13 +38,19 @@ def device_pair(*, device: Device, cart_pass: CartPass) -> Pairing:
     Ends the device's previous pairing and any other device's pairing with that cart (one
     device per cart). Pairing again with the same cart and pass keeps the pairing; with a new
     pass, the pairing made with the old one ends. Locks those pairing rows, then the cart row
-    (which makes pairings of the cart one at a time), then reads the pairings again: one
-    made by a request that held the cart just before this one had no row to lock at first.
+    (which makes pairings of the cart one at a time), then the cart's pairing again if a
+    request that held the cart just before this one made another.
     """
     cart = cart_get_for_user(user=cart_pass.user)
-    _pairings_lock(device, cart)
+    devices = {device.pk, *_cart_devices(cart)}
+    _pairings_lock(devices)
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
-    current = _pairings_lock(device, cart)
+    devices |= set(_cart_devices(cart))  # a pairing made while this one waited for the cart
+    current = [
+        pairing
+        for pairing in _pairings_lock(devices)
+        if pairing.device_id == device.pk or pairing.cart_id == cart.pk
+    ]
     kept = next((p for p in current if _is_pairing(p, device, cart, cart_pass)), None)
     if kept is not None:
         return kept
@@ -45,10 +58,15 @@ def device_pair(*, device: Device, cart_pass: CartPass) -> Pairing:
     return Pairing.objects.create(device=device, cart=cart, cart_pass=cart_pass)
 
 
-def _pairings_lock(device: Device, cart: Cart) -> list[Pairing]:
-    """The active pairings of ``device`` or of ``cart``, locked, in primary-key order."""
-    pairings = Pairing.objects.select_for_update().filter(Q(device=device) | Q(cart=cart))
-    return list(pairings.filter(active=True).order_by("pk"))
+def _cart_devices(cart: Cart) -> list[int]:
+    """The device of the cart's active pairing, if any (read without a lock)."""
+    return list(Pairing.objects.filter(cart=cart, active=True).values_list("device_id", flat=True))
+
+
+def _pairings_lock(device_ids: Iterable[int]) -> list[Pairing]:
+    """The active pairings of the devices ``device_ids``, locked by device (module docstring)."""
+    locked = Pairing.objects.select_for_update().filter(device_id__in=sorted(device_ids))
+    return list(locked.filter(active=True).order_by("device_id"))
 
 
 def _is_pairing(pairing: Pairing, device: Device, cart: Cart, cart_pass: CartPass) -> bool:
@@ -63,16 +81,15 @@ def _is_pairing(pairing: Pairing, device: Device, cart: Cart, cart_pass: CartPas
 def device_unpair(*, device: Device) -> bool:
     """End the device's pairing, if any; True when one ended. Idempotent. Locks the pairing's
     row (a scan of the device in progress finishes first)."""
-    locked = Pairing.objects.select_for_update().filter(device=device, active=True)
-    return _pairings_end(list(locked.values_list("pk", flat=True))) > 0
+    return _pairings_end([pairing.pk for pairing in _pairings_lock([device.pk])]) > 0
 
 
 @transaction.atomic
 def cart_pairing_end(*, cart: Cart) -> bool:
     """End whichever device's pairing with ``cart`` (the shopper's "end pairing"). Idempotent.
-    Locks the pairing's row, as ``device_unpair``."""
-    locked = Pairing.objects.select_for_update().filter(cart=cart, active=True)
-    return _pairings_end(list(locked.values_list("pk", flat=True))) > 0
+    Locks the pairing's row by its device, as ``device_unpair``."""
+    locked = _pairings_lock(_cart_devices(cart))
+    return _pairings_end([pairing.pk for pairing in locked if pairing.cart_id == cart.pk]) > 0
 
 
 def pairing_end_locked(*, pairing_id: int) -> None:
@@ -107,7 +124,7 @@ SELECT p.id,
                WHERE pass.id = p.cart_pass_id AND u.is_active),
        c.id, c.owner_id, c.status, c.version, c.scan_count, c.coupon_id
 FROM {pairings} p INNER JOIN {carts} c ON c.id = p.cart_id
-WHERE p.device_id = %s AND p.active
+WHERE p.device_id = %s AND p.active = %s
 """
 
 
@@ -125,7 +142,9 @@ def pairing_lock_for_scan(*, device: Device) -> ScanPairing | None:
     if connection.features.has_select_for_update:
         sql += connection.ops.for_update_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [device.pk])
+        # ``active = true`` (not a bare ``p.active``): the unique (device, active) index then
+        # finds the one row, and MariaDB reads, and locks, the pairing before the cart.
+        cursor.execute(sql, [device.pk, True])
         row = cursor.fetchone()
     if row is None:
         return None

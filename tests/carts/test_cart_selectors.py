@@ -10,7 +10,9 @@ from carts.selectors import (
     LINE_OUT_OF_STOCK,
     LINE_UNAVAILABLE,
     MESSAGE_CLAMPED,
+    CartLineRow,
     cart_get_current,
+    cart_line_rows,
     cart_summary,
     cart_totals_of_locked,
 )
@@ -144,6 +146,34 @@ def test_web_units_beyond_the_stock_are_shown_lowered_and_priced_so_without_writ
     assert (totals.item_count, totals.total) == (3, Decimal("6.00"))
     assert summary.notices == (MESSAGE_CLAMPED.format(stock=3, product="Milk", quantity=3),)
     assert cart.lines.get().quantity == 6
+
+
+def test_line_rows_are_what_the_orm_reads(alice, django_assert_max_num_queries):
+    cart = cart_get_for_user(user=alice)
+    cheap = ProductFactory(price=Decimal("0.99"), stock=5)
+    dear = ProductFactory(price=Decimal("9999.99"), stock=500)
+    round_price = ProductFactory(price=Decimal("2.00"), stock=5)
+    gone = ProductFactory(price=Decimal("1.15"), stock=5)
+    for product in (cheap, dear, round_price, gone):
+        cart_add_product(cart=cart, product=product, quantity=2)
+    cart_add_product(cart=cart, product=cheap, quantity=1, scanned=True)
+    cart_add_labelled_product(
+        cart=cart, product=dear, label_code="0291234500599", unit_price=Decimal("12.34")
+    )
+    gone.active = False
+    gone.save()
+    round_price.delete()
+    columns = ("pk", "product_id", "label_code", "product_name", "unit_price", "quantity")
+    columns += ("scanned_quantity", "product__active", "product__stock", "product__category_id")
+    expected = sorted(cart.lines.values_list(*columns))
+
+    with django_assert_max_num_queries(1):
+        rows = cart_line_rows(cart=cart)
+
+    read = sorted(tuple(getattr(row, field) for field in CartLineRow.__slots__) for row in rows)
+    assert read == expected
+    assert all(str(row.unit_price).count(".") == 1 for row in rows)  # cents, as stored
+    assert {str(row.unit_price) for row in rows} == {"0.99", "9999.99", "2.00", "1.15", "12.34"}
 
 
 def test_device_totals_of_an_empty_cart_are_zero(alice):
