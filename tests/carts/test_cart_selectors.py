@@ -163,8 +163,8 @@ def test_line_rows_are_what_the_orm_reads(alice, django_assert_max_num_queries):
     gone.active = False
     gone.save()
     round_price.delete()
-    columns = ("pk", "product_id", "label_code", "product_name", "unit_price", "quantity")
-    columns += ("scanned_quantity", "product__active", "product__stock", "product__category_id")
+    columns = ["pk", "product_id", "label_code", "product_name", "unit_price", "quantity"]
+    columns += ["scanned_quantity", "product__active", "product__stock", "product__category_id"]
     expected = sorted(cart.lines.values_list(*columns))
 
     with django_assert_max_num_queries(1):
