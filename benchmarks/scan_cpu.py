@@ -39,7 +39,6 @@ from urllib.parse import urlsplit, urlunsplit
 from benchmarks.scan_load.store import BenchmarkError, photos_render
 
 URL = "/api/devices/v1/scans/"
-WARM_UP = 100
 
 
 @dataclass(frozen=True)
@@ -217,20 +216,19 @@ def queries_count(application: Any, store: Store, kind: str, start: int, scans: 
     return len(queries.captured_queries) / scans
 
 
-def measure(
-    application: Any, store: Store, kind: str, scans: int, pids: list[int], profile: bool
-) -> Figures:
-    for n in range(WARM_UP):
+def measure(application: Any, store: Store, kind: str, args: argparse.Namespace) -> Figures:
+    scans, warm_up, pids = args.scans, args.warmup, args.server_pid
+    for n in range(warm_up):
         scan_send(application, scan_environ(store, kind, n))
-    environs = [scan_environ(store, kind, WARM_UP + n) for n in range(scans)]
+    environs = [scan_environ(store, kind, warm_up + n) for n in range(scans)]
     servers_before = servers_cpu_s(pids) if pids else None
     started = time.process_time()
     for environ in environs:
         scan_send(application, environ)
     cpu = time.process_time() - started
     servers = servers_cpu_s(pids) - servers_before if servers_before is not None else None
-    queries = queries_count(application, store, kind, WARM_UP + scans, 50)
-    if profile:
+    queries = queries_count(application, store, kind, warm_up + scans, min(scans, 50))
+    if args.profile:
         profiler = cProfile.Profile()
         environs = [scan_environ(store, kind, n) for n in range(300)]
         profiler.enable()
@@ -253,6 +251,7 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=100, help="scans before measuring")
     parser.add_argument("--kind", choices=["code", "image", "both"], default="both")
     parser.add_argument("--lines", type=int, default=20, help="lines in the cart")
     parser.add_argument("--server-pid", type=int, action="append", default=[])
@@ -267,10 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
             application = get_wsgi_application()
             store = store_create(args.lines, with_photos="image" in kinds)
-            results = [
-                measure(application, store, kind, args.scans, args.server_pid, args.profile)
-                for kind in kinds
-            ]
+            results = [measure(application, store, kind, args) for kind in kinds]
         finally:
             from django.db import connections
 
