@@ -10,7 +10,7 @@ A lean path. The views are DRF ``APIView``s for their description only: the Open
 reads their authentication, parsers and ``extend_schema`` from them as from any other. A
 request goes through ``DeviceApi.dispatch``, a plain Django dispatch that does what DRF did
 for these views, in this order, with the same answers: the device key (remembered per
-process, ``devices.authentication``), the throttle (``devices.throttling``; its history read in
+process, ``devices.authentication``), the throttle (``devices.throttling``; its counters read in
 the key check's round trip to the shared cache), the method, the body (``json_loads``'s
 limits, or a raw JPEG), then the view's ``post``. A well-formed scan is checked field by
 field here (``_scan_fields``); anything else is handed to the documented input serializer,
@@ -22,6 +22,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import time
 import uuid
 from typing import Any
 
@@ -61,7 +62,11 @@ from devices.services.scans import (
     display_lines,
     scan_process,
 )
-from devices.throttling import device_throttle_key, device_throttle_wait, device_throttled_detail
+from devices.throttling import (
+    device_throttle_wait,
+    device_throttle_windows,
+    device_throttled_detail,
+)
 from shopcart.json_input import ERROR_CHARSET, JSON_DEPTH_MAX, BoundedJSONParser, json_loads
 from shopcart.money import QUANTITY_MAX
 from shopcart.request_ids import request_id_current
@@ -147,16 +152,16 @@ class DeviceApi(APIView):
     device: Device
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        now = time.time()
         try:
-            self.device, shared = device_authenticated(
-                request, shared_keys=lambda pk: [device_throttle_key(pk)]
+            self.device, counts = device_authenticated(
+                request, shared_keys=lambda pk: device_throttle_windows(pk, now).keys()
             )
         except DeviceAuthError as exc:
             answer = refusal(str(exc), status.HTTP_401_UNAUTHORIZED)
             answer["WWW-Authenticate"] = KEYWORD
             return answer
-        history = shared.get(device_throttle_key(self.device.pk))
-        wait = device_throttle_wait(device_pk=self.device.pk, history=history)
+        wait = device_throttle_wait(device_throttle_windows(self.device.pk, now), counts)
         if wait is not None:
             answer = refusal(device_throttled_detail(wait), status.HTTP_429_TOO_MANY_REQUESTS)
             answer["Retry-After"] = str(wait)

@@ -80,7 +80,7 @@ def device_authenticated(
     request: HttpRequest, *, shared_keys: Callable[[int], list[str]] = lambda pk: []
 ) -> tuple[Device, dict[str, Any]]:
     """The device whose key ``request`` carries, and what the shared cache holds under
-    ``shared_keys(device.pk)`` (the throttle's history), read in the same round trip as the
+    ``shared_keys(device.pk)`` (the throttle's counters), read in the same round trip as the
     key's stamp when this process knows the key. Moves the device's last-seen time. Raises
     ``DeviceAuthError`` (no Device header, a malformed one, or a key of no live device).
 

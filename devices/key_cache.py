@@ -12,7 +12,7 @@ key is never remembered) and holds the device as it was read. It is trusted for 
   when ``REDIS_URL`` is set): rotating or revoking puts a new stamp under each of the device's
   key hashes (``device_keys_changed``), and an entry made under another stamp is read again
   from the database. A request reads the stamp in the same round trip as its throttle
-  history (``devices.api``), so the check costs no round trip of its own;
+  counters (``devices.api``), so the check costs no round trip of its own;
 - when the shared cache cannot say (no Redis: each process has a cache of its own; Redis
   down: every read is a miss), an entry still lives at most ``DEVICE_KEY_CACHE_SECONDS``: the
   bound after which every process refuses a revoked key.
