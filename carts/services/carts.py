@@ -79,9 +79,6 @@ class CartChange:
     cart: Cart
     line: CartLine | None  # the line as it is after the change; None when it went away
     messages: tuple[str, ...] = field(default=())
-    # The cart's lines after the change, when the service read them (``cart_lines_locked``):
-    # a caller answering with the cart's totals needs no second read.
-    rows: list[CartLineRow] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,9 +142,11 @@ def cart_add_product_locked(
     """``cart_add_product`` for a caller whose transaction already locked ``cart``'s row
     (``select_for_update``) and holds that instance: the cart is not read again. ``lines``:
     its lines as the caller read them under that lock (``cart_lines_locked``), changed in
-    place by the change; read here when not given.
+    place by the change, so the caller can price the cart without reading it again; read here
+    when not given.
 
-    Raises ``CartError`` before writing anything, so the caller's transaction stays usable.
+    Raises ``CartError`` before changing a line (at most ``cart_lines_locked`` has written what
+    stock no longer covers), so the caller's transaction stays usable.
     """
     _check_quantity(quantity)
     _check_open(cart)
@@ -173,7 +172,7 @@ def cart_add_product_locked(
             stock_recorded=product.stock,
         )
     _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name) if scanned else None)
-    return CartChange(cart=cart, line=line, messages=tuple(messages), rows=lines.rows)
+    return CartChange(cart=cart, line=line, messages=tuple(messages))
 
 
 @transaction.atomic
@@ -224,7 +223,7 @@ def cart_add_labelled_product_locked(
             product=product, cart=cart, quantity_in_cart=in_cart, stock_recorded=product.stock
         )
     _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name))
-    return CartChange(cart=cart, line=line, messages=lines.messages, rows=lines.rows)
+    return CartChange(cart=cart, line=line, messages=lines.messages)
 
 
 @transaction.atomic
@@ -275,7 +274,7 @@ def cart_remove_product_locked(
     changed.scanned_quantity = min(changed.scanned_quantity, changed.quantity)
     line = _row_save(cart, product, lines.rows, changed)
     _cart_changed(cart, scan=(Cart.ScanOutcome.REMOVED, product.name) if scanned else None)
-    return CartChange(cart=cart, line=line, messages=lines.messages, rows=lines.rows)
+    return CartChange(cart=cart, line=line, messages=lines.messages)
 
 
 @transaction.atomic
@@ -305,7 +304,7 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     _check_bounds(lines.rows, changed, was=row.quantity if row else 0)
     line = _row_save(cart, product, lines.rows, changed)
     _cart_changed(cart)
-    return CartChange(cart=cart, line=line, messages=tuple(messages), rows=lines.rows)
+    return CartChange(cart=cart, line=line, messages=tuple(messages))
 
 
 @transaction.atomic
