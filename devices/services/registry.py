@@ -92,6 +92,13 @@ def device_revoke(*, device: Device) -> None:
     device_keys_changed(key_hashes=[device.key_hash, device.previous_key_hash])
 
 
+def device_delete(*, device: Device) -> None:
+    """Delete ``device`` with its pairings and scan events; its keys are refused from the next
+    request on, as ``device_revoke`` says (staff revoke first to keep its history)."""
+    device_keys_changed(key_hashes=[device.key_hash, device.previous_key_hash])
+    device.delete()
+
+
 def device_mark_seen(*, device: Device) -> None:
     """Move ``device.last_seen_at`` to now, unless it was written less than
     ``LAST_SEEN_WRITE_INTERVAL`` ago.

@@ -177,6 +177,24 @@ def test_the_stamp_is_written_once_the_change_commits(
     assert cache.get(stamp_key) is not None
 
 
+@pytest.mark.parametrize("how", ["page", "action"])
+def test_deleting_a_device_in_the_admin_refuses_its_key_at_once(
+    device, device_key, staff_client, how
+):
+    assert post(device_key).status_code == 200  # remembered
+
+    if how == "page":
+        url = reverse("admin:devices_device_delete", args=[device.pk])
+        response = staff_client.post(url, {"post": "yes"})
+    else:
+        data = {"action": "delete_selected", "post": "yes", "_selected_action": [device.pk]}
+        response = staff_client.post(reverse("admin:devices_device_changelist"), data)
+
+    assert response.status_code == 302
+    assert not Device.objects.exists()
+    assert_refused(post(device_key))
+
+
 # --- Rotating -----------------------------------------------------------------------------------
 
 
