@@ -93,10 +93,13 @@ def device_authenticated(
     known = device_known(key_hash)
     if known is not None:
         shared = cache.get_many([stamp_key, *shared_keys(known.device.pk)])
-        if shared.pop(stamp_key, None) == known.stamp:
+        stamp = shared.pop(stamp_key, None)
+        if stamp == known.stamp:
             device_mark_seen(device=known.device)
             return known.device, shared
-    device = device_load(raw_key, key_hash, cache.get(stamp_key))
+    else:
+        stamp = cache.get(stamp_key)
+    device = device_load(raw_key, key_hash, stamp)
     if device is None:
         raise DeviceAuthError(ERROR_KEY_INVALID)
     device_mark_seen(device=device)
