@@ -484,6 +484,10 @@ SPECTACULAR_SETTINGS = {
 # After a key rotation the old key keeps working this many seconds, so a cart that was offline
 # can still come back and be given its new key.
 DEVICE_KEY_ROTATION_GRACE = env.int("DEVICE_KEY_ROTATION_GRACE", default=24 * 60 * 60)
+# A web process trusts what it remembers of a device key at most this many seconds; rotating
+# or revoking a key reaches every process sooner through the shared cache when there is one
+# (devices/authentication.py).
+DEVICE_KEY_CACHE_SECONDS = env.float("DEVICE_KEY_CACHE_SECONDS", default=5.0)
 # A cart silent for longer than this many seconds shows as offline in the admin.
 DEVICE_OFFLINE_AFTER = 180
 # Requests per device (never per IP: every cart sits behind the store's one NAT address).
