@@ -52,6 +52,7 @@ from carts.services import (
     CartError,
     cart_checkout_abandon,
     cart_checkout_begin,
+    cart_lines_locked,
     coupon_check,
     stock_mismatch_record,
 )
@@ -117,6 +118,8 @@ def _order_place_locked(cart: Cart, user: User) -> Order:
         return _order_pending_of(cart)
     products = _products_lock(cart)
     coupon = _coupon_lock(cart)
+    # What the cart's pages showed: web-added units beyond the stock are written down first.
+    cart_lines_locked(cart=cart)
     summary = cart_summary(cart=cart)  # read under the locks: prices and statuses hold
     _lines_check(summary)
     _bounds_check(summary)
