@@ -140,12 +140,13 @@ async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
 
 
 def _stamp_now(cart_id: int | None) -> CartStamp:
-    if cart_id is None:
-        return CartStamp(0, 0)
     try:
+        if cart_id is None:
+            return CartStamp(0, 0)
         row = Cart.objects.filter(pk=cart_id).values_list("version", "scan_count").first()
         return CartStamp(*row) if row else CartStamp(0, 0)
     finally:
+        # Also for a visitor's stream: the session was read on this connection.
         _connection_release()
 
 
