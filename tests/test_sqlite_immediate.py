@@ -127,9 +127,7 @@ def test_a_second_writer_waits_for_the_first_to_commit_and_then_succeeds(
 
 
 @on_sqlite
-def test_a_transaction_that_has_only_read_already_holds_the_write_lock(
-    database, django_db_blocker
-):
+def test_a_transaction_that_has_only_read_already_holds_the_write_lock(database, django_db_blocker):
     # BEGIN IMMEDIATE, not a deferred BEGIN: a scan reads before it writes, and must never be
     # the one that cannot upgrade its lock when another writer got there first.
     with django_db_blocker.unblock():

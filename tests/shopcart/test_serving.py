@@ -196,4 +196,3 @@ def test_the_proxys_scheme_header_makes_a_request_secure(settings):
 
     assert RequestFactory().get("/", HTTP_X_FORWARDED_PROTO="https").is_secure()
     assert not RequestFactory().get("/").is_secure()
-
