@@ -451,6 +451,33 @@ def test_backups_are_rotated_keeping_the_newest(stack, tmp_path):
     assert sorted(str(p) for p in tmp_path.glob("*.sql.gz")) == sorted(made[1:])
 
 
+def test_scan_load_runs_through_nginx_and_counts_every_process_of_the_stack(stack):
+    """``benchmarks.scan_load --stack-dir``: carts scanning over HTTPS through nginx, the
+    server's CPU per scan summed over the stack's processes (the speed is not under test)."""
+    import sys
+
+    command = [sys.executable, "-m", "benchmarks.scan_load", "--stack-dir", str(stack.state_dir)]
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [*command, "--carts", "2", "--seconds", "2", "--warmup", "0.5", "--kind", "code"],
+        cwd=BASE_DIR,
+        env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["stack"], summary["database"]) == ("prod-local", "mysql")
+    assert summary["scans"] > 0 and summary["errors"] == {} and summary["wrong_lines"] == 0
+    parts = summary["server_cpu_ms_per_scan_by_part"]
+    assert {"nginx", "web-1", "stream", "mariadb", "redis", "worker", "beat"} <= set(parts)
+    assert parts["web-1"] > 0 and parts["nginx"] > 0
+    assert summary["server_cpu_ms_per_scan"] == pytest.approx(sum(parts.values()), abs=0.05)
+    assert _running(stack.pid("web-1"))  # attached, not stopped
+
+
 # Keep last: it stops the module's stack.
 def test_stop_ends_every_process_it_started(stack):
     supervisor = int((stack.state_dir / "pids" / "prod-local.pid").read_text())
