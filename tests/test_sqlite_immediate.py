@@ -40,13 +40,12 @@ class Transaction:
         self.wrapper.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
         return self.wrapper
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> None:
         if kind is None:
             self.wrapper.commit()
         else:
             self.wrapper.rollback()
         self.wrapper.set_autocommit(True)
-        return False
 
 
 @pytest.fixture

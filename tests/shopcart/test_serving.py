@@ -130,7 +130,7 @@ async def _open_streams(cookies: list[str], reads_each: int) -> list[int]:
     stream has made one more read (the first event, then heartbeats)."""
     from shopcart.asgi import application
 
-    queues = [asyncio.Queue() for _ in cookies]
+    queues: list[asyncio.Queue[bytes]] = [asyncio.Queue() for _ in cookies]
     tasks = [
         asyncio.create_task(_listen(application, cookie, queue))
         for cookie, queue in zip(cookies, queues, strict=True)
