@@ -23,7 +23,8 @@ workers = int(os.environ.get("WEB_WORKERS", "4"))
 # sync: one request at a time per process, the CPU-bound shape of a scan; nginx in front
 # does the waiting on slow clients. benchmarks/README.md compares it with gthread.
 worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# Only for gthread: gunicorn turns a sync worker with more than one thread into a gthread one.
+threads = int(os.environ.get("WEB_THREADS", "4")) if worker_class == "gthread" else 1
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10

@@ -522,16 +522,19 @@ on_exit() {
 
 # Runs the stack in the foreground until a signal or until one of its processes exits.
 start_foreground() {
-    local existing name pid node
+    local existing name pid node pid_file
     packages_check
     mkdir -p "$RUN_DIR" "$LOG_DIR" "$PID_DIR" "$STATE_DIR/mail" "$STATE_DIR/media"
     existing=$(pid_from_file prod-local)
     if pid_alive prod-local "$existing"; then
         die "prod-local already runs here (pid $existing); stop it with \`make prod-local-stop\`"
     fi
-    for name in "${SERVICES[@]}"; do
+    # Every pid file, not only this run's services: an earlier run may have had more web nodes.
+    for pid_file in "$PID_DIR"/*.pid; do
+        [[ -e $pid_file ]] || continue
+        name=$(basename "$pid_file" .pid)
         pid=$(pid_from_file "$name")
-        if pid_alive "$name" "$pid"; then
+        if [[ $name != prod-local ]] && pid_alive "$name" "$pid"; then
             die "$name (pid $pid) is left from an earlier run; \`make prod-local-stop\` ends it"
         fi
     done

@@ -210,6 +210,9 @@ def test_gunicorn_settings_default_to_four_sync_wsgi_workers_on_port_8000():
     assert settings["bind"] == ["0.0.0.0:8000"]
     assert settings["workers"] == 4
     assert settings["worker_class"] == "sync"
+    # More than one thread would make gunicorn run gthread workers instead.
+    assert settings["threads"] == 1
+    assert _gunicorn_settings(WEB_THREADS="8")["threads"] == 1
     assert settings["preload_app"] is True
     assert settings["control_socket_disable"] is True
     assert settings["accesslog"] is None  # nginx keeps the access log
