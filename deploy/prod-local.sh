@@ -175,6 +175,7 @@ env_write() {
                 EMAIL_FILE_PATH "$STATE_DIR/mail" \
                 WEB_WORKERS "$WEB_WORKERS" \
                 WEB_WORKER_CLASS "$WEB_WORKER_CLASS" \
+                WEB_THREADS "${WEB_THREADS:-4}" \
                 STREAM_WORKERS "$STREAM_WORKERS" \
                 WEB_GRACEFUL_TIMEOUT 10 \
                 PROD_LOCAL_URL "https://127.0.0.1:$PORT/" \
