@@ -7,7 +7,7 @@ weak Wi-Fi never holds a worker. Every request but the live cart stream comes he
 stream goes to its own ASGI pool (``deploy/gunicorn-stream.conf.py``).
 
 Environment: ``WEB_BIND`` (default ``0.0.0.0:$PORT``, ``PORT`` default 8000), ``WEB_WORKERS``
-(processes, default 4), ``WEB_WORKER_CLASS`` (``sync``, the default, or ``gthread``),
+(processes, default 2), ``WEB_WORKER_CLASS`` (``gthread``, the default, or ``sync``),
 ``WEB_THREADS`` (threads of a gthread worker, default 4), ``WEB_GRACEFUL_TIMEOUT`` (seconds a
 stopping worker may finish its requests, default 30), ``WEB_MAX_REQUESTS`` (recycle a worker
 after this many requests, default 0 = never). gunicorn itself also honours
@@ -19,10 +19,11 @@ import os
 
 # All interfaces inside a container; make prod-local sets WEB_BIND=127.0.0.1:<port>.
 bind = [os.environ.get("WEB_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
-workers = int(os.environ.get("WEB_WORKERS", "4"))
-# sync: one request at a time per process, the CPU-bound shape of a scan; nginx in front
-# does the waiting on slow clients. benchmarks/README.md compares it with gthread.
-worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+# gthread: a scan waits on MariaDB for most of its time (round trips, the commit's flush), and
+# a worker's other threads use the CPU meanwhile; a sync worker would sit idle. nginx in front
+# does the waiting on slow clients either way. benchmarks/README.md has the measurements.
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 # Only for gthread: gunicorn turns a sync worker with more than one thread into a gthread one.
 threads = int(os.environ.get("WEB_THREADS", "4")) if worker_class == "gthread" else 1
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
@@ -31,8 +32,8 @@ max_requests_jitter = max_requests // 10
 # Django is imported once, before the workers fork: they answer from their first request, and
 # a worker that dies is replaced in a moment.
 preload_app = True
-# Longer than nginx keeps an idle upstream connection (60 s), so nginx closes first (gthread;
-# sync workers close after each response).
+# Longer than nginx keeps an idle upstream connection (60 s), so nginx closes first (sync
+# workers close after each response instead).
 keepalive = 75
 # The workers' heartbeat files: /dev/shm is memory, where a container's /tmp may be a slow disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108

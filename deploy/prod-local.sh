@@ -16,8 +16,8 @@
 #   deploy/prod-local.sh manage ARGS...         manage.py with that environment
 #   deploy/prod-local.sh sql ARGS...            the mariadb client as the instance's root
 #
-# Environment: PORT (nginx's HTTPS port, 8443), WEB_NODES (1), WEB_WORKERS (4 a node),
-# WEB_WORKER_CLASS (sync), WEB_THREADS (gthread only), STREAM_WORKERS (1), WORKER_CONCURRENCY
+# Environment: PORT (nginx's HTTPS port, 8443), WEB_NODES (1), WEB_WORKERS (2 a node),
+# WEB_WORKER_CLASS (gthread), WEB_THREADS (4), STREAM_WORKERS (1), WORKER_CONCURRENCY
 # (2), PROD_LOCAL_DB_PORT (33307), PROD_LOCAL_REDIS_PORT (36380), PROD_LOCAL_DIR
 # (var/prod-local), PROD_LOCAL_RESTART_DELAY (seconds before a dead web node is started
 # again, 5). A busy database or Redis port is swapped for a free one; a busy PORT is an error;
@@ -45,8 +45,9 @@ MARIADB_ROOT_AUTH=socket
 BIN=$ROOT/.venv/bin
 PORT=${PORT:-8443}
 WEB_NODES=${WEB_NODES:-1}
-WEB_WORKERS=${WEB_WORKERS:-4}
-WEB_WORKER_CLASS=${WEB_WORKER_CLASS:-sync}
+WEB_WORKERS=${WEB_WORKERS:-2}
+WEB_WORKER_CLASS=${WEB_WORKER_CLASS:-gthread}
+WEB_THREADS=${WEB_THREADS:-4}
 STREAM_WORKERS=${STREAM_WORKERS:-1}
 RESTART_DELAY=${PROD_LOCAL_RESTART_DELAY:-5}
 TLS_DIR=$STATE_DIR/tls
@@ -175,7 +176,7 @@ env_write() {
                 EMAIL_FILE_PATH "$STATE_DIR/mail" \
                 WEB_WORKERS "$WEB_WORKERS" \
                 WEB_WORKER_CLASS "$WEB_WORKER_CLASS" \
-                WEB_THREADS "${WEB_THREADS:-4}" \
+                WEB_THREADS "$WEB_THREADS" \
                 STREAM_WORKERS "$STREAM_WORKERS" \
                 WEB_GRACEFUL_TIMEOUT 10 \
                 PROD_LOCAL_URL "https://127.0.0.1:$PORT/" \
@@ -485,7 +486,7 @@ smartcart runs in production mode on loopback, behind nginx with a self-signed c
     the store admin   https://127.0.0.1:$PORT/admin/   (create a login with:
                       deploy/prod-local.sh manage createsuperuser)
     health            https://127.0.0.1:$PORT/healthz   https://127.0.0.1:$PORT/readyz
-    processes         nginx; $WEB_NODES web node(s) of $WEB_WORKERS gunicorn $WEB_WORKER_CLASS workers ($(web_binds));
+    processes         nginx; $WEB_NODES web node(s) of $WEB_WORKERS gunicorn $WEB_WORKER_CLASS workers, $WEB_THREADS threads ($(web_binds));
                       the live stream's pool, $STREAM_WORKERS uvicorn worker(s) (127.0.0.1:$STREAM_PORT);
                       Celery worker ($WORKER_CONCURRENCY processes), Celery beat;
                       MariaDB 127.0.0.1:$MARIADB_PORT, Redis 127.0.0.1:$REDIS_PORT

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.scan_load --carts 32 --seconds 20 --kind code|image
         [--worker-class gthread|sync|uvicorn] [--threads 4] [--products 100] [--warmup 1]
-        [--stack prod-local [--web-nodes 1] [--web-workers 4] | --stack-dir DIR]
+        [--stack prod-local [--web-nodes 1] [--web-workers 2] | --stack-dir DIR]
 
 With ``--stack prod-local`` (or ``--stack-dir`` naming a running one) the server is the
 production stack (``make prod-local``: nginx with TLS, WSGI web nodes, MariaDB, Redis; see

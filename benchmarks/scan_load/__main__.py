@@ -49,8 +49,9 @@ TARGET_P95_MS = 100.0
 TARGET_CARTS = 32
 # The issue's CPU targets: server CPU per scan, every process of the stack counted.
 TARGET_CPU_MS_PER_SCAN = {"code": 4.0, "image": 6.0}
-# --stack prod-local: a stack of its own here, wiped at each start.
+# --stack prod-local: a stack of its own here, wiped at each start; its web workers' class.
 PROD_LOCAL_DIR = BASE_DIR / "var" / "scan-load"
+PROD_LOCAL_WORKER_CLASS = "gthread"
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--carts", type=int, default=TARGET_CARTS)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds")
     parser.add_argument("--kind", choices=("code", "image"), default="code")
-    parser.add_argument("--worker-class", choices=WORKER_CLASSES, default=DEFAULT_WORKER_CLASS)
+    parser.add_argument(
+        "--worker-class",
+        choices=WORKER_CLASSES,
+        help=f"default {DEFAULT_WORKER_CLASS}; with --stack prod-local the stack's, "
+        f"{PROD_LOCAL_WORKER_CLASS}",
+    )
     parser.add_argument("--threads", type=int, default=4, help="per gthread worker")
     parser.add_argument(
         "--stack",
@@ -301,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--web-nodes", type=int, default=1, help="--stack prod-local")
     parser.add_argument(
-        "--web-workers", type=int, default=4, help="--stack prod-local: per web node"
+        "--web-workers", type=int, default=2, help="--stack prod-local: per web node"
     )
     parser.add_argument("--products", type=int, default=100)
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds not measured")
@@ -309,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stack_dir is not None:
         args.stack = "prod-local"
+    if args.worker_class is None:
+        prod_local = args.stack == "prod-local"
+        args.worker_class = PROD_LOCAL_WORKER_CLASS if prod_local else DEFAULT_WORKER_CLASS
     if args.stack == "prod-local" and args.worker_class == "uvicorn":
         parser.error("the prod-local stack's web nodes are WSGI: --worker-class sync|gthread")
     # Like Ctrl-C: unwind, so that the server is stopped and the database dropped.

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds not measured (default: a tenth of the run, 10 to 60)",
     )
     parser.add_argument("--products", type=int, default=120)
-    parser.add_argument("--web-workers", type=int, default=4, help="per web node")
+    parser.add_argument("--web-workers", type=int, default=2, help="per web node")
     parser.add_argument(
         "--web-nodes",
         type=int,

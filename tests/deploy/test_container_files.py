@@ -204,15 +204,13 @@ def _stream_settings(**environ: str) -> dict:
         return runpy.run_path(str(BASE_DIR / "deploy" / "gunicorn-stream.conf.py"))
 
 
-def test_gunicorn_settings_default_to_four_sync_wsgi_workers_on_port_8000():
+def test_gunicorn_settings_default_to_two_gthread_wsgi_workers_on_port_8000():
     settings = _gunicorn_settings()
 
     assert settings["bind"] == ["0.0.0.0:8000"]
-    assert settings["workers"] == 4
-    assert settings["worker_class"] == "sync"
-    # More than one thread would make gunicorn run gthread workers instead.
-    assert settings["threads"] == 1
-    assert _gunicorn_settings(WEB_THREADS="8")["threads"] == 1
+    assert (settings["workers"], settings["worker_class"], settings["threads"]) == (2, "gthread", 4)
+    # Sync workers stay sync: more than one thread would make gunicorn run gthread instead.
+    assert _gunicorn_settings(WEB_WORKER_CLASS="sync", WEB_THREADS="8")["threads"] == 1
     assert settings["preload_app"] is True
     assert settings["control_socket_disable"] is True
     assert settings["accesslog"] is None  # nginx keeps the access log
