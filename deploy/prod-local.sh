@@ -486,7 +486,7 @@ smartcart runs in production mode on loopback, behind nginx with a self-signed c
     the store admin   https://127.0.0.1:$PORT/admin/   (create a login with:
                       deploy/prod-local.sh manage createsuperuser)
     health            https://127.0.0.1:$PORT/healthz   https://127.0.0.1:$PORT/readyz
-    processes         nginx; $WEB_NODES web node(s) of $WEB_WORKERS gunicorn $WEB_WORKER_CLASS workers, $WEB_THREADS threads ($(web_binds));
+    processes         nginx; $WEB_NODES web node(s) of $WEB_WORKERS gunicorn $WEB_WORKER_CLASS workers$([[ $WEB_WORKER_CLASS == gthread ]] && echo " of $WEB_THREADS threads") ($(web_binds));
                       the live stream's pool, $STREAM_WORKERS uvicorn worker(s) (127.0.0.1:$STREAM_PORT);
                       Celery worker ($WORKER_CONCURRENCY processes), Celery beat;
                       MariaDB 127.0.0.1:$MARIADB_PORT, Redis 127.0.0.1:$REDIS_PORT
