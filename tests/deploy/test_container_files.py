@@ -335,8 +335,19 @@ def test_the_stream_route_goes_to_the_asgi_pool_unbuffered_with_a_long_timeout()
     assert "proxy_read_timeout 1h;" in stream
     everything_else = _found(r"location / \{(.*?)\}", _routes(), re.S).group(1)
     assert "proxy_pass http://smartcart_web;" in everything_else
-    # Never resend a POST a node may have started on: the default, kept.
-    assert "non_idempotent" not in _routes()
+    # A form POST a node may have started on is never sent to another: nginx's default, kept.
+    assert "non_idempotent" not in everything_else
+
+
+def test_only_the_carts_api_is_resent_to_another_node_after_a_failure_mid_request():
+    # Scans are idempotent by scan_id: tests/devices/test_scan_api.py,
+    # test_the_same_scan_sent_again_answers_200_with_the_stored_answer_and_adds_once.
+    devices = _found(r"location /api/devices/ \{(.*?)\}", _routes(), re.S).group(1)
+
+    assert "proxy_pass http://smartcart_web;" in devices
+    assert re.search(r"proxy_next_upstream error non_idempotent;", devices)
+    assert "timeout" not in devices.split("proxy_next_upstream ")[1].split(";")[0]
+    assert _routes().count("non_idempotent") == 1
 
 
 def test_the_proxy_overwrites_the_headers_the_app_trusts():
