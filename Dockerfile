@@ -1,11 +1,15 @@
-# smartcart: one image for the web app, the Celery worker and Celery beat (docker-compose.yml).
+# smartcart: one image for the web workers, the live stream's pool, the Celery worker and
+# Celery beat, and one for nginx in front of them (docker-compose.yml builds both).
 #
-#   docker build -t smartcart .
+#   docker build --target runtime -t smartcart .
+#   docker build --target proxy -t smartcart-proxy .
 #
-# Two stages: the first compiles mysqlclient against the MariaDB headers; the second carries
-# only the finished virtualenv and the run-time libraries, so no compiler ships. The app runs
+# Three stages: the first compiles mysqlclient against the MariaDB headers; the second
+# (runtime) carries only the finished virtualenv and the run-time libraries, so no compiler
+# ships; the third (proxy) is nginx with the static files the second collected. The app runs
 # as an unprivileged user and cannot write its own code. No secret is baked in: SECRET_KEY,
-# DATABASE_URL and the rest come from the environment at run time (.env, see .env.example).
+# DATABASE_URL and the rest come from the environment at run time (.env, see .env.example),
+# the TLS certificate from a mounted directory.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -47,7 +51,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 # Owned by root and read-only for the app user: a compromised process cannot change the code.
 COPY . /app
-# Hashed, compressed static files, served by WhiteNoise from the image. The key, the address and
+# Hashed, compressed static files: nginx serves them (the proxy stage copies them), and Django
+# needs their manifest to name them in pages. The key, the address and
 # the gateway are throwaways that exist only for this command (production settings refuse to
 # load without a strong key, an https:// SITE_URL and a way to take payments); none is used at
 # run time, where they must come from the environment.
@@ -66,5 +71,15 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 
-# The same command `make prod-local` runs (deploy/prod-local.sh); settings in deploy/gunicorn.conf.py.
-CMD ["gunicorn", "shopcart.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "-c", "deploy/gunicorn.conf.py"]
+# The web workers (WSGI), as `make prod-local` runs each web node (deploy/prod-local.sh);
+# settings in deploy/gunicorn.conf.py. The compose file's stream service runs the ASGI pool
+# from the same image (deploy/gunicorn-stream.conf.py).
+CMD ["gunicorn", "shopcart.wsgi:application", "-c", "deploy/gunicorn.conf.py"]
+
+# --- proxy: nginx with the static files ---------------------------------------------------------
+FROM nginx:1.28 AS proxy
+
+COPY --from=runtime /app/staticfiles /srv/smartcart/static
+COPY deploy/nginx/smartcart-routes.conf /etc/nginx/smartcart-routes.conf
+COPY deploy/nginx/compose.conf /etc/nginx/conf.d/default.conf
+EXPOSE 80 443

@@ -23,7 +23,7 @@ help:
 	@echo "make lint  - ruff check and format check;  make typecheck - mypy"
 	@echo "make screenshots - the README's pictures of the demo store, taken in Chromium, into"
 	@echo "                   docs/screenshots/ (SCREENSHOTS_DIR=... writes them elsewhere)"
-	@echo "make prod-local      - the production stack on loopback (MariaDB, Redis, gunicorn, Celery)"
+	@echo "make prod-local      - the production stack on loopback (nginx, gunicorn, MariaDB, Redis, Celery)"
 	@echo "                       from the distribution's packages; PROD_LOCAL_BACKGROUND=1 returns"
 	@echo "                       once it is ready;  make prod-local-stop - stop a background one"
 
@@ -76,9 +76,9 @@ screenshots: $(VENV)/.installed-dev
 	@$(PY) docs/screenshots.py $(if $(SCREENSHOTS_DIR),--out "$(SCREENSHOTS_DIR)")
 
 # The production stack without containers (deploy/prod-local.sh; README "Running a store").
-# Its own PORT, default 8080; `make run` keeps 8000.
+# nginx's HTTPS port: its own PORT, default 8443; `make run` keeps 8000. WEB_NODES=2: two web nodes.
 prod-local: $(VENV)/.installed-base
-	@PORT=$(if $(filter command line environment,$(origin PORT)),$(PORT),8080) deploy/prod-local.sh start
+	@PORT=$(if $(filter command line environment,$(origin PORT)),$(PORT),8443) deploy/prod-local.sh start
 
 prod-local-stop:
 	@deploy/prod-local.sh stop

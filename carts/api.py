@@ -2,8 +2,8 @@
 
 No URL names a cart: every view works on the caller's current cart (``cart_get_for_user``), so
 another shopper's cart cannot be reached by changing a number. Each answer is the whole cart
-as ``cart_summary`` prices it, after ``cart_reconcile_stock`` clamped what stock no longer
-covers; ``messages`` says what changed on the way.
+as ``cart_summary`` prices it: quantities stock no longer covers are shown as far as it
+covers them (no write on a read), and ``messages`` says so, with what changed on the way.
 
 Refused changes answer ``{"detail": <message>, "code": <CartError code>}``: 409 when the cart
 is being paid for or closed, 400 otherwise. Bad input answers 400 with messages per field.
@@ -168,7 +168,7 @@ class CartLineOutputSerializer(serializers.Serializer):
     name = serializers.CharField(source="line.product_name")
     slug = serializers.CharField(source="line.product.slug", allow_null=True)
     unit_price = serializers.DecimalField(source="line.unit_price", max_digits=10, decimal_places=2)
-    quantity = serializers.IntegerField(source="line.quantity")
+    quantity = serializers.IntegerField(help_text="As held: lowered to what stock covers.")
     scanned_quantity = serializers.IntegerField(
         source="line.scanned_quantity", help_text="The part scanned in the store."
     )
@@ -270,8 +270,8 @@ def _etag_matches(request: Request, etag: str) -> bool:
 
 def _cart_response(request: Request, cart: Cart, messages: Sequence[str] = ()) -> Response:
     """The cart as it is now, with ``messages``; 304 to a GET that already holds this state."""
-    messages = (*messages, *services.cart_reconcile_stock(cart=cart))
     summary = cart_summary(cart=cart)
+    messages = (*messages, *summary.notices)
     context = {"messages": messages, "suggestions": cart_suggestions(summary)}
     body = CartOutputSerializer(summary, context=context).data
     etag = _cart_etag(summary, body)
@@ -469,9 +469,9 @@ class CartDetailApi(APIView):
     @extend_schema(
         tags=["cart"],
         summary="Your cart",
-        description="Stock is checked first: quantities it no longer covers are lowered and "
-        "`messages` says so. Send the `ETag` back in `If-None-Match` to get 304 when nothing "
-        "changed.",
+        description="Quantities the stock no longer covers are shown lowered to what it covers "
+        "and `messages` says so (the next change to the cart writes them). Send the `ETag` back "
+        "in `If-None-Match` to get 304 when nothing changed.",
         parameters=[
             OpenApiParameter(
                 "If-None-Match", str, OpenApiParameter.HEADER, description="A previous ETag."

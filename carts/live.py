@@ -11,9 +11,10 @@ reconnects by itself ``RETRY_MILLISECONDS`` later. Events carry no cart contents
 the re-rendered cart when the version or the scan count differs from the one it shows.
 
 Under WSGI (runserver, the tests' live server) the stream is a plain generator that holds its
-worker thread; under ASGI (uvicorn in production) it is an async generator that holds nothing
-but a coroutine. The two cannot be swapped: WSGI would buffer an async stream forever, and ASGI
-would run a sync one in a thread per chunk.
+worker thread; under ASGI (the stream pool in production, to which nginx sends
+``/cart/events/``) it is an async generator that holds nothing but a coroutine. The two cannot
+be swapped: WSGI would buffer an async stream forever, and ASGI would run a sync one in a
+thread per chunk.
 
 A visitor without a cart gets a stream that says version 0 and then only keeps the connection.
 
@@ -140,12 +141,13 @@ async def _stream_async_events(cart_id: int | None) -> AsyncGenerator[str]:
 
 
 def _stamp_now(cart_id: int | None) -> CartStamp:
-    if cart_id is None:
-        return CartStamp(0, 0)
     try:
+        if cart_id is None:
+            return CartStamp(0, 0)
         row = Cart.objects.filter(pk=cart_id).values_list("version", "scan_count").first()
         return CartStamp(*row) if row else CartStamp(0, 0)
     finally:
+        # Also for a visitor's stream: the session was read on this connection.
         _connection_release()
 
 

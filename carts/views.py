@@ -110,7 +110,8 @@ CHECKOUT_BLOCKED = "Remove the lines marked unavailable or out of stock to check
 @require_safe
 @never_cache
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    summary = _summary_reconciled(request, web.request_cart(request))
+    cart = web.request_cart(request)
+    summary = cart_summary(cart=cart) if cart is not None else None
     return render(request, "carts/cart.html", _cart_context(summary))
 
 
@@ -122,7 +123,7 @@ def cart_fragment(request: HttpRequest) -> HttpResponse:
     not_modified = get_conditional_response(request, etag=_etag(cart))
     if not_modified is not None:
         return _private(not_modified, cart)
-    return _fragment(request, _summary_reconciled(request, cart))
+    return _fragment(request, cart_summary(cart=cart) if cart is not None else None)
 
 
 @require_safe
@@ -239,15 +240,6 @@ def _cart_edit(
     return _fragment(request, summary, status=status)
 
 
-def _summary_reconciled(request: HttpRequest, cart: Cart | None) -> CartSummary | None:
-    """The cart as shown, after clamping quantities that stock no longer covers."""
-    if cart is None:
-        return None
-    for text in services.cart_reconcile_stock(cart=cart):
-        messages.warning(request, text)
-    return cart_summary(cart=cart)
-
-
 def _fragment(request: HttpRequest, summary: CartSummary | None, status: int = 200) -> HttpResponse:
     context = {**_cart_context(summary), "fragment": True}
     response = render(request, "carts/_cart_body.html", context, status=status)
@@ -264,7 +256,7 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
         "cart_scans": cart.scan_count if cart else 0,
         "cart_etag": _etag(cart),
         "scan_notice": scan_notice(cart),
-        "cart_units": sum(view.line.quantity for view in summary.lines) if summary else 0,
+        "cart_units": sum(view.quantity for view in summary.lines) if summary else 0,
         "suggestions": cart_suggestions(summary),
         "checkout_note": CHECKOUT_BLOCKED if blocked else "",
     }

@@ -1,30 +1,47 @@
-"""gunicorn settings, shared by the container image and ``make prod-local`` so both run the same.
+"""gunicorn settings of the web workers (WSGI), shared by the container image and
+``make prod-local`` so both run the same.
 
-Start with: ``gunicorn shopcart.asgi:application -k uvicorn_worker.UvicornWorker
--c deploy/gunicorn.conf.py``. Uvicorn workers serve Django over ASGI, so an open live cart
-stream (``/cart/events/``) waits on the event loop instead of holding a worker per shopper.
+Start with: ``gunicorn shopcart.wsgi:application -c deploy/gunicorn.conf.py``, behind nginx
+(``deploy/nginx/``), which buffers each request and response, so a slow phone or a cart on
+weak Wi-Fi never holds a worker. Every request but the live cart stream comes here; the
+stream goes to its own ASGI pool (``deploy/gunicorn-stream.conf.py``).
 
 Environment: ``WEB_BIND`` (default ``0.0.0.0:$PORT``, ``PORT`` default 8000), ``WEB_WORKERS``
-(default 4), ``WEB_GRACEFUL_TIMEOUT`` (seconds a stopping worker may finish its requests,
-default 30), ``WEB_MAX_REQUESTS`` (recycle a worker after this many requests, default 0 =
-never). gunicorn itself also honours ``FORWARDED_ALLOW_IPS`` and ``GUNICORN_CMD_ARGS``.
+(processes, default 2), ``WEB_WORKER_CLASS`` (``gthread``, the default, or ``sync``),
+``WEB_THREADS`` (threads of a gthread worker, default 4), ``WEB_GRACEFUL_TIMEOUT`` (seconds a
+stopping worker may finish its requests, default 30), ``WEB_MAX_REQUESTS`` (recycle a worker
+after this many requests, default 0 = never). gunicorn itself also honours
+``FORWARDED_ALLOW_IPS`` and ``GUNICORN_CMD_ARGS``. Each worker thread keeps one database
+connection (``CONN_MAX_AGE``).
 """
 
 import os
 
 # All interfaces inside a container; make prod-local sets WEB_BIND=127.0.0.1:<port>.
 bind = [os.environ.get("WEB_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
-workers = int(os.environ.get("WEB_WORKERS", "4"))
-worker_class = "uvicorn_worker.UvicornWorker"
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+# gthread: a scan waits on MariaDB for most of its time (round trips, the commit's flush), and
+# a worker's other threads use the CPU meanwhile; a sync worker would sit idle. nginx in front
+# does the waiting on slow clients either way. benchmarks/README.md has the measurements.
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+# Only for gthread: gunicorn turns a sync worker with more than one thread into a gthread one.
+threads = int(os.environ.get("WEB_THREADS", "4")) if worker_class == "gthread" else 1
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
-# Longer than a load balancer's idle timeout is usual, so the balancer closes first.
+# Django is imported once, before the workers fork: they answer from their first request, and
+# a worker that dies is replaced in a moment.
+preload_app = True
+# Longer than nginx keeps an idle upstream connection (60 s), so nginx closes first (sync
+# workers close after each response instead).
 keepalive = 75
 # The workers' heartbeat files: /dev/shm is memory, where a container's /tmp may be a slow disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# Several gunicorns run side by side (web nodes, the stream pool): none needs gunicornc's
+# socket, whose default path they would share.
+control_socket_disable = True
 # Errors to stderr; the application's own request logs (JSON in production) go there too.
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
-# No access log of our own: the proxy in front keeps one.
+# No access log of our own: nginx in front keeps one.
 accesslog = None

@@ -24,6 +24,7 @@ from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.selectors import unknown_code_list_open
 from devices.services import (
     DeviceError,
+    device_delete,
     device_register,
     device_revoke,
     device_rotate_key,
@@ -132,6 +133,13 @@ class DeviceAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
         obj._state.adding = False
         self._key_show(request, obj, raw_key)
+
+    def delete_model(self, request: HttpRequest, obj: Device) -> None:
+        device_delete(device=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        for device in queryset:
+            device_delete(device=device)
 
     def _key_show(self, request: HttpRequest, device: Device, raw_key: str) -> None:
         messages.success(request, MESSAGE_KEY_ISSUED.format(name=device.name, key=raw_key))

@@ -2,17 +2,32 @@
 
 Every view derives from ``DeviceApi``: device-key authentication only (a shopper's or staff
 session gets 401), a per-device throttle, JSON in and out. Protocol faults are JSON
-``{"detail": ...}`` answers: 400 malformed (also JSON nested more than 32 levels deep or holding
-a lone surrogate, ``shopcart/json_input.py``), 401 bad key, 405 wrong method, 415 not JSON,
-429 with ``Retry-After``.
+``{"detail": ..., "request_id": ...}`` answers: 400 malformed (also JSON nested more than 32
+levels deep or holding a lone surrogate, ``shopcart/json_input.py``), 401 bad key, 405 wrong
+method, 415 not JSON, 429 with ``Retry-After``.
+
+A lean path. The views are DRF ``APIView``s for their description only: the OpenAPI schema
+reads their authentication, parsers and ``extend_schema`` from them as from any other. A
+request goes through ``DeviceApi.dispatch``, a plain Django dispatch that does what DRF did
+for these views, in this order, with the same answers: the device key (remembered per
+process, ``devices.authentication``), the throttle (``devices.throttling``; its counters read in
+the key check's round trip to the shared cache), the method, the body (``json_loads``'s
+limits, or a raw JPEG), then the view's ``post``. A well-formed scan is checked field by
+field here (``_scan_fields``); anything else is handed to the documented input serializer,
+which words the refusal exactly as before. No DRF request, negotiation or renderer runs.
 """
 
 import base64
 import binascii
 import datetime as dt
 import hashlib
-from typing import Any, cast
+import json
+import time
+import uuid
+from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -24,11 +39,15 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
-from rest_framework.request import Request
-from rest_framework.response import Response
+from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
-from devices.authentication import DeviceAuthentication, IsDevice
+from devices.authentication import (
+    KEYWORD,
+    DeviceAuthentication,
+    DeviceAuthError,
+    device_authenticated,
+)
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
 from devices.models import Device, ScanEvent
 from devices.selectors import pairing_get_active
@@ -43,12 +62,21 @@ from devices.services.scans import (
     display_lines,
     scan_process,
 )
-from devices.throttling import DeviceRateThrottle
-from shopcart.json_input import JSON_DEPTH_MAX, BoundedJSONParser
+from devices.throttling import (
+    device_throttle_wait,
+    device_throttle_windows,
+    device_throttled_detail,
+)
+from shopcart.json_input import ERROR_CHARSET, JSON_DEPTH_MAX, BoundedJSONParser, json_loads
 from shopcart.money import QUANTITY_MAX
 from shopcart.request_ids import request_id_current
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."
+ERROR_METHOD = 'Method "{method}" not allowed.'
+ERROR_MEDIA_TYPE = 'Unsupported media type "{media_type}" in request.'
+ERROR_JSON = "JSON parse error - {error}"
+MEDIA_JSON = "application/json"
+MEDIA_JPEG = "image/jpeg"
 
 UINT32_MAX = 2**32 - 1
 INT32_MAX = 2**31 - 1
@@ -91,27 +119,89 @@ DEVICE_REFUSED = inline_serializer(
 )
 
 
+class DeviceRefused(Exception):
+    """A protocol fault: answered ``{"detail": ..., "request_id": ...}`` with ``status``."""
+
+    def __init__(self, detail: str, status: int, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.extra = status, extra
+
+
+def json_answer(body: Any, status: int = 200) -> HttpResponse:
+    """``body`` as DRF's ``JSONRenderer`` wrote it: compact UTF-8, ``application/json``."""
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return HttpResponse(content.encode(), status=status, content_type=MEDIA_JSON)
+
+
+def refusal(detail: str, status: int, **extra: Any) -> HttpResponse:
+    # Every refusal names its request, so a store's IT can find it in the server's logs.
+    return json_answer({"detail": detail, **extra, "request_id": request_id_current()}, status)
+
+
 class DeviceApi(APIView):
     """Base of every device endpoint: who may call, how often, and in which format."""
 
+    # (The docstring above is the endpoints' description in the schema.) The class attributes
+    # describe the endpoint to the OpenAPI schema; ``dispatch`` does the work (module
+    # docstring). Subclasses implement ``post(request)``, returning a response or raising
+    # ``DeviceRefused``; ``self.device`` is the authenticated device.
     authentication_classes = [DeviceAuthentication]
-    permission_classes = [IsDevice]
-    throttle_classes = [DeviceRateThrottle]
     parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
+    media_types: tuple[str, ...] = (MEDIA_JSON,)  # the bodies ``body`` accepts
+    device: Device
 
-    @property
-    def device(self) -> Device:
-        return cast(Device, self.request.auth)  # IsDevice let the request in
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        now = time.time()
+        try:
+            self.device, counts = device_authenticated(
+                request, shared_keys=lambda pk: device_throttle_windows(pk, now).keys()
+            )
+        except DeviceAuthError as exc:
+            answer = refusal(str(exc), status.HTTP_401_UNAUTHORIZED)
+            answer["WWW-Authenticate"] = KEYWORD
+            return answer
+        wait = device_throttle_wait(device_throttle_windows(self.device.pk, now), counts)
+        if wait is not None:
+            answer = refusal(device_throttled_detail(wait), status.HTTP_429_TOO_MANY_REQUESTS)
+            answer["Retry-After"] = str(wait)
+            return answer
+        if request.method != "POST":
+            answer = refusal(
+                ERROR_METHOD.format(method=request.method), status.HTTP_405_METHOD_NOT_ALLOWED
+            )
+            answer["Allow"] = "POST"
+            return answer
+        try:
+            return self.post(request)
+        except DeviceRefused as exc:
+            return refusal(str(exc), exc.status, **exc.extra)
 
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        # Every refusal names its request, so a store's IT can find it in the server's logs.
-        data = getattr(response, "data", None)  # a plain HttpResponse has none
-        if response.status_code >= 400 and isinstance(data, dict):
-            data.setdefault("request_id", request_id_current())
-        return super().finalize_response(request, response, *args, **kwargs)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+    def body(self, request: HttpRequest, raw: bytes) -> Any:
+        """The body ``raw`` of ``request``: parsed JSON, or the bytes of a raw JPEG where the
+        view takes one; ``{}`` when empty. Raises ``DeviceRefused`` (400, 415) as DRF's
+        parsers did."""
+        if not raw:
+            return {}
+        media_type = request.content_type
+        if media_type not in self.media_types:
+            full = request.META.get("CONTENT_TYPE", "")
+            raise DeviceRefused(
+                ERROR_MEDIA_TYPE.format(media_type=full), status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+            )
+        if media_type == MEDIA_JPEG:
+            return raw
+        encoding = request.encoding or settings.DEFAULT_CHARSET
+        try:
+            return json_loads(raw.decode(encoding), parse_constant=strict_constant)
+        except LookupError:
+            detail = ERROR_CHARSET.format(charset=encoding)
+            raise DeviceRefused(detail, status.HTTP_400_BAD_REQUEST) from None
+        except ValueError as exc:
+            raise DeviceRefused(ERROR_JSON.format(error=exc), status.HTTP_400_BAD_REQUEST) from None
 
 
 DEVICE_FAULTS = {
@@ -162,11 +252,12 @@ class HeartbeatApi(DeviceApi):
             OpenApiExample("Out of range", value=EXAMPLE_HEARTBEAT_REFUSED, status_codes=["400"]),
         ],
     )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        serializer = self.InputSerializer(data=self.body(request, request.body))
         if not serializer.is_valid():
-            refused = {"detail": ERROR_HEARTBEAT_INVALID, "errors": serializer.errors}
-            return Response(refused, status=status.HTTP_400_BAD_REQUEST)
+            raise DeviceRefused(
+                ERROR_HEARTBEAT_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors
+            )
         device_heartbeat_record(device=self.device, **serializer.validated_data)
         pairing = pairing_get_active(device=self.device)
         display = list(DISPLAY_UNPAIRED)
@@ -174,7 +265,7 @@ class HeartbeatApi(DeviceApi):
             name = pairing.cart.owner.first_name if pairing.cart.owner else ""
             display = display_lines(DISPLAY_PAIRED_IDLE, name=name or "shopper")
         answer = {"server_time": timezone.now(), "paired": pairing is not None, "display": display}
-        return Response(self.OutputSerializer(answer).data)
+        return json_answer(self.OutputSerializer(answer).data)
 
 
 # --- Scans ------------------------------------------------------------------------------------
@@ -215,9 +306,10 @@ EXAMPLE_SCAN_AMBIGUOUS = {
 
 
 class JpegBodyParser(BaseParser):
-    """A raw JPEG body (the firmware's cheapest form): the bytes, unparsed."""
+    """A raw JPEG body (the firmware's cheapest form): the bytes, unparsed. For the schema:
+    ``DeviceApi.body`` reads the body itself."""
 
-    media_type = "image/jpeg"
+    media_type = MEDIA_JPEG
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         return stream.read() if stream is not None else b""
@@ -227,12 +319,16 @@ def _image_kind_ok(data: bytes) -> bool:
     return data.startswith(IMAGE_SIGNATURES)
 
 
-def _fault(detail: str, status_code: int, **extra: Any) -> Response:
-    return Response({"detail": detail, **extra}, status=status_code)
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 class ScanCreateApi(DeviceApi):
     parser_classes = [BoundedJSONParser, JpegBodyParser]
+    media_types = (MEDIA_JSON, MEDIA_JPEG)
 
     @extend_schema_serializer(component_name="DeviceScanHeaders")
     class HeaderSerializer(serializers.Serializer):
@@ -308,49 +404,107 @@ class ScanCreateApi(DeviceApi):
             OpenApiExample("Two codes seen", value=EXAMPLE_SCAN_AMBIGUOUS, response_only=True),
         ],
     )
-    def post(self, request: Request) -> Response:
-        if int(request.META.get("CONTENT_LENGTH") or 0) > SCAN_BODY_MAX:
-            return _fault(ERROR_BODY_TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        body = request.body
-        if len(body) > SCAN_BODY_MAX:
-            return _fault(ERROR_BODY_TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        scan_or_fault = self._scan_input(request, body)
-        if isinstance(scan_or_fault, Response):
-            return scan_or_fault
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if _content_length(request) > SCAN_BODY_MAX:
+            raise DeviceRefused(ERROR_BODY_TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        raw = request.body
+        if len(raw) > SCAN_BODY_MAX:
+            raise DeviceRefused(ERROR_BODY_TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        scan = self._scan_input(request, raw, self.body(request, raw))
         try:
-            answer = scan_process(device=self.device, scan=scan_or_fault)
+            answer = scan_process(device=self.device, scan=scan)
         except ScanConflict as exc:
-            return _fault(str(exc), status.HTTP_409_CONFLICT)
+            raise DeviceRefused(str(exc), status.HTTP_409_CONFLICT) from None
         except DecodeError as exc:
             if str(exc) == ERROR_NOT_AN_IMAGE:
-                return _fault(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-            return _fault(str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        return Response(answer.body, status=answer.status)
+                raise DeviceRefused(
+                    ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+                ) from None
+            raise DeviceRefused(str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE) from None
+        return json_answer(answer.body, answer.status)
 
-    def _scan_input(self, request: Request, body: bytes) -> ScanInput | Response:
-        raw = isinstance(request.data, bytes)
-        if raw:
-            headers = request.headers
-            fields = {"scan_id": headers.get("X-Scan-Id"), "mode": headers.get("X-Scan-Mode")}
-            if "X-Scan-Qty" in headers:
-                fields["qty"] = headers["X-Scan-Qty"]
-            serializer: serializers.Serializer = self.HeaderSerializer(data=fields)
-        else:
-            serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _fault(ERROR_SCAN_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors)
-        data = serializer.validated_data
-        image: bytes | None = cast(bytes, request.data) if raw else data.get("image")
+    def _scan_input(self, request: HttpRequest, raw: bytes, data: Any) -> ScanInput:
+        """The scan ``request`` sends, its fields checked; raises ``DeviceRefused``."""
+        is_raw = isinstance(data, bytes)
+        fields = _header_fields(request) if is_raw else data
+        valid = _scan_fields(fields, raw=is_raw)
+        if valid is None:  # not plainly well-formed: the serializer judges, and says why
+            serializer = (self.HeaderSerializer if is_raw else self.InputSerializer)(data=fields)
+            if not serializer.is_valid():
+                errors = serializer.errors
+                raise DeviceRefused(ERROR_SCAN_INVALID, status.HTTP_400_BAD_REQUEST, errors=errors)
+            valid = dict(serializer.validated_data)
+        image: bytes | None = data if is_raw else valid.get("image")
         if image is not None and not _image_kind_ok(image):
-            return _fault(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+            raise DeviceRefused(ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
         # A raw body's mode and quantity travel in headers: they count as part of the body.
-        signed = f"{data['mode']}:{data['qty']}:".encode() + body if raw else body
+        signed = f"{valid['mode']}:{valid['qty']}:".encode() + raw if is_raw else raw
         return ScanInput(
-            scan_id=data["scan_id"],
+            scan_id=valid["scan_id"],
             body_hash=hashlib.sha256(signed).hexdigest(),
-            mode=data["mode"],
-            quantity=data["qty"],
+            mode=valid["mode"],
+            quantity=valid["qty"],
             image=image,
-            code=data.get("code"),
-            symbology=data.get("symbology", ""),
+            code=valid.get("code"),
+            symbology=valid.get("symbology", ""),
         )
+
+
+def _header_fields(request: HttpRequest) -> dict[str, Any]:
+    """A raw JPEG body's scan fields, from its X-Scan-* headers."""
+    headers = request.headers
+    fields = {"scan_id": headers.get("X-Scan-Id"), "mode": headers.get("X-Scan-Mode")}
+    if "X-Scan-Qty" in headers:
+        fields["qty"] = headers["X-Scan-Qty"]
+    return fields
+
+
+def _scan_fields(fields: Any, *, raw: bool) -> dict[str, Any] | None:
+    """The validated fields of a plainly well-formed scan, as ``ScanCreateApi``'s serializers
+    would give them (``HeaderSerializer`` when ``raw``, else ``InputSerializer``); None for
+    anything else, even what they might accept (a quantity as a string in JSON, a code with
+    spaces to trim): they then judge it, and word any refusal."""
+    if not isinstance(fields, dict):
+        return None
+    scan_id, mode, qty = fields.get("scan_id"), fields.get("mode"), fields.get("qty", 1)
+    if raw and isinstance(qty, str) and qty.isascii() and qty.isdigit() and len(qty) <= 2:
+        qty = int(qty)
+    if not isinstance(scan_id, str) or mode not in MODES or type(qty) is not int:
+        return None
+    if not 1 <= qty <= QUANTITY_MAX:
+        return None
+    try:
+        valid = {"scan_id": uuid.UUID(hex=scan_id), "mode": mode, "qty": qty}
+    except ValueError:
+        return None
+    if raw:
+        return valid
+    return _scan_body_fields(fields, valid)
+
+
+def _scan_body_fields(fields: dict[str, Any], valid: dict[str, Any]) -> dict[str, Any] | None:
+    """``_scan_fields`` for the image or code of a JSON scan."""
+    image, code = fields.get("image"), fields.get("code")
+    symbology = fields.get("symbology", "")
+    if ("image" in fields) == ("code" in fields) or not _plain_text(symbology, SYMBOLOGY_MAX):
+        return None
+    if code is not None:
+        if not code or not _plain_text(code, CODE_MAX):
+            return None
+        return {**valid, "code": code, "symbology": symbology}
+    if not isinstance(image, str) or not image or "\x00" in image:
+        return None
+    try:
+        return {**valid, "image": base64.b64decode(image, validate=True), "symbology": symbology}
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _plain_text(value: Any, max_length: int) -> bool:
+    """A string DRF's ``CharField`` takes as it is: nothing to trim, no NUL, not too long."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and value == value.strip()
+        and "\x00" not in value
+    )

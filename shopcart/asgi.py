@@ -1,18 +1,16 @@
-"""ASGI entry point (gunicorn with uvicorn workers in production).
+"""ASGI entry point: the live cart stream's pool (gunicorn with uvicorn workers behind nginx).
 
-The handler is Django's own with a fixed set of request threads per worker,
-``ASGI_REQUEST_CONCURRENCY``, that keep their database connections (see
-``shopcart.asgi_handler``).
+Only ``/cart/events/`` is routed here (``deploy/nginx/``); every other request goes to the WSGI
+workers (``shopcart.wsgi``). Django's own handler, untouched. Each request runs its synchronous
+code on a thread of its own, so the pool runs with ``CONN_MAX_AGE=0``
+(``deploy/gunicorn-stream.conf.py``), as Django advises for ASGI; an open stream holds no
+database connection between its reads (``carts.live``).
 """
 
 import os
 
-import django
-from django.conf import settings
-
-from shopcart.asgi_handler import PooledASGIHandler
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopcart.settings")
-django.setup(set_prefix=False)
 
-application = PooledASGIHandler(settings.ASGI_REQUEST_CONCURRENCY)
+application = get_asgi_application()

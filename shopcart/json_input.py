@@ -7,7 +7,8 @@ refuses a document nested deeper than ``JSON_DEPTH_MAX`` before ``json.loads`` s
 it refuses a document holding text the database cannot store (``shopcart.storable_text``).
 
 ``BoundedJSONParser`` does both for DRF: it is every API view's parser (``REST_FRAMEWORK`` in
-the settings, and the device API's own lists), answering DRF's 400 ``{"detail": ...}``.
+the settings), answering DRF's 400 ``{"detail": ...}``. The device API, which reads its bodies
+without DRF (``devices/api.py``), calls ``json_loads`` itself and answers the same.
 """
 
 import json

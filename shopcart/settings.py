@@ -200,15 +200,12 @@ DATABASES = {
 _db = DATABASES["default"]
 SQLITE_INIT_COMMAND = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # Write transactions queue on a file lock that wakes the next writer within a
-    # millisecond of a commit, instead of SQLite's busy handler sleeping up to 100 ms
-    # (shopcart/sqlite_backend/base.py).
-    _db["ENGINE"] = "shopcart.sqlite_backend"
-    # IMMEDIATE transactions take the write lock up front, so concurrent writers wait
-    # (up to the timeout) instead of failing with "database is locked" mid-transaction.
-    # WAL lets reads go on while one connection writes; with synchronous=NORMAL a commit no
-    # longer waits for the disk (fsync comes at checkpoints): committed data survives a crash
-    # of the server, a power cut may lose the last commits but never corrupts the file.
+    # Django's own backend. IMMEDIATE transactions take the write lock up front, so concurrent
+    # writers wait (SQLite's busy handler, up to the timeout) instead of failing with
+    # "database is locked" mid-transaction. WAL lets reads go on while one connection writes;
+    # with synchronous=NORMAL a commit no longer waits for the disk (fsync comes at
+    # checkpoints): committed data survives a crash of the server, a power cut may lose the
+    # last commits but never corrupts the file.
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -232,20 +229,18 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     # allauth's MFA model has one (one TOTP per user), which allauth also checks in code.
     # tests/test_database.py keeps our own apps free of them.
     SILENCED_SYSTEM_CHECKS = ["models.W036"]
-# Database connections are kept across requests by the thread that opened them: opening one
-# per request cost a scan about 3 ms of CPU on SQLite (connecting, the PRAGMAs, reading the
-# schema, a WAL checkpoint whenever the last connection closed) and a heartbeat about 1 ms on
-# MariaDB (connecting and logging in, the session set-up queries). Under ASGI each worker's
-# fixed request threads keep theirs (shopcart/asgi_handler.py). CONN_MAX_AGE=0: one per request.
+# Database connections are kept across requests by the thread that opened them, as Django's
+# CONN_MAX_AGE means it: each WSGI worker thread keeps one. Opening one per request cost a scan
+# about 3 ms of CPU on SQLite (connecting, the PRAGMAs, reading the schema, a WAL checkpoint
+# whenever the last connection closed) and a heartbeat about 1 ms on MariaDB (connecting and
+# logging in, the session set-up queries). CONN_MAX_AGE=0: one per request (the live stream's
+# ASGI pool runs so, deploy/gunicorn-stream.conf.py). Keep the web workers' threads + Celery's
+# processes under the database's max_connections.
 CONN_MAX_AGE_DEFAULT = 600
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=CONN_MAX_AGE_DEFAULT)
 # With persistent connections, check a reused one first: the server may have closed it
 # (MariaDB's wait_timeout) while the worker was idle.
 _db["CONN_HEALTH_CHECKS"] = True
-# Request threads of one ASGI web worker: at most this many requests run at once, the others
-# wait their turn; each thread keeps a database connection (shopcart/asgi_handler.py). Keep
-# workers x this + Celery's processes under the database's max_connections.
-ASGI_REQUEST_CONCURRENCY = env.int("ASGI_REQUEST_CONCURRENCY", default=8)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -484,6 +479,10 @@ SPECTACULAR_SETTINGS = {
 # After a key rotation the old key keeps working this many seconds, so a cart that was offline
 # can still come back and be given its new key.
 DEVICE_KEY_ROTATION_GRACE = env.int("DEVICE_KEY_ROTATION_GRACE", default=24 * 60 * 60)
+# A web process trusts what it remembers of a device key at most this many seconds; rotating
+# or revoking a key reaches every process sooner through the shared cache when there is one
+# (devices/authentication.py).
+DEVICE_KEY_CACHE_SECONDS = env.float("DEVICE_KEY_CACHE_SECONDS", default=5.0)
 # A cart silent for longer than this many seconds shows as offline in the admin.
 DEVICE_OFFLINE_AFTER = 180
 # Requests per device (never per IP: every cart sits behind the store's one NAT address).
@@ -580,6 +579,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     # TLS ends at the proxy, which tells us the original scheme in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The proxy also appends the address it saw to X-Forwarded-For; allauth's per-address
+    # sign-in limits take that entry, counted from the end (the first ones come from the
+    # client and may be made up). Without it every shopper would share the proxy's address.
+    # Behind a second proxy (a cloud load balancer in front of nginx) set it to 2.
+    ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = SECURE_COOKIES

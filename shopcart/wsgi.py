@@ -1,4 +1,6 @@
-"""WSGI entry point (used by the dev server and by gunicorn's sync workers)."""
+"""WSGI entry point: every request but the live cart stream (gunicorn behind nginx in
+production, ``deploy/gunicorn.conf.py``; the dev server). Each worker thread keeps its database
+connection from one request to the next (``CONN_MAX_AGE``)."""
 
 import os
 

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
 
 from catalog.staff_groups import store_groups_sync
+from devices.key_cache import device_keys_forget_all
 from devices.services import device_register
 from shopcart.celery import app as celery_app
 from shopcart.staff_mfa import totp_secret_set
@@ -112,6 +113,13 @@ def device_key(_device_registered):
 @pytest.fixture
 def device_client(device_key):
     return Client(headers={"Authorization": f"Device {device_key}"})
+
+
+@pytest.fixture(autouse=True)
+def _device_keys_forgotten():
+    """Each test starts with no device key remembered by the process (devices.key_cache): a
+    device of an earlier test, rolled back, may have had the same id."""
+    device_keys_forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
+from benchmarks.prod_local import ProcessSample, cpu_by_service, stack_env, stack_sample
 from benchmarks.scan_load.store import photos_render, store_create
 from benchmarks.store_load import shoppers as shoppers_module
 from benchmarks.store_load.audit import (
@@ -30,7 +31,6 @@ from benchmarks.store_load.audit import (
 )
 from benchmarks.store_load.sessions import sessions_create
 from benchmarks.store_load.shoppers import Shopper, Stats, Store, day_start
-from benchmarks.store_load.stack import stack_env, stack_sample
 from carts import live
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -165,12 +165,28 @@ def test_stack_sample_names_each_service_and_its_children(tmp_path):
     import os
 
     (tmp_path / "pids").mkdir()
-    (tmp_path / "pids" / "web.pid").write_text(str(os.getpid()))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "services").write_text("mariadb web-1 web-2 worker\n")
+    (tmp_path / "pids" / "web-2.pid").write_text(str(os.getpid()))
     (tmp_path / "pids" / "worker.pid").write_text("999999999")  # not running
 
     samples = stack_sample(tmp_path)
 
-    assert samples[os.getpid()].label == "web"
+    assert samples[os.getpid()].label == "web-2"
     assert samples[os.getpid()].rss_kib > 0
     assert samples[os.getpid()].cpu_s > 0
-    assert all(entry.label.startswith("web") for entry in samples.values())
+    assert all(entry.service == "web-2" for entry in samples.values())
+
+
+def test_cpu_by_service_counts_a_process_started_in_between_from_zero():
+    before = {
+        1: ProcessSample("web-1", 1, 100, 2.0),
+        2: ProcessSample("web-1 child 1", 2, 100, 5.0),
+    }
+    after = {
+        1: ProcessSample("web-1", 1, 100, 2.5),
+        2: ProcessSample("web-1 child 1", 2, 100, 6.0),
+        3: ProcessSample("web-2", 3, 100, 0.75),  # started again during the run
+    }
+
+    assert cpu_by_service(before, after) == {"web-1": 1.5, "web-2": 0.75}

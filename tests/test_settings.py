@@ -62,6 +62,7 @@ print(json.dumps({
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
     "PAYMENT_GATEWAY": settings.PAYMENT_GATEWAY,
+    "ALLAUTH_TRUSTED_PROXY_COUNT": getattr(settings, "ALLAUTH_TRUSTED_PROXY_COUNT", 0),
 }))
 """
 
@@ -250,6 +251,16 @@ def test_production_takes_the_test_gateway_only_when_told_so():
     assert loaded["PAYMENT_GATEWAY"] == "test"
 
 
+def test_production_trusts_one_proxy_for_client_addresses_unless_told_otherwise():
+    production = {"SMARTCART_MODE": "production", "SECRET_KEY": LONG_KEY, "ALLOWED_HOSTS": "x"}
+    production |= {"PAYMENT_GATEWAY": "test", **SITE}
+
+    assert _settings(**production)["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
+    assert _settings(**production, TRUSTED_PROXY_COUNT="2")["ALLAUTH_TRUSTED_PROXY_COUNT"] == 2
+    # The embedded store has no proxy: X-Forwarded-For is whatever a client made up.
+    assert _settings()["ALLAUTH_TRUSTED_PROXY_COUNT"] == 0
+
+
 def test_gateway_follows_the_stripe_key_by_default():
     assert _settings(**STRIPE_KEYS)["PAYMENT_GATEWAY"] == "stripe"
     assert _settings()["PAYMENT_GATEWAY"] == "test"
@@ -261,11 +272,13 @@ def test_embedded_defaults_with_a_clean_environment():
     var_dir = BASE_DIR / "var"
     assert loaded["DEBUG"] is True
     assert loaded["SECRET_KEY"]
-    # Django's SQLite backend with write transactions queued on a file lock.
-    assert loaded["ENGINE"] == "shopcart.sqlite_backend"
+    # Django's own SQLite backend: writers take the lock at BEGIN and wait for it; the
+    # pragmas come from init_command.
+    assert loaded["ENGINE"] == "django.db.backends.sqlite3"
     assert Path(loaded["NAME"]).parent == var_dir
     assert loaded["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert loaded["OPTIONS"]["timeout"] > 0
+    assert "journal_mode=WAL" in loaded["OPTIONS"]["init_command"]
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is True
     assert loaded["celery_task_always_eager"] is True
     assert loaded["EMAIL_BACKEND"] == "shopcart.mail_backends.EmlFileBackend"

@@ -2,6 +2,12 @@
 
     .venv/bin/python -m benchmarks.scan_load --carts 32 --seconds 20 --kind code|image
         [--worker-class gthread|sync|uvicorn] [--threads 4] [--products 100] [--warmup 1]
+        [--stack prod-local [--web-nodes 1] [--web-workers 2] | --stack-dir DIR]
+
+With ``--stack prod-local`` (or ``--stack-dir`` naming a running one) the server is the
+production stack (``make prod-local``: nginx with TLS, WSGI web nodes, MariaDB, Redis; see
+``benchmarks.prod_local``), the carts talk HTTPS to nginx, and the server's CPU is every
+process of the stack (steps 1 and 3 below are then the stack's); otherwise:
 
 The package: ``store`` (the run's database, the store in it, the photos), ``server``
 (gunicorn), ``load`` (the carts' HTTP client, their scan loops, the checks) and ``__main__``

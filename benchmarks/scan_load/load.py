@@ -3,6 +3,7 @@
 import asyncio
 import json
 import random
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -49,10 +50,12 @@ class Answer:
 
 
 class Connection:
-    """One persistent HTTP/1.1 connection; opened again when the server closes it."""
+    """One persistent HTTP/1.1 connection, over TLS with ``tls`` (the prod-local stack's
+    nginx); opened again when the server closes it."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
+        self.tls = tls
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -74,7 +77,7 @@ class Connection:
 
     async def _exchange(self, request: bytes) -> Answer:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port, ssl=self.tls)
         assert self.reader is not None
         self.writer.write(request)
         status, headers = await response_head(self.reader)
@@ -172,6 +175,7 @@ class Run:
     photos: dict[int, bytes]
     window: tuple[float, float]  # monotonic start and end of the measured window
     tally: Tally = field(default_factory=Tally)
+    tls: ssl.SSLContext | None = None  # through nginx (prod-local), else plain HTTP
 
     def measured(self, started: float) -> bool:
         return self.window[0] <= started < self.window[1]
@@ -263,7 +267,7 @@ def answer_judge(cart: Cart, scan: Scan, answer: Answer) -> str | None:
 
 async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
     """Scan one request after another until the measured window ends."""
-    connection = Connection(run.port)
+    connection = Connection(run.port, run.tls)
     try:
         while time.monotonic() < run.window[1]:
             scan, request = scan_next(
@@ -287,12 +291,14 @@ async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
         connection.close()
 
 
-async def carts_pair(port: int, carts: list[Cart], kind: str) -> None:
+async def carts_pair(
+    port: int, carts: list[Cart], kind: str, tls: ssl.SSLContext | None = None
+) -> None:
     """Every device posts its shopper's pass, as a code or as a photo; all must pair."""
 
     async def pair(cart: Cart) -> None:
         request = pass_request(port, cart, kind)
-        connection = Connection(port)
+        connection = Connection(port, tls)
         try:
             answer = await connection.exchange(request)
         finally:
@@ -354,14 +360,16 @@ def lines_check(carts: list[Cart]) -> list[str]:
     return problems
 
 
-async def idempotency_check(port: int, carts: list[Cart]) -> list[str]:
+async def idempotency_check(
+    port: int, carts: list[Cart], tls: ssl.SSLContext | None = None
+) -> list[str]:
     """A few answered scans sent again: 200, the same body, and no cart changed."""
     samples = [cart.kept[0] for cart in carts if cart.kept][:IDEMPOTENCY_SAMPLES]
     if not samples:
         return ["no answered scan to send again"]
     before = await asyncio.to_thread(cart_lines, carts)
     problems = []
-    connection = Connection(port)
+    connection = Connection(port, tls)
     try:
         for sent in samples:
             answer = await connection.exchange(sent.request)

@@ -1,17 +1,24 @@
 """Store load and soak: a store's day against the production stack, then an audit.
 
     .venv/bin/python -m benchmarks.store_load [--minutes 10] [--carts 200] [--watchers 50]
-        [--checkout-every 4] [--warmup SECONDS] [--products 120] [--web-workers 4]
+        [--checkout-every 4] [--warmup SECONDS] [--products 120] [--web-workers 2]
+        [--web-nodes 1]
 
-Needs what ``make prod-local`` needs (MariaDB, Redis and the MySQL driver; see README.md).
-The package: ``stack`` (the stack, its processes' memory and CPU), ``sessions`` (signed-in
-browser sessions), ``shoppers`` (the carts, the pages and the checkouts, as
-an asyncio client), ``audit`` (the checks after) and ``__main__``.
+Needs what ``make prod-local`` needs (nginx, MariaDB, Redis and the MySQL driver; see
+README.md). The package: ``sessions`` (signed-in browser sessions), ``shoppers`` (the carts,
+the pages and the checkouts, as an asyncio client), ``audit`` (the checks after) and
+``__main__``; the stack itself is ``benchmarks.prod_local``.
 
 1. **The stack.** ``deploy/prod-local.sh start --background`` in ``var/store-load/`` (wiped
-   first) on a free port: production settings, MariaDB with its durable defaults, Redis,
-   gunicorn with ``--web-workers`` uvicorn workers, a Celery worker and beat. Stopped by
-   ``prod-local.sh stop`` at the end, however the run ends.
+   first) on a free port (``benchmarks.prod_local``): production settings, nginx with TLS in
+   front, ``--web-nodes`` web nodes of ``--web-workers`` gunicorn WSGI workers (gthread, 4
+   threads each), the live stream's ASGI pool, MariaDB with its durable defaults, Redis, a
+   Celery worker and beat. Every request goes over HTTPS through nginx, trusting the stack's
+   own certificate. Stopped by ``prod-local.sh stop`` at the end, however the run ends. With
+   two web nodes or more the last one is killed halfway (its gunicorn master and workers, by
+   their pids) and started again by prod-local 10 s later; the run checks that it serves again
+   (nginx's access log) and, like any request, a scan or page it had started on is sent again
+   by the client.
 2. **The store.** In that database, through the project's services: ``--products`` products
    with an EAN-13 and stock enough for the day (the run records it), and per cart a shopper
    with a cart pass, a registered device and a signed-in browser session (made directly: the

@@ -8,10 +8,20 @@ import signal
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import benchmarks.store_load
+from benchmarks.prod_local import (
+    ProcessSample,
+    Stack,
+    node_kill,
+    node_wait_back,
+    stack_running,
+    stack_sample,
+)
 from benchmarks.scan_load.__main__ import percentile
+from benchmarks.scan_load.server import BASE_DIR
 from benchmarks.scan_load.store import BenchmarkError, photos_render, store_create
 from benchmarks.store_load.audit import (
     carts_audit,
@@ -22,7 +32,6 @@ from benchmarks.store_load.audit import (
 )
 from benchmarks.store_load.sessions import sessions_create
 from benchmarks.store_load.shoppers import LIVE_TIMEOUT_S, Shopper, Stats, Store, day_start
-from benchmarks.store_load.stack import ProcessSample, Stack, stack_running, stack_sample
 
 DESCRIPTION = (benchmarks.store_load.__doc__ or "").splitlines()[0]
 TARGET_P95_MS = {"scan code": 200.0, "scan image": 400.0}
@@ -32,6 +41,27 @@ TARGET_MEMORY_GROWTH = 0.10
 # Their memory follows the data (MariaDB's buffer pool fills with pages, Redis holds the
 # queues): reported, not held to the growth target, which is about leaks in the application.
 DATA_SERVICES = ("mariadb", "redis")
+# Stopped and started afresh for every run: the audit compares the whole store's orders,
+# emails and stock with what this run did.
+STATE_DIR = BASE_DIR / "var" / "store-load"
+# With --web-nodes 2 or more, the last node is killed halfway through the run; prod-local's
+# supervisor starts it again this many seconds later (nginx sends everything to the others
+# meanwhile).
+NODE_RESTART_DELAY_S = 10.0
+NODE_BACK_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Outage:
+    """The web node killed mid-run: when, and what it did once it was back."""
+
+    service: str
+    killed_pids: list[int] = field(default_factory=list)
+    killed_at: float = 0.0  # seconds into the run
+    back_after: float | None = None  # seconds after the kill
+    back_pid: int | None = None
+    served_after: int = 0  # requests nginx sent it once back (its access log)
+    log_offset: int = 0  # the access log's size once the node was back
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,16 +79,29 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds not measured (default: a tenth of the run, 10 to 60)",
     )
     parser.add_argument("--products", type=int, default=120)
-    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--web-workers", type=int, default=2, help="per web node")
+    parser.add_argument(
+        "--web-nodes",
+        type=int,
+        default=1,
+        help="web nodes behind nginx; with 2 or more, the last is killed halfway and comes back",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.warmup is None:
         args.warmup = min(60.0, max(10.0, args.minutes * 6))
     if not 0 < args.watchers <= args.carts or args.warmup >= args.minutes * 60:
         parser.error("need 0 < --watchers <= --carts and --warmup shorter than the run")
+    if args.web_nodes < 1:
+        parser.error("need --web-nodes 1 or more")
     signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: the stack is stopped
+    settings = {
+        "WEB_NODES": str(args.web_nodes),
+        "WEB_WORKERS": str(args.web_workers),
+        "PROD_LOCAL_RESTART_DELAY": str(NODE_RESTART_DELAY_S),
+    }
     try:
-        with stack_running(args.web_workers) as stack:
+        with stack_running(STATE_DIR, settings) as stack:
             return _run(args, stack)
     except BenchmarkError as exc:
         print(f"store_load: {exc}", file=sys.stderr)
@@ -93,7 +136,7 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
 
     connections.close_all()
     stats = Stats()
-    store = Store(port=stack.port, catalog=catalog, photos=photos, stats=stats)
+    store = Store(port=stack.port, catalog=catalog, photos=photos, stats=stats, tls=stack.tls())
     shoppers = [
         Shopper(
             store,
@@ -105,31 +148,74 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
         )
         for cart in carts
     ]
-    samples = asyncio.run(shop(args, store, shoppers, stack))
+    samples, outage = asyncio.run(shop(args, store, shoppers, stack))
     print("audit: carts, orders, emails, stock", flush=True)
     audit = {"carts": carts_audit(shoppers), "orders": orders_audit(shoppers)}
     audit["emails"], email_wait = emails_audit(shoppers, stack.mail_dir)
     audit["stock"] = stock_audit(initial_stock)
-    return 0 if report(args, stats, samples, audit, email_wait) else 1
+    if outage is not None and outage.served_after == 0:
+        audit["outage"] = [f"{outage.service} served nothing after it came back"]
+    return 0 if report(args, stats, samples, audit, email_wait, outage) else 1
 
 
 async def shop(
     args: argparse.Namespace, store: Store, shoppers: list[Shopper], stack: Stack
-) -> dict[str, dict[int, ProcessSample]]:
-    """The shopping, with progress lines; the stack's processes sampled at the start, after
-    warm-up and at the end."""
+) -> tuple[dict[str, dict[int, ProcessSample]], Outage | None]:
+    """The shopping, with progress lines (and, with several web nodes, one killed halfway);
+    the stack's processes sampled at the start, after warm-up and at the end."""
     samples = {"start": stack_sample(stack.state_dir)}
     begin = time.monotonic()
     store.end = begin + args.minutes * 60
     store.stats.window = (begin + args.warmup, store.end)
     tasks = day_start(store, shoppers, args.checkout_every, args.seed)
     progress = asyncio.create_task(progress_print(store, begin))
+    outage = Outage(f"web-{args.web_nodes}") if args.web_nodes > 1 else None
+    if outage is not None:
+        tasks.append(asyncio.create_task(node_outage(stack, outage, begin, args.minutes * 30)))
     await asyncio.sleep(args.warmup)
     samples["warm"] = stack_sample(stack.state_dir)
     await asyncio.gather(*tasks)
     progress.cancel()
     samples["end"] = stack_sample(stack.state_dir)
-    return samples
+    if outage is not None:
+        outage.served_after = await asyncio.to_thread(served_since, stack, outage)
+    return samples, outage
+
+
+async def node_outage(stack: Stack, outage: Outage, begin: float, after_s: float) -> None:
+    """Kill ``outage.service`` (by the pids of its gunicorn master and workers) ``after_s``
+    seconds into the run, then wait for prod-local's supervisor to start it again."""
+    await asyncio.sleep(after_s)
+    outage.killed_pids = node_kill(stack, outage.service)
+    killed = time.monotonic()
+    outage.killed_at = killed - begin
+    print(
+        f"  {outage.killed_at:5.0f} s: killed {outage.service} (pids "
+        f"{' '.join(map(str, outage.killed_pids))})",
+        flush=True,
+    )
+    outage.back_pid = await asyncio.to_thread(
+        node_wait_back, stack, outage.service, outage.killed_pids[0], NODE_BACK_TIMEOUT_S
+    )
+    outage.back_after = time.monotonic() - killed
+    print(
+        f"  {time.monotonic() - begin:5.0f} s: {outage.service} is back (pid {outage.back_pid}), "
+        f"{outage.back_after:.1f} s after the kill",
+        flush=True,
+    )
+    await asyncio.sleep(1.5)  # nginx writes its access log every second
+    outage.log_offset = (stack.state_dir / "logs" / "nginx-access.log").stat().st_size
+
+
+def served_since(stack: Stack, outage: Outage) -> int:
+    """Requests nginx's access log shows the node served after it came back."""
+    time.sleep(1.5)  # the log's last second
+    offset = outage.log_offset
+    node = int(outage.service.removeprefix("web-"))
+    upstream = f'"{stack.env["PROD_LOCAL_WEB_BINDS"].split()[node - 1]}"'
+    with (stack.state_dir / "logs" / "nginx-access.log").open("rb") as log:
+        log.seek(offset)
+        return sum(upstream.encode() in line for line in log)
 
 
 async def progress_print(store: Store, begin: float) -> None:
@@ -154,13 +240,15 @@ def report(
     samples: dict[str, dict[int, ProcessSample]],
     audit: dict[str, list[str]],
     email_wait: float,
+    outage: Outage | None = None,
 ) -> bool:
     """Print the tables, the targets and the JSON line; True when the audit is clean."""
     measured = stats.window[1] - stats.window[0]
     print(
         f"\nStore load: {args.carts} carts (half code, half image scans), {args.watchers} live "
         f"cart pages, a checkout every {args.checkout_every:g} s; {args.minutes:g} min, "
-        f"the first {args.warmup:g} s not timed; prod-local: {args.web_workers} web workers"
+        f"the first {args.warmup:g} s not timed; prod-local: nginx (TLS) -> {args.web_nodes} "
+        f"web node(s) x {args.web_workers} workers"
     )
     endpoints = endpoint_rows(stats, measured)
     print(
@@ -187,6 +275,13 @@ def report(
         f"  checkouts paid: {stats.checkouts}; confirmation emails all in {email_wait:.0f} s "
         f"after the run"
     )
+    if outage is not None:
+        print(
+            f"  web node killed: {outage.service} at {outage.killed_at:.0f} s (pids "
+            f"{' '.join(map(str, outage.killed_pids))}); back after "
+            f"{outage.back_after or 0:.1f} s (pid {outage.back_pid}); requests it served "
+            f"after: {outage.served_after}"
+        )
     growth, stack_cpu = processes_print(samples, measured)
     audit_clean = not any(audit.values()) and not stats.problems
     print("\n  audit")
@@ -223,6 +318,15 @@ def report(
         "carts": args.carts,
         "watchers": args.watchers,
         "web_workers": args.web_workers,
+        "web_nodes": args.web_nodes,
+        "node_outage": None
+        if outage is None
+        else {
+            "service": outage.service,
+            "killed_at_s": round(outage.killed_at, 1),
+            "back_after_s": None if outage.back_after is None else round(outage.back_after, 1),
+            "served_after": outage.served_after,
+        },
         "requests": requests,
         "requests_per_s": round(requests / (args.minutes * 60), 1),
         "errors": errors,
@@ -289,6 +393,11 @@ def processes_print(
             f"{warm.rss_kib / 1024:>10.1f}{end.rss_kib / 1024:>9.1f}{100 * change:>7.1f}%"
             f"{cpu:>7.0f}"
         )
+    for pid, end in samples["end"].items():
+        if pid not in samples["warm"]:  # a web node started again during the run
+            cpu = 100 * end.cpu_s / measured
+            cpu_total += cpu
+            print(f"  {end.label:<20}{pid:>8}  started during the run{'':>26}{cpu:>7.0f}")
     print(f"  {'the whole stack':<66}{cpu_total:>7.0f}  (of {os.cpu_count()}00)")
     return growth, cpu_total
 

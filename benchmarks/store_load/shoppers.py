@@ -5,6 +5,7 @@ import asyncio
 import json
 import random
 import re
+import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -84,6 +85,14 @@ class Store:
     photos: dict[int, bytes]  # product id -> a cart's photo of it
     stats: Stats
     end: float = 0.0  # monotonic time the shopping stops
+    tls: ssl.SSLContext | None = None  # through nginx over HTTPS (prod-local), else plain HTTP
+
+    def connection(self) -> Connection:
+        return Connection(self.port, self.tls)
+
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
 
 class Shopper:
@@ -105,9 +114,9 @@ class Shopper:
             sorted(store.catalog), min(SHOPPING_LIST, len(store.catalog))
         )
         self.cookies = {session[0]: session[1]}
-        self.device = Connection(store.port)
+        self.device = store.connection()
         self.device_lock = asyncio.Lock()  # the firmware sends one request at a time
-        self.browser = Connection(store.port)
+        self.browser = store.connection()
         self.orders: list[tuple[str, Counter[int]]] = []  # number, what the device put in
         self.checkouts_abandoned = 0  # failed and went back to the cart
         self.busy = False
@@ -200,7 +209,7 @@ class Shopper:
             return f"{head}\r\n".encode()
         body = urlencode(form).encode()
         return (
-            f"{head}Origin: http://{HOST}:{port}\r\n"
+            f"{head}Origin: {self.store.origin}\r\n"
             f"Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode() + body
@@ -348,7 +357,7 @@ class LivePage:
         self.refreshed = asyncio.Condition()
         self.refreshed_at = 0.0
         self.task: asyncio.Task | None = None
-        self.connection = Connection(shopper.store.port)  # the page's fetches
+        self.connection = shopper.store.connection()  # the page's fetches
 
     def start(self) -> None:
         self.task = asyncio.create_task(self.run())
@@ -385,7 +394,9 @@ class LivePage:
     async def listen(self, started: float) -> None:
         """One stream, until the server ends it (every few minutes)."""
         shopper = self.shopper
-        reader, writer = await asyncio.open_connection(HOST, shopper.store.port)
+        reader, writer = await asyncio.open_connection(
+            HOST, shopper.store.port, ssl=shopper.store.tls
+        )
         try:
             accept = "Accept: text/event-stream\r\n"
             writer.write(shopper.request("GET", "/cart/events/", extra=accept))

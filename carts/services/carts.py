@@ -11,6 +11,10 @@ shows "Added: …" for a few seconds; a scan that changes nothing is recorded by
 Stock: additions on the website never go past the recorded stock. Scans in the store
 (``scanned=True``) are accepted whatever the stock says, since the goods are physically in the
 cart; when the cart then holds more than the stock, a ``StockMismatch`` tells staff to count.
+When stock falls below what was added on the website, the cart's pages show the quantity the
+stock covers (``carts.selectors.line_quantity_held``) without writing; every change to the
+lines here first writes those quantities (``cart_lines_locked``), so it applies to the cart
+as the shopper saw it, and says so in its messages.
 
 Lines: a product has one ordinary line (``label_code`` empty), which is what the functions
 naming a product change. A pack scanned by its in-store label has a line of its own, priced by
@@ -23,7 +27,7 @@ tomorrow). A change that would pass one, by the website or by a scan, is refused
 ``CartError`` before anything is written; lowering a quantity or removing is always allowed.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -34,9 +38,9 @@ from django.utils import timezone
 from carts.events import cart_event_publish_on_commit
 from carts.models import PRODUCT_NAME_MAX_LENGTH, Cart, CartLine, StockMismatch
 from carts.pricing import LineInput, cart_price
+from carts.selectors import MESSAGE_CLAMPED, CartLineRow, cart_line_rows
 from catalog.models import Coupon, Product
 from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
-from shopcart.queries import only_row
 
 # What a cart's goods may come to: what one order may (see shopcart.money).
 CART_TOTAL_MAX = ORDER_TOTAL_MAX
@@ -59,7 +63,6 @@ ERROR_COUPON_NOT_YET = "Coupon “{code}” is not valid yet."
 ERROR_COUPON_EXPIRED = "Coupon “{code}” has expired."
 ERROR_COUPON_USED_UP = "Coupon “{code}” has been used up."
 ERROR_COUPON_USED_BY_YOU = "You have already used coupon “{code}”."
-MESSAGE_CLAMPED = "Only {stock} of “{product}” are in stock, so your cart holds {quantity}."
 MESSAGE_MERGED = "We added the {count} item(s) you chose before signing in to your cart."
 
 
@@ -76,6 +79,14 @@ class CartChange:
     cart: Cart
     line: CartLine | None  # the line as it is after the change; None when it went away
     messages: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CartLines:
+    """A locked cart's lines (``cart_lines_locked``), and what stock lowered on the way."""
+
+    rows: list[CartLineRow]
+    messages: tuple[str, ...] = ()
 
 
 # --- Finding the cart -----------------------------------------------------------------------
@@ -121,34 +132,44 @@ def cart_add_product(
 
 
 def cart_add_product_locked(
-    *, cart: Cart, product: Product, quantity: int = 1, scanned: bool = False
+    *,
+    cart: Cart,
+    product: Product,
+    quantity: int = 1,
+    scanned: bool = False,
+    lines: CartLines | None = None,
 ) -> CartChange:
     """``cart_add_product`` for a caller whose transaction already locked ``cart``'s row
-    (``select_for_update``) and holds that instance: the cart is not read again.
+    (``select_for_update``) and holds that instance: the cart is not read again. ``lines``:
+    its lines as the caller read them under that lock (``cart_lines_locked``), changed in
+    place by the change, so the caller can price the cart without reading it again; read here
+    when not given.
 
-    Raises ``CartError`` before writing anything, so the caller's transaction stays usable.
+    Raises ``CartError`` before changing a line (at most ``cart_lines_locked`` has written what
+    stock no longer covers), so the caller's transaction stays usable.
     """
     _check_quantity(quantity)
     _check_open(cart)
     _check_sellable(product)
-    lines = _cart_lines(cart)
-    line = _line_of(lines, product, "")
-    in_cart = line.quantity if line else 0
-    messages: list[str] = []
+    lines = lines if lines is not None else cart_lines_locked(cart=cart)
+    row = _row_of(lines.rows, product.pk, "")
+    in_cart = row.quantity if row else 0
+    messages = list(lines.messages)
     if not scanned:
-        quantity, messages = _clamp_web_addition(product, in_cart, quantity)
-    if line is None:
-        line = CartLine(
-            cart=cart, product=product, product_name=product.name, unit_price=product.price
-        )
-    line.quantity = in_cart + quantity
+        quantity, clamped = _clamp_web_addition(product, in_cart, quantity)
+        messages += clamped
+    changed = replace(row) if row else _row_new(product, unit_price=product.price)
+    changed.quantity = in_cart + quantity
     if scanned:
-        line.scanned_quantity += quantity
-    _check_bounds(lines, line, was=in_cart)
-    line.save()
-    if scanned and line.quantity > product.stock:
+        changed.scanned_quantity += quantity
+    _check_bounds(lines.rows, changed, was=in_cart)
+    line = _row_save(cart, product, lines.rows, changed)
+    if scanned and changed.quantity > product.stock:
         StockMismatch.objects.create(
-            product=product, cart=cart, quantity_in_cart=line.quantity, stock_recorded=product.stock
+            product=product,
+            cart=cart,
+            quantity_in_cart=changed.quantity,
+            stock_recorded=product.stock,
         )
     _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name) if scanned else None)
     return CartChange(cart=cart, line=line, messages=tuple(messages))
@@ -175,37 +196,34 @@ def cart_add_labelled_product(
 
 
 def cart_add_labelled_product_locked(
-    *, cart: Cart, product: Product, label_code: str, unit_price: Decimal, quantity: int = 1
+    *,
+    cart: Cart,
+    product: Product,
+    label_code: str,
+    unit_price: Decimal,
+    quantity: int = 1,
+    lines: CartLines | None = None,
 ) -> CartChange:
     """``cart_add_labelled_product`` for a caller holding ``cart``'s row lock (see
     ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
     _check_quantity(quantity)
     _check_open(cart)
     _check_sellable(product)
-    lines = _cart_lines(cart)
-    line = _line_of(lines, product, label_code)
-    if line is None:
-        line = CartLine(
-            cart=cart,
-            product=product,
-            product_name=product.name,
-            unit_price=unit_price,
-            label_code=label_code,
-            quantity=0,
-        )
-    line.quantity += quantity
-    line.scanned_quantity += quantity
-    _check_bounds(lines, line, was=line.quantity - quantity)
+    lines = lines if lines is not None else cart_lines_locked(cart=cart)
+    row = _row_of(lines.rows, product.pk, label_code)
+    changed = replace(row) if row else _row_new(product, unit_price=unit_price, label=label_code)
+    changed.quantity += quantity
+    changed.scanned_quantity += quantity
+    _check_bounds(lines.rows, changed, was=changed.quantity - quantity)
+    line = _row_save(cart, product, lines.rows, changed)
     # All of the product in the cart, this line as it is now included.
-    in_cart = sum(other.quantity for other in lines if other.product_id == product.pk)
-    in_cart += line.quantity if line.pk is None else 0
-    line.save()
+    in_cart = sum(other.quantity for other in lines.rows if other.product_id == product.pk)
     if in_cart > product.stock:
         StockMismatch.objects.create(
             product=product, cart=cart, quantity_in_cart=in_cart, stock_recorded=product.stock
         )
     _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name))
-    return CartChange(cart=cart, line=line)
+    return CartChange(cart=cart, line=line, messages=lines.messages)
 
 
 @transaction.atomic
@@ -239,21 +257,24 @@ def cart_remove_product_locked(
     quantity: int = 1,
     scanned: bool = False,
     label_code: str = "",
+    lines: CartLines | None = None,
 ) -> CartChange:
     """``cart_remove_product`` for a caller holding ``cart``'s row lock (see
     ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
     _check_quantity(quantity)
     _check_open(cart)
-    line = only_row(cart.lines.filter(product=product, label_code=label_code))
-    if line is None:
+    lines = lines if lines is not None else cart_lines_locked(cart=cart)
+    row = _row_of(lines.rows, product.pk, label_code)
+    if row is None:
         raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
-    line.quantity -= min(quantity, line.quantity)
+    changed = replace(row)
+    changed.quantity -= min(quantity, changed.quantity)
     if scanned:
-        line.scanned_quantity = max(line.scanned_quantity - quantity, 0)
-    line.scanned_quantity = min(line.scanned_quantity, line.quantity)
-    remaining = _line_save_or_delete(line)
+        changed.scanned_quantity = max(changed.scanned_quantity - quantity, 0)
+    changed.scanned_quantity = min(changed.scanned_quantity, changed.quantity)
+    line = _row_save(cart, product, lines.rows, changed)
     _cart_changed(cart, scan=(Cart.ScanOutcome.REMOVED, product.name) if scanned else None)
-    return CartChange(cart=cart, line=remaining)
+    return CartChange(cart=cart, line=line, messages=lines.messages)
 
 
 @transaction.atomic
@@ -265,27 +286,23 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     _check_quantity(quantity)
     cart = _cart_lock(cart)
     _check_sellable(product)
-    lines = _cart_lines(cart)
-    line = _line_of(lines, product, "")
-    scanned_part = line.scanned_quantity if line else 0
+    lines = cart_lines_locked(cart=cart)
+    row = _row_of(lines.rows, product.pk, "")
+    scanned_part = row.scanned_quantity if row else 0
     allowed = max(product.stock, scanned_part)
     if allowed <= 0:
         raise CartError(ERROR_OUT_OF_STOCK.format(product=product.name), code="out_of_stock")
-    messages: list[str] = []
+    messages = list(lines.messages)
     if quantity > allowed:
         quantity = allowed
         messages.append(
             MESSAGE_CLAMPED.format(stock=product.stock, product=product.name, quantity=quantity)
         )
-    was = line.quantity if line else 0
-    if line is None:
-        line = CartLine(
-            cart=cart, product=product, product_name=product.name, unit_price=product.price
-        )
-    line.quantity = quantity
-    line.scanned_quantity = min(scanned_part, quantity)
-    _check_bounds(lines, line, was=was)
-    line.save()
+    changed = replace(row) if row else _row_new(product, unit_price=product.price)
+    changed.quantity = quantity
+    changed.scanned_quantity = min(scanned_part, quantity)
+    _check_bounds(lines.rows, changed, was=row.quantity if row else 0)
+    line = _row_save(cart, product, lines.rows, changed)
     _cart_changed(cart)
     return CartChange(cart=cart, line=line, messages=tuple(messages))
 
@@ -329,31 +346,32 @@ def cart_clear(*, cart: Cart) -> CartChange:
     return CartChange(cart=cart, line=None)
 
 
-@transaction.atomic
-def cart_reconcile_stock(*, cart: Cart) -> tuple[str, ...]:
-    """Clamp web-added quantities that stock no longer covers; say what changed.
+def cart_lines_locked(*, cart: Cart) -> CartLines:
+    """Every line of ``cart``, whose row the caller's transaction has locked, as plain values
+    (``carts.selectors.cart_line_rows``, one query), after writing down the quantities stock
+    still covers: web-added units beyond it are taken out (one UPDATE, only when there are
+    any), and ``messages`` says which (``MESSAGE_CLAMPED``). Scanned units are never taken
+    out, and a line out of stock altogether keeps its quantity (shown as out of stock) for the
+    shopper to remove.
 
-    The cart page runs this before showing the cart. Scanned goods are never clamped, and a
-    product out of stock altogether keeps its line (shown as out of stock) for the shopper to
-    remove. Writes, and bumps the version, only when something changes.
+    The version stays: the cart's pages already showed these quantities.
     """
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
-    if not cart.is_open:
-        return ()
-    messages = []
-    lines = cart.lines.select_related("product").filter(product__active=True)
-    for line in lines:
-        stock = line.product.stock if line.product else 0
-        allowed = max(stock, line.scanned_quantity)
-        if 0 < allowed < line.quantity:
-            line.quantity = allowed
-            line.save(update_fields=["quantity"])
-            messages.append(
-                MESSAGE_CLAMPED.format(stock=stock, product=line.product_name, quantity=allowed)
-            )
-    if messages:
-        _cart_changed(cart)
-    return tuple(messages)
+    rows = cart_line_rows(cart=cart)
+    lowered = [row for row in rows if row.quantity_held != row.quantity]
+    if not lowered:
+        return CartLines(rows=rows)
+    messages = tuple(
+        MESSAGE_CLAMPED.format(
+            stock=row.product_stock, product=row.product_name, quantity=row.quantity_held
+        )
+        for row in lowered
+    )
+    for row in lowered:
+        row.quantity = row.quantity_held
+    CartLine.objects.bulk_update(
+        [CartLine(pk=row.pk, quantity=row.quantity) for row in lowered], ["quantity"]
+    )
+    return CartLines(rows=rows, messages=messages)
 
 
 # --- Coupons --------------------------------------------------------------------------------
@@ -576,23 +594,74 @@ def _check_quantity(quantity: int) -> None:
         raise CartError(ERROR_QUANTITY, code="quantity")
 
 
-def _cart_lines(cart: Cart) -> list[CartLine]:
-    """Every line of ``cart`` (at most ``LINES_MAX``): one query gives both the line a change
-    is about and what the bounds need of the others."""
-    return list(cart.lines.order_by())
+def _row_of(rows: list[CartLineRow], product_id: int, label_code: str) -> CartLineRow | None:
+    """The line of the product (its ordinary line when ``label_code`` is empty) among ``rows``."""
+    wanted = (product_id, label_code)
+    return next((row for row in rows if (row.product_id, row.label_code) == wanted), None)
 
 
-def _line_of(lines: list[CartLine], product: Product, label_code: str) -> CartLine | None:
-    """The line of ``product`` (its ordinary line when ``label_code`` is empty) among ``lines``."""
-    wanted = (product.pk, label_code)
-    return next((line for line in lines if (line.product_id, line.label_code) == wanted), None)
+def _row_new(product: Product, *, unit_price: Decimal, label: str = "") -> CartLineRow:
+    """A line of ``product`` not yet in the cart, holding nothing yet."""
+    return CartLineRow(
+        pk=None,
+        product_id=product.pk,
+        label_code=label,
+        product_name=product.name,
+        unit_price=unit_price,
+        quantity=0,
+        scanned_quantity=0,
+        product_active=product.active,
+        product_stock=product.stock,
+        category_id=product.category_id,
+    )
 
 
-def _check_bounds(lines: list[CartLine], changed: CartLine, *, was: int) -> None:
+def _row_save(
+    cart: Cart, product: Product, rows: list[CartLineRow], changed: CartLineRow
+) -> CartLine | None:
+    """Write ``changed`` (one INSERT, UPDATE or DELETE) and put it into ``rows`` in place of
+    the line it was copied from. Returns the line as it now is, None when it went away."""
+    index = next((i for i, row in enumerate(rows) if row.pk == changed.pk), None)
+    if changed.pk is None:
+        line = CartLine.objects.create(
+            cart=cart,
+            product=product,
+            product_name=changed.product_name,
+            unit_price=changed.unit_price,
+            label_code=changed.label_code,
+            quantity=changed.quantity,
+            scanned_quantity=changed.scanned_quantity,
+        )
+        changed.pk = line.pk
+        rows.append(changed)
+        return line
+    assert index is not None  # a line with a pk was read among ``rows``
+    if changed.quantity <= 0:
+        CartLine.objects.filter(pk=changed.pk).delete()
+        del rows[index]
+        return None
+    CartLine.objects.filter(pk=changed.pk).update(
+        quantity=changed.quantity, scanned_quantity=changed.scanned_quantity
+    )
+    rows[index] = changed
+    return CartLine(
+        pk=changed.pk,
+        cart=cart,
+        product=product,
+        product_name=changed.product_name,
+        unit_price=changed.unit_price,
+        label_code=changed.label_code,
+        quantity=changed.quantity,
+        scanned_quantity=changed.scanned_quantity,
+    )
+
+
+def _check_bounds(lines: list[CartLineRow], changed: CartLineRow, *, was: int) -> None:
     """Refuse, before anything is written, a change that would take a line or the cart past the
-    bounds (module docstring). ``changed`` is the line as it would be saved, ``was`` its
-    quantity before (0 for a new line); ``lines`` are the cart's lines, ``changed`` among them
-    unless new. Raises ``CartError`` (``quantity``, ``price``, ``cart_full``, ``cart_total``).
+    bounds (module docstring). ``changed`` is the line as it would be saved (a copy of one of
+    ``lines``, the cart's lines as read, with the same pk; or a new line without one), ``was``
+    its quantity before (0 for a new line). Raises ``CartError`` (``quantity``, ``price``,
+    ``cart_full``, ``cart_total``).
 
     Only a change that adds is checked: lowering a quantity is always allowed, even in a cart
     over the bounds (one from before they were set), since it moves towards them."""
@@ -606,12 +675,13 @@ def _check_bounds(lines: list[CartLine], changed: CartLine, *, was: int) -> None
         raise CartError(ERROR_PRICE_TOO_HIGH.format(product=name, limit=limit), code="price")
     if changed.pk is None and len(lines) >= LINES_MAX:
         raise CartError(ERROR_CART_FULL, code="cart_full")
-    if _goods_value([*lines, changed] if changed.pk is None else lines) > CART_TOTAL_MAX:
+    after = [changed if line.pk == changed.pk else line for line in lines]
+    if _goods_value([*lines, changed] if changed.pk is None else after) > CART_TOTAL_MAX:
         limit = money_format(CART_TOTAL_MAX)
         raise CartError(ERROR_CART_TOTAL.format(limit=limit), code="cart_total")
 
 
-def _goods_value(lines: list[CartLine]) -> Decimal:
+def _goods_value(lines: list[CartLineRow]) -> Decimal:
     """What ``lines`` come to before any coupon, each counted as if sold (``cart_price``)."""
     inputs = [
         LineInput(key=index, unit_price=line.unit_price, quantity=line.quantity)
@@ -638,11 +708,3 @@ def _clamp_web_addition(product: Product, in_cart: int, quantity: int) -> tuple[
         return quantity, []
     total = in_cart + left
     return left, [MESSAGE_CLAMPED.format(stock=product.stock, product=product.name, quantity=total)]
-
-
-def _line_save_or_delete(line: CartLine) -> CartLine | None:
-    if line.quantity <= 0:
-        line.delete()
-        return None
-    line.save()
-    return line

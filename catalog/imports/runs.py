@@ -29,10 +29,9 @@ CHUNK_ROWS = 200
 # A chunk takes no new row once it has run this long: the write lock is held about this long.
 CHUNK_SECONDS = 0.2
 # Between two chunks on SQLite, whose one writer at a time holds the whole database: longer
-# than the longest sleep of SQLite's own busy handler (100 ms), in which a lone statement
-# outside a transaction waits (a cart's heartbeat, a sign-in's last_login), so that it gets
-# in too, not only the transactions queued on the lock file (shopcart/sqlite_backend, which
-# poll every 5 ms at most). With 20 ms, heartbeats took up to 0.7 s during an import.
+# than the longest sleep of SQLite's own busy handler (100 ms), in which every waiting writer
+# (a scan, a cart's heartbeat, a sign-in's last_login) waits, so that they get in between
+# chunks. With 20 ms, heartbeats took up to 0.7 s during an import.
 # Other databases lock rows, not the database: no pause there.
 SQLITE_PAUSE_SECONDS = 0.12
 # A run renews its claim with every chunk; one silent this long is taken to have died.

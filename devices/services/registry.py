@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from devices.key_cache import device_keys_changed
 from devices.models import Device
 
 KEY_SCHEME = "scd"  # "smartcart device": keys read "scd_<prefix>_<secret>"
@@ -71,6 +72,9 @@ def device_rotate_key(*, device: Device) -> str:
         locked = Device.objects.select_for_update().get(pk=device.pk)
         if locked.is_revoked:
             raise DeviceError(ERROR_DEVICE_REVOKED.format(name=locked.name))
+        # The old key now has a deadline, and a key in its grace loses it: every process
+        # reads both again (devices.key_cache).
+        device_keys_changed(key_hashes=[locked.key_hash, locked.previous_key_hash])
         grace = timedelta(seconds=settings.DEVICE_KEY_ROTATION_GRACE)
         locked.previous_key_prefix, locked.previous_key_hash = locked.key_prefix, locked.key_hash
         locked.previous_key_valid_until = timezone.now() + grace
@@ -81,9 +85,18 @@ def device_rotate_key(*, device: Device) -> str:
 
 
 def device_revoke(*, device: Device) -> None:
-    """Refuse every key of ``device`` from its next request on. Idempotent."""
+    """Refuse every key of ``device`` from its next request on: at once in this process, in
+    the others as ``devices.key_cache`` says. Idempotent."""
     Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    device.refresh_from_db(fields=["revoked_at"])
+    device.refresh_from_db(fields=["revoked_at", "key_hash", "previous_key_hash"])
+    device_keys_changed(key_hashes=[device.key_hash, device.previous_key_hash])
+
+
+def device_delete(*, device: Device) -> None:
+    """Delete ``device`` with its pairings and scan events; its keys are refused from the next
+    request on, as ``device_revoke`` says (staff revoke first to keep its history)."""
+    device_keys_changed(key_hashes=[device.key_hash, device.previous_key_hash])
+    device.delete()
 
 
 def device_mark_seen(*, device: Device) -> None:

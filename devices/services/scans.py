@@ -6,14 +6,21 @@ one whose insert wins changes the cart; the others' inserts fail, which rolls ba
 did, and they answer what the winner stored. A retry is known by that insert failing (no read
 before it: the common first send costs no query for it). Decoding and the catalog look-up run
 before the transaction, so a slow photo holds no lock and SQLite's single writer holds its
-lock briefly. The cart is changed through the ``*_locked`` cart services with the cart row
-this transaction locked, and the answer's total is priced from the lines read under that lock.
+lock briefly.
+
+The transaction, for a scan that adds or removes a product: the device's pairing and its cart
+locked in one statement (``pairing_lock_for_scan``), the cart's lines read once
+(``carts.services.cart_lines_locked``), the line written (one INSERT, UPDATE or DELETE), the
+cart's version and scan notice bumped in one UPDATE, the scan event inserted: five statements
+between BEGIN and COMMIT. The ``*_locked`` cart services get the locked cart and its lines and
+change those lines in place, so the answer's total is priced from the same read
+(``carts.selectors.cart_totals_of_rows``), with no second one.
 
 What a photo says is ``devices.read_policy``'s to decide: two different product codes in one
 photo are refused as ``ambiguous`` unless the catalog sells exactly one of them (one look-up of
 the candidates, before the transaction like the product's).
 
-Lock order, as in ``devices.services.pairing``: the cart row, then the pairing row.
+Lock order, as in ``devices.services.pairing``: the pairing row, then its cart's row.
 
 In-store labels (``catalog.instore_labels``, when ``settings.INSTORE_LABEL_REGION`` is set):
 the label with its price or weight zeroed finds the product, and each distinct label is a cart
@@ -45,14 +52,18 @@ from django.utils import timezone
 from carts.models import Cart
 from carts.selectors import (
     REASON_REVOKED,
+    CartTotals,
     cart_pass_resolve,
     cart_pass_text_is_pass,
     cart_totals_of_locked,
+    cart_totals_of_rows,
 )
 from carts.services import (
     CartError,
+    CartLines,
     cart_add_labelled_product_locked,
     cart_add_product_locked,
+    cart_lines_locked,
     cart_remove_product_locked,
     cart_scan_record_locked,
 )
@@ -76,9 +87,14 @@ from devices.decoding import (
     decode_image_timed,
     symbology_name,
 )
-from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.models import Device, ScanEvent, UnknownCode
 from devices.read_policy import ReadOutcome, read_decide
-from devices.services.pairing import device_pair, pairing_end_locked
+from devices.services.pairing import (
+    ScanPairing,
+    device_pair,
+    pairing_end_locked,
+    pairing_lock_for_scan,
+)
 from devices.services.photos import scan_photo_keep
 from shopcart.money import QUANTITY_MAX
 from shopcart.queries import only_row
@@ -316,14 +332,15 @@ def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
         return _answer(Result.NOT_PAIRED, shown, BEEP_ERROR), None
     pairing = device_pair(device=device, cart_pass=resolution.cart_pass)
     name = resolution.user.first_name or "there"
-    answer = _answer(Result.PAIRED, DISPLAY_PAIRED, BEEP_PAIR, cart=pairing.cart, name=name)
+    totals = cart_totals_of_locked(cart=pairing.cart)
+    answer = _answer(Result.PAIRED, DISPLAY_PAIRED, BEEP_PAIR, totals=totals, name=name)
     return answer, pairing.cart
 
 
 def _scan_product(
     device: Device, scan: ScanInput, read: _Read, found: _Found
 ) -> tuple[dict[str, Any], Cart | None]:
-    pairing = _pairing_locked(device)
+    pairing = pairing_lock_for_scan(device=device)
     if pairing is None:
         return _answer(Result.NOT_PAIRED, DISPLAY_UNPAIRED, BEEP_ERROR), None
     if not pairing.pass_in_force:
@@ -331,87 +348,89 @@ def _scan_product(
     cart = pairing.cart
     if not cart.is_open:
         return _scan_cart_closed(pairing), cart
+    lines = cart_lines_locked(cart=cart)
+    return _scan_product_in(cart, lines, scan, read, found), cart
+
+
+def _scan_product_in(
+    cart: Cart, lines: CartLines, scan: ScanInput, read: _Read, found: _Found
+) -> dict[str, Any]:
+    """The answer to a scan of a product into ``cart``, open and locked with its ``lines``."""
     if read.ambiguous:
-        return _answer(Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, cart=cart), cart
+        return _answer(Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, totals=_totals(cart, lines))
     if read.gtin is None:
-        return _answer(Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, cart=cart), cart
+        return _answer(
+            Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, totals=_totals(cart, lines)
+        )
     if found.label_invalid:
-        return _answer(Result.UNKNOWN_PRODUCT, DISPLAY_LABEL_INVALID, BEEP_ERROR, cart=cart), cart
+        shown = DISPLAY_LABEL_INVALID
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=_totals(cart, lines))
     if found.label is not None:
-        return _scan_label(cart, found.label, found.product, scan), cart
+        return _scan_label(cart, lines, found.label, found.product, scan)
     product = found.product
     if product is None:
         unknown_code_record(gtin=read.gtin)
-        shown = DISPLAY_UNKNOWN_PRODUCT
-        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, cart=cart, gtin=read.gtin), cart
-    return _scan_change_cart(cart, product, scan), cart
+        shown, totals = DISPLAY_UNKNOWN_PRODUCT, _totals(cart, lines)
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=totals, gtin=read.gtin)
+    return _scan_change_cart(cart, lines, product, scan)
 
 
-def _pairing_locked(device: Device) -> Pairing | None:
-    """The device's active pairing with its cart locked, or None; cart lock first, then the
-    pairing row, re-read under lock so a pairing ended meanwhile does not count. Annotated
-    with the state of its pass (``Pairing.objects.with_pass_state``)."""
-    paired_carts = Pairing.objects.active().filter(device=device).values("cart_id")
-    cart = only_row(Cart.objects.select_for_update().filter(pk__in=paired_carts))
-    if cart is None:
-        return None
-    locked = Pairing.objects.select_for_update().filter(device=device, cart=cart, active=True)
-    pairing = only_row(locked.with_pass_state())
-    if pairing is None:  # ended, or the device paired with another cart, before the lock
-        return None
-    pairing.cart = cart
-    return pairing
+def _totals(cart: Cart, lines: CartLines) -> CartTotals:
+    """What the answer says of ``cart``: priced from ``lines``, as read or changed."""
+    return cart_totals_of_rows(rows=lines.rows, coupon=cart.coupon)
 
 
-def _scan_pass_ended(pairing: Pairing) -> dict[str, Any]:
+def _scan_pass_ended(pairing: ScanPairing) -> dict[str, Any]:
     """The pass that made the pairing was replaced or revoked, or the shopper's account was
     deactivated: the pairing ends here, the cart is left alone, and its display says why."""
-    pairing_end_locked(pairing=pairing)
+    pairing_end_locked(pairing_id=pairing.pairing_id)
     shopper_active = pairing.shopper_active
     shown = DISPLAY_PASS_REPLACED if shopper_active else DISPLAY_PASS_INVALID
     return _answer(Result.NOT_PAIRED, shown, BEEP_ERROR)
 
 
-def _scan_cart_closed(pairing: Pairing) -> dict[str, Any]:
+def _scan_cart_closed(pairing: ScanPairing) -> dict[str, Any]:
     """A paid or abandoned cart ends the pairing; one being paid for keeps it (the shopper may
     go back to the cart on their phone and scan on)."""
     if pairing.cart.status == Cart.Status.CHECKING_OUT:
         return _answer(Result.CART_CLOSED, DISPLAY_CART_PAYING, BEEP_ERROR)
-    pairing_end_locked(pairing=pairing)
+    pairing_end_locked(pairing_id=pairing.pairing_id)
     return _answer(Result.CART_CLOSED, DISPLAY_CART_CLOSED, BEEP_ERROR)
 
 
 def _scan_label(
-    cart: Cart, label: InstoreLabel, product: Product | None, scan: ScanInput
+    cart: Cart, lines: CartLines, label: InstoreLabel, product: Product | None, scan: ScanInput
 ) -> dict[str, Any]:
     if product is None:
         # Staff create the product from the item's code: the one every label of it finds.
         unknown_code_record(gtin=label.item_gtin)
-        shown = DISPLAY_UNKNOWN_PRODUCT
-        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, cart=cart, gtin=label.item_gtin)
+        shown, totals = DISPLAY_UNKNOWN_PRODUCT, _totals(cart, lines)
+        gtin = label.item_gtin
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=totals, gtin=gtin)
     unit_price = instore_label_price(label, product)
     if unit_price is None and scan.mode == MODE_ADD:
-        shown = DISPLAY_LABEL_NO_PRICE
-        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, product=product, cart=cart)
-    return _scan_change_cart(cart, product, scan, label=label, unit_price=unit_price)
+        shown, totals = DISPLAY_LABEL_NO_PRICE, _totals(cart, lines)
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, product=product, totals=totals)
+    return _scan_change_cart(cart, lines, product, scan, label=label, unit_price=unit_price)
 
 
 def _scan_change_cart(
     cart: Cart,
+    lines: CartLines,
     product: Product,
     scan: ScanInput,
     *,
     label: InstoreLabel | None = None,
     unit_price: Decimal | None = None,
 ) -> dict[str, Any]:
-    result, display, beep = _cart_change(cart, product, scan, label, unit_price)
+    result, display, beep = _cart_change(cart, lines, product, scan, label, unit_price)
     return _answer(
         result,
         display,
         beep,
         product=product,
         price=unit_price,
-        cart=cart,
+        totals=_totals(cart, lines),  # the lines as the change left them
         name=product.name,
         quantity=scan.quantity,
     )
@@ -419,12 +438,14 @@ def _scan_change_cart(
 
 def _cart_change(
     cart: Cart,
+    lines: CartLines,
     product: Product,
     scan: ScanInput,
     label: InstoreLabel | None,
     unit_price: Decimal | None,
 ) -> tuple[str, Lines, str]:
-    """Add or remove ``product``: by its ordinary line, or by the line of ``label``."""
+    """Add or remove ``product``: by its ordinary line, or by the line of ``label``. The cart
+    services change ``lines`` in place; a refusal (``CartError``) leaves them as they were."""
     quantity = scan.quantity
     try:
         if scan.mode == MODE_ADD and label is not None and unit_price is not None:
@@ -434,14 +455,22 @@ def _cart_change(
                 label_code=label.gtin,
                 unit_price=unit_price,
                 quantity=quantity,
+                lines=lines,
             )
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
         if scan.mode == MODE_ADD:
-            cart_add_product_locked(cart=cart, product=product, quantity=quantity, scanned=True)
+            cart_add_product_locked(
+                cart=cart, product=product, quantity=quantity, scanned=True, lines=lines
+            )
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
         label_code = label.gtin if label is not None else ""
         cart_remove_product_locked(
-            cart=cart, product=product, quantity=quantity, scanned=True, label_code=label_code
+            cart=cart,
+            product=product,
+            quantity=quantity,
+            scanned=True,
+            label_code=label_code,
+            lines=lines,
         )
         return Result.REMOVED, DISPLAY_REMOVED, BEEP_OK
     except CartError as exc:
@@ -480,13 +509,12 @@ def _answer(
     *,
     product: Product | None = None,
     price: Decimal | None = None,
-    cart: Cart | None = None,
+    totals: CartTotals | None = None,
     **values: object,
 ) -> dict[str, Any]:
-    """The answer's body. ``price`` is the product's price by its in-store label, when the
-    scan was of one; otherwise the catalog's price is given."""
-    # Every cart answered about was read in the scan's transaction, under its lock.
-    totals = cart_totals_of_locked(cart=cart) if cart is not None else None
+    """The answer's body; ``totals`` are those of the cart it is about, if any. ``price`` is
+    the product's price by its in-store label, when the scan was of one; otherwise the
+    catalog's price is given."""
     total = totals.total if totals is not None else None
     shown_price = price if price is not None else (product.price if product else None)
     return {

@@ -10,8 +10,9 @@ Stock. A product's recorded stock includes the units shoppers have scanned into 
 store: they have left the shelf, but come off the record only at checkout. So at placement the
 scanned units come off first, as many as the record covers (it never goes below zero); when it
 cannot cover them a ``StockMismatch`` asks staff to count, since those goods are in the cart
-whatever the record says. Units added on the website must fit in what is left, as carts'
-clamping already demands, or the order is refused and nothing changes. Each line's
+whatever the record says. Units added on the website must fit in what is left (the cart's
+pages already show them lowered to it, ``carts.selectors.line_quantity_held``, and the next
+change to the cart writes that), or the order is refused and nothing changes. Each line's
 ``stock_taken`` keeps what it took, so that cancelling or expiring gives back exactly that.
 
 Coupon. Checked again under its row lock (carts' ``coupon_check``), counted with ``F()`` and
@@ -51,6 +52,7 @@ from carts.services import (
     CartError,
     cart_checkout_abandon,
     cart_checkout_begin,
+    cart_lines_locked,
     coupon_check,
     stock_mismatch_record,
 )
@@ -116,6 +118,8 @@ def _order_place_locked(cart: Cart, user: User) -> Order:
         return _order_pending_of(cart)
     products = _products_lock(cart)
     coupon = _coupon_lock(cart)
+    # What the cart's pages showed: web-added units beyond the stock are written down first.
+    cart_lines_locked(cart=cart)
     summary = cart_summary(cart=cart)  # read under the locks: prices and statuses hold
     _lines_check(summary)
     _bounds_check(summary)

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 from rest_framework.authtoken.models import Token
 
@@ -20,7 +22,7 @@ from carts.api import (
     ERROR_TARGET_MISSING,
     ERROR_TARGET_SEVERAL,
 )
-from carts.models import Cart
+from carts.models import Cart, CartLine
 from carts.selectors import LINE_NOTES, LINE_OUT_OF_STOCK
 from carts.services import (
     MESSAGE_CLAMPED,
@@ -187,15 +189,37 @@ def test_get_of_a_new_shopper_is_an_empty_cart(alice_client):
     assert body["can_check_out"] is False
 
 
-def test_get_clamps_quantities_stock_no_longer_covers_and_says_so(alice, alice_client, milk):
-    cart_add_product(cart=cart_get_for_user(user=alice), product=milk, quantity=5)
+def test_get_shows_quantities_lowered_to_stock_and_says_so_without_writing(
+    alice, alice_client, milk
+):
+    cart = cart_get_for_user(user=alice)
+    cart_add_product(cart=cart, product=milk, quantity=5)
+    milk.stock = 3
+    milk.save()
+    version = Cart.objects.get(pk=cart.pk).version
+
+    with CaptureQueriesContext(connection) as queries:
+        body = alice_client.get(CART_URL).json()
+
+    assert body["lines"][0]["quantity"] == 3
+    assert (body["lines"][0]["subtotal"], body["total"], body["item_count"]) == ("5.97", "5.97", 3)
+    assert body["messages"] == [MESSAGE_CLAMPED.format(stock=3, product="Oat milk", quantity=3)]
+    assert_no_lock_no_write(queries)
+    assert CartLine.objects.get(cart=cart).quantity == 5  # corrected by the next change
+    assert (body["version"], Cart.objects.get(pk=cart.pk).version) == (version, version)
+
+
+def test_the_next_change_writes_the_lowered_quantity_and_says_so(alice, alice_client, milk):
+    cart = cart_get_for_user(user=alice)
+    cart_add_product(cart=cart, product=milk, quantity=5)
     milk.stock = 3
     milk.save()
 
-    body = alice_client.get(CART_URL).json()
+    body = post(alice_client, LINES_URL, {"product": milk.pk, "quantity": "2"}).json()
 
-    assert body["lines"][0]["quantity"] == 3
+    assert body["lines"][0]["quantity"] == 2
     assert body["messages"] == [MESSAGE_CLAMPED.format(stock=3, product="Oat milk", quantity=3)]
+    assert alice_client.get(CART_URL).json()["messages"] == []
 
 
 def test_line_out_of_stock_is_shown_with_its_note_and_blocks_checkout(alice, alice_client, milk):
@@ -220,23 +244,36 @@ def test_line_whose_product_was_deleted_shows_without_product_or_slug(alice, ali
     assert line["status"] == "unavailable"
 
 
-@pytest.mark.parametrize("line_count", [1, 10, 50])
-def test_get_query_count_does_not_grow_with_lines(
+def assert_no_lock_no_write(queries: CaptureQueriesContext) -> None:
+    """Nothing in ``queries`` begins a transaction, locks a row or writes one."""
+    for query in queries.captured_queries:
+        sql = query["sql"].upper()
+        assert not sql.startswith(("BEGIN", "SAVEPOINT", "UPDATE", "INSERT", "DELETE")), sql
+        assert "FOR UPDATE" not in sql, sql
+
+
+@pytest.mark.parametrize("line_count", [1, 30])
+def test_get_query_count_does_not_grow_with_lines_and_nothing_locks(
     alice, alice_client, line_count, django_assert_max_num_queries
 ):
     cart = cart_get_for_user(user=alice)
     category = CategoryFactory()
-    for _ in range(line_count):
-        cart_add_product(cart=cart, product=ProductFactory(category=category, stock=5))
+    products = [ProductFactory(category=category, stock=5) for _ in range(line_count)]
+    for product in products:
+        cart_add_product(cart=cart, product=product, quantity=2)
     Coupon.objects.create(code="FIVE", percent_off=Decimal("5"), category=category)
     cart_apply_coupon(cart=cart, code="FIVE")
+    for product in products:  # every line shown lowered: still no write, no extra query
+        product.stock = 1
+        product.save()
 
-    # session, user, cart, stock check (savepoint, lock, lines, release), summary (2),
-    # suggestions (2)
-    with django_assert_max_num_queries(11):
+    # session, user, cart, summary (2), suggestions (2)
+    with django_assert_max_num_queries(7) as queries:
         response = alice_client.get(CART_URL)
 
     assert len(response.json()["lines"]) == line_count
+    assert len(response.json()["messages"]) == line_count
+    assert_no_lock_no_write(queries)
 
 
 # --- Conditional GET ---------------------------------------------------------------------------

@@ -9,7 +9,10 @@ from carts.selectors import (
     LINE_OK,
     LINE_OUT_OF_STOCK,
     LINE_UNAVAILABLE,
+    MESSAGE_CLAMPED,
+    CartLineRow,
     cart_get_current,
+    cart_line_rows,
     cart_summary,
     cart_totals_of_locked,
 )
@@ -122,6 +125,56 @@ def test_device_totals_are_the_summarys_count_and_total(alice, django_assert_max
     assert (totals.item_count, totals.total) == (summary.item_count, summary.price.total)
     # 30.02 of goods; 15 % of the fruit's 23.02 is 3.45 (rounded once), plus 0.50 off.
     assert (totals.item_count, totals.total) == (14, Decimal("26.07"))
+
+
+def test_web_units_beyond_the_stock_are_shown_lowered_and_priced_so_without_writing(
+    alice, django_assert_max_num_queries
+):
+    cart = cart_get_for_user(user=alice)
+    milk = ProductFactory(name="Milk", price=Decimal("2.00"), stock=10)
+    cart_add_product(cart=cart, product=milk, quantity=4)
+    cart_add_product(cart=cart, product=milk, quantity=2, scanned=True)
+    milk.stock = 3  # the 2 scanned stay whatever the stock; 1 web unit is still covered
+    milk.save()
+
+    with django_assert_max_num_queries(2):
+        summary = cart_summary(cart=cart)
+    totals = cart_totals_of_locked(cart=Cart.objects.get(pk=cart.pk))
+
+    view = summary.lines[0]
+    assert (view.line.quantity, view.quantity) == (6, 3)
+    assert (summary.item_count, summary.price.total) == (3, Decimal("6.00"))
+    assert (totals.item_count, totals.total) == (3, Decimal("6.00"))
+    assert summary.notices == (MESSAGE_CLAMPED.format(stock=3, product="Milk", quantity=3),)
+    assert cart.lines.get().quantity == 6
+
+
+def test_line_rows_are_what_the_orm_reads(alice, django_assert_max_num_queries):
+    cart = cart_get_for_user(user=alice)
+    cheap = ProductFactory(price=Decimal("0.99"), stock=5)
+    dear = ProductFactory(price=Decimal("9999.99"), stock=500)
+    round_price = ProductFactory(price=Decimal("2.00"), stock=5)
+    gone = ProductFactory(price=Decimal("1.15"), stock=5)
+    for product in (cheap, dear, round_price, gone):
+        cart_add_product(cart=cart, product=product, quantity=2)
+    cart_add_product(cart=cart, product=cheap, quantity=1, scanned=True)
+    cart_add_labelled_product(
+        cart=cart, product=dear, label_code="0291234500599", unit_price=Decimal("12.34")
+    )
+    gone.active = False
+    gone.save()
+    round_price.delete()
+    columns = ["pk", "product_id", "label_code", "product_name", "unit_price", "quantity"]
+    columns += ["scanned_quantity", "product__active", "product__stock", "product__category_id"]
+    expected = sorted(cart.lines.values_list(*columns))
+
+    with django_assert_max_num_queries(1):
+        rows = cart_line_rows(cart=cart)
+
+    read = sorted(tuple(getattr(row, field) for field in CartLineRow.__slots__) for row in rows)
+    assert read == expected
+    assert all(str(row.unit_price).count(".") == 1 for row in rows)  # cents, as stored
+    assert {str(row.unit_price) for row in rows} == {"0.99", "9999.99", "2.00", "1.15", "12.34"}
 
 
 def test_device_totals_of_an_empty_cart_are_zero(alice):

@@ -23,8 +23,8 @@ from carts.services import (
     cart_delete_unavailable_line,
     cart_get_for_session,
     cart_get_for_user,
+    cart_lines_locked,
     cart_merge,
-    cart_reconcile_stock,
     cart_remove_coupon,
     cart_remove_product,
     cart_remove_product_locked,
@@ -235,25 +235,46 @@ def test_a_line_whose_product_was_deleted_stays_and_can_be_removed(cart, milk):
     assert not cart.lines.exists()
 
 
-def test_reconcile_clamps_web_quantities_when_stock_falls(cart, milk):
+def test_a_change_writes_first_what_stock_no_longer_covers_and_says_so(cart, milk):
+    bread = ProductFactory(name="Bread", stock=10)
+    cart_add_product(cart=cart, product=milk, quantity=4)
+    milk.stock = 2
+    milk.save()
+    version = Cart.objects.get(pk=cart.pk).version
+
+    change = cart_add_product(cart=cart, product=bread)
+
+    assert quantity_of(cart, milk) == 2
+    assert change.messages == (MESSAGE_CLAMPED.format(stock=2, product="Milk", quantity=2),)
+    assert Cart.objects.get(pk=cart.pk).version == version + 1  # the addition's bump only
+
+
+def test_a_change_applies_to_the_quantity_stock_still_covers(cart, milk):
     cart_add_product(cart=cart, product=milk, quantity=4)
     milk.stock = 2
     milk.save()
 
-    messages = cart_reconcile_stock(cart=cart)
+    cart_remove_product(cart=cart, product=milk)  # the page showed 2: one less is 1
 
-    assert quantity_of(cart, milk) == 2
-    assert messages == (MESSAGE_CLAMPED.format(stock=2, product="Milk", quantity=2),)
-    assert cart_reconcile_stock(cart=cart) == ()
+    assert quantity_of(cart, milk) == 1
 
 
-def test_reconcile_keeps_a_line_whose_stock_fell_to_zero(cart, milk):
+def test_lines_locked_lowers_only_web_units_beyond_the_stock(cart, milk):
     cart_add_product(cart=cart, product=milk, quantity=2)
-    milk.stock = 0
+    cart_add_product(cart=cart, product=milk, quantity=3, scanned=True)
+    empty = ProductFactory(name="Eggs", stock=3)
+    cart_add_product(cart=cart, product=empty, quantity=2)
+    milk.stock = 1  # the 3 scanned stay, the web units go
     milk.save()
+    empty.stock = 0  # out of stock altogether: kept, for the shopper to remove
+    empty.save()
 
-    assert cart_reconcile_stock(cart=cart) == ()
-    assert quantity_of(cart, milk) == 2
+    with transaction.atomic():
+        lines = cart_lines_locked(cart=Cart.objects.select_for_update().get(pk=cart.pk))
+        assert cart_lines_locked(cart=cart).messages == ()  # written: nothing left to lower
+
+    assert lines.messages == (MESSAGE_CLAMPED.format(stock=1, product="Milk", quantity=3),)
+    assert (quantity_of(cart, milk), quantity_of(cart, empty)) == (3, 2)
 
 
 def test_every_change_bumps_the_version_and_is_published_after_commit(

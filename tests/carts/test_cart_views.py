@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from carts.models import Cart, CartLine
@@ -110,15 +112,39 @@ def test_cart_page_notes_lines_that_cannot_be_bought_and_blocks_checkout(
     assert CHECKOUT_BLOCKED in page
 
 
-def test_cart_page_clamps_quantities_to_stock_and_says_what_changed(alice_client, alice_cart, milk):
+@pytest.mark.parametrize("name", ["detail", "fragment"])
+def test_cart_page_shows_quantities_lowered_to_stock_and_says_so_without_writing(
+    alice_client, alice_cart, milk, name
+):
     milk.stock = 1
     milk.save()
+    version = Cart.objects.get(pk=alice_cart.pk).version
 
-    response = alice_client.get(DETAIL)
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.get(reverse(f"carts:{name}"))
 
-    assert quantities(alice_cart) == {"Milk": 1}
     expected = MESSAGE_CLAMPED.format(stock=1, product="Milk", quantity=1)
-    assert f'<p class="message message--warning">{expected}</p>' in response.text
+    assert response.text.count(f'<p class="message message--warning">{expected}</p>') == 1
+    assert re.search(r'name="quantity"\s+value="1"', response.text)
+    assert "1.15" in response.text and "2.30" not in response.text  # priced as held
+    assert_no_lock_no_write(queries)
+    assert quantities(alice_cart) == {"Milk": 2}  # the cart itself is corrected by a change
+    assert Cart.objects.get(pk=alice_cart.pk).version == version
+
+
+def test_the_next_change_writes_the_lowered_quantity_and_says_so_once(
+    alice, alice_client, alice_cart, milk
+):
+    milk.stock = 1
+    milk.save()
+    bread = ProductFactory(name="Rye bread", stock=9)
+
+    response = alice_client.post(url("line_add", bread.pk), follow=True)
+
+    assert quantities(alice_cart) == {"Milk": 1, "Rye bread": 1}
+    expected = MESSAGE_CLAMPED.format(stock=1, product="Milk", quantity=1)
+    assert response.text.count(expected) == 1
+    assert expected not in alice_client.get(DETAIL).text  # written: nothing left to say
 
 
 def test_cart_page_says_why_a_coupon_takes_nothing_off(alice_client, alice_cart):
@@ -166,23 +192,37 @@ def test_header_shows_how_many_things_the_cart_holds(alice_client, alice_cart):
     assert '<span class="cart-link__count" data-cart-count>2</span>' in page
 
 
-@pytest.mark.parametrize("line_count", [1, 10, 50])
-def test_cart_page_query_count_does_not_grow_with_lines(
-    alice, alice_client, line_count, django_assert_max_num_queries
+def assert_no_lock_no_write(queries: CaptureQueriesContext) -> None:
+    """Nothing in ``queries`` begins a transaction, locks a row or writes one."""
+    for query in queries.captured_queries:
+        sql = query["sql"].upper()
+        assert not sql.startswith(("BEGIN", "SAVEPOINT", "UPDATE", "INSERT", "DELETE")), sql
+        assert "FOR UPDATE" not in sql, sql
+
+
+@pytest.mark.parametrize("line_count", [1, 30])
+@pytest.mark.parametrize(("name", "queries_max"), [("detail", 9), ("fragment", 8)])
+def test_cart_page_query_count_does_not_grow_with_lines_and_nothing_locks(
+    alice, alice_client, line_count, name, queries_max, django_assert_max_num_queries
 ):
     cart = cart_get_for_user(user=alice)
     category = CategoryFactory()
-    for _ in range(line_count):
-        cart_add_product(cart=cart, product=ProductFactory(category=category, stock=3))
+    products = [ProductFactory(category=category, stock=3) for _ in range(line_count)]
+    for product in products:
+        cart_add_product(cart=cart, product=product, quantity=2)
     Coupon.objects.create(code="C", percent_off=Decimal("5"), category=category)
     cart_apply_coupon(cart=cart, code="C")
+    for product in products:  # every line shown lowered: still no write, no extra query
+        product.stock = 1
+        product.save()
 
-    # Session, user, cart; the stock check (savepoint, lock, lines, release); the summary (2);
-    # the header's count; the paired device; the suggestions (co-purchase, then best sellers):
-    # 13 whatever the number of lines.
-    with django_assert_max_num_queries(13):
-        response = alice_client.get(DETAIL)
-    assert response.text.count('class="cart-line"') == line_count
+    # Session, user, cart; the summary (2); the header's count (page only); the paired
+    # device; the suggestions (co-purchase, then best sellers): the same for 1 or 30 lines.
+    with django_assert_max_num_queries(queries_max) as queries:
+        response = alice_client.get(reverse(f"carts:{name}"))
+    assert response.text.count('<li class="cart-line') == line_count
+    assert response.text.count("message--warning") == line_count
+    assert_no_lock_no_write(queries)
 
 
 # --- Adding ---------------------------------------------------------------------------------

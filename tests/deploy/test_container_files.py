@@ -1,8 +1,11 @@
-"""The Dockerfile, .dockerignore, docker-compose.yml and the gunicorn settings, read as files.
+"""The Dockerfile, .dockerignore, docker-compose.yml, the gunicorn settings and the compose
+nginx configuration, read as files.
 
-Docker is not available where the suite runs, so the image is never built here: these tests
-check the properties a store relies on (non-root, health check, no secrets, the same server
-command as ``make prod-local``) and the structure of the compose file.
+Docker is not available where the suite runs, so the images are never built here: these
+tests check the properties a store relies on (non-root, health check, no secrets, the same
+server commands as ``make prod-local``, nginx in front with the same routes) and the
+structure of the compose file; the compose nginx configuration is checked by this machine's
+nginx (``nginx -t``) when it is installed.
 """
 
 import json
@@ -10,6 +13,7 @@ import os
 import re
 import runpy
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,15 +26,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DOCKERFILE = (BASE_DIR / "Dockerfile").read_text()
 COMPOSE = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ("migrate", "web", "worker", "beat")
-GUNICORN_CMD = [
-    "gunicorn",
-    "shopcart.asgi:application",
-    "-k",
-    "uvicorn_worker.UvicornWorker",
-    "-c",
-    "deploy/gunicorn.conf.py",
-]
+APP_SERVICES = ("migrate", "web", "stream", "worker", "beat")
+GUNICORN_CMD = ["gunicorn", "shopcart.wsgi:application", "-c", "deploy/gunicorn.conf.py"]
+STREAM_CMD = ["gunicorn", "shopcart.asgi:application", "-c", "deploy/gunicorn-stream.conf.py"]
+NGINX_DIR = BASE_DIR / "deploy" / "nginx"
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -61,16 +60,27 @@ def _stages() -> list[list[tuple[str, str]]]:
     return stages
 
 
-def test_image_builds_from_python_311_slim_in_two_stages():
+def test_images_build_from_python_311_slim_and_nginx_in_three_stages():
     default = _found(r"^ARG PYTHON_IMAGE=(\S+)$", DOCKERFILE, re.M).group(1)
     froms = [args for name, args in _instructions() if name == "FROM"]
 
     assert default.startswith("python:3.11-slim")
-    assert froms == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE} AS runtime"]
+    assert froms[:2] == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE} AS runtime"]
+    assert re.fullmatch(r"nginx:1\.\d+ AS proxy", froms[2])
+    assert len(froms) == 3
+
+
+def test_the_proxy_image_carries_the_collected_static_files_and_the_routes():
+    _, _, proxy = _stages()
+    copies = [args for name, args in proxy if name == "COPY"]
+
+    assert "--from=runtime /app/staticfiles /srv/smartcart/static" in copies
+    assert "deploy/nginx/smartcart-routes.conf /etc/nginx/smartcart-routes.conf" in copies
+    assert "deploy/nginx/compose.conf /etc/nginx/conf.d/default.conf" in copies
 
 
 def test_compiler_and_headers_stay_in_the_build_stage():
-    build, runtime = _stages()
+    build, runtime, _ = _stages()
     build_runs = " ".join(args for name, args in build if name == "RUN")
     runtime_runs = " ".join(args for name, args in runtime if name == "RUN")
 
@@ -83,7 +93,8 @@ def test_compiler_and_headers_stay_in_the_build_stage():
 
 
 def test_image_runs_as_an_unprivileged_user():
-    users = [args for name, args in _instructions() if name == "USER"]
+    _, runtime, _ = _stages()
+    users = [args for name, args in runtime if name == "USER"]
 
     assert users, "no USER: the app would run as root"
     assert users[-1] not in ("root", "0", "0:0")
@@ -91,7 +102,7 @@ def test_image_runs_as_an_unprivileged_user():
 
 
 def test_static_files_are_collected_in_production_mode_at_build_time():
-    _, runtime = _stages()
+    _, runtime, _ = _stages()
     env = " ".join(args for name, args in runtime if name == "ENV")
     collect = [args for name, args in runtime if name == "RUN" and "collectstatic" in args]
 
@@ -107,7 +118,7 @@ def test_static_files_are_collected_in_production_mode_at_build_time():
 def test_the_build_steps_environment_loads_the_production_settings():
     # What the image's ENV and the collectstatic step set, and nothing else: production
     # refuses a weak key, a plain-http SITE_URL and a store without a payment gateway.
-    _, runtime = _stages()
+    _, runtime, _ = _stages()
     environment: dict[str, str] = {}
     for name, args in runtime:
         if name == "ENV":
@@ -154,22 +165,33 @@ def test_dockerignore_keeps_local_state_out_of_the_image():
 
 
 def test_health_check_hits_healthz_on_the_exposed_port():
-    exposed = [args for name, args in _instructions() if name == "EXPOSE"]
-    health = [args for name, args in _instructions() if name == "HEALTHCHECK"]
+    _, runtime, _ = _stages()
+    exposed = [args for name, args in runtime if name == "EXPOSE"]
+    health = [args for name, args in runtime if name == "HEALTHCHECK"]
 
     assert exposed == ["8000"]
     assert re.search(r"ENV .*\bPORT=8000\b", DOCKERFILE.replace("\\\n", " "))
     assert len(health) == 1 and "/healthz" in health[0] and "PORT" in health[0]
 
 
-def test_image_command_is_gunicorn_with_uvicorn_workers_as_prod_local_runs_it():
-    commands = [args for name, args in _instructions() if name == "CMD"]
+def _prod_local_launch(name: str) -> list[str]:
+    """The gunicorn arguments ``deploy/prod-local.sh`` launches service ``name`` with."""
     script = (BASE_DIR / "deploy" / "prod-local.sh").read_text()
-    launched = _found(r'launch web "\$BIN/gunicorn" (.*?)\n\s*(-c \S+)', script, re.S)
+    launched = _found(rf'launch {name} \\\n\s*"\$BIN/gunicorn" (.*?-c \S+)', script, re.S)
+    return shlex.split(launched.group(1).replace("\\", ""))
+
+
+def test_image_command_is_gunicorns_wsgi_workers_as_prod_local_runs_each_web_node():
+    _, runtime, _ = _stages()
+    commands = [args for name, args in runtime if name == "CMD"]
 
     assert [json.loads(command) for command in commands] == [GUNICORN_CMD]
-    prod_local_args = shlex.split(launched.group(1).replace("\\", "") + " " + launched.group(2))
-    assert prod_local_args == GUNICORN_CMD[1:]
+    assert _prod_local_launch('"web-\\$1"') == GUNICORN_CMD[1:]
+
+
+def test_the_stream_pool_runs_djangos_asgi_handler_as_prod_local_runs_it():
+    assert SERVICES["stream"]["command"] == STREAM_CMD
+    assert _prod_local_launch("stream") == STREAM_CMD[1:]
 
 
 def _gunicorn_settings(**environ: str) -> dict:
@@ -177,17 +199,42 @@ def _gunicorn_settings(**environ: str) -> dict:
         return runpy.run_path(str(BASE_DIR / "deploy" / "gunicorn.conf.py"))
 
 
-def test_gunicorn_settings_default_to_four_uvicorn_workers_on_port_8000():
+def _stream_settings(**environ: str) -> dict:
+    with mock.patch.dict(os.environ, environ, clear=True):
+        return runpy.run_path(str(BASE_DIR / "deploy" / "gunicorn-stream.conf.py"))
+
+
+def test_gunicorn_settings_default_to_two_gthread_wsgi_workers_on_port_8000():
     settings = _gunicorn_settings()
 
     assert settings["bind"] == ["0.0.0.0:8000"]
-    assert settings["workers"] == 4
+    assert (settings["workers"], settings["worker_class"], settings["threads"]) == (2, "gthread", 4)
+    # Sync workers stay sync: more than one thread would make gunicorn run gthread instead.
+    assert _gunicorn_settings(WEB_WORKER_CLASS="sync", WEB_THREADS="8")["threads"] == 1
+    assert settings["preload_app"] is True
+    assert settings["control_socket_disable"] is True
+    assert settings["accesslog"] is None  # nginx keeps the access log
+
+
+def test_the_stream_pool_is_one_uvicorn_worker_without_persistent_connections():
+    settings = _stream_settings()
+
+    assert settings["bind"] == ["0.0.0.0:8001"]
+    assert settings["workers"] == 1
     assert settings["worker_class"] == "uvicorn_worker.UvicornWorker"
+    # Django: "When using ASGI, persistent connections should be disabled."
+    assert settings["raw_env"] == ["CONN_MAX_AGE=0"]
+    assert settings["control_socket_disable"] is True
+    assert _stream_settings(STREAM_BIND="127.0.0.1:9001")["bind"] == ["127.0.0.1:9001"]
 
 
 def test_gunicorn_settings_follow_the_environment():
     settings = _gunicorn_settings(
-        WEB_BIND="127.0.0.1:8080", WEB_WORKERS="2", WEB_GRACEFUL_TIMEOUT="10"
+        WEB_BIND="127.0.0.1:8080",
+        WEB_WORKERS="2",
+        WEB_GRACEFUL_TIMEOUT="10",
+        WEB_WORKER_CLASS="gthread",
+        WEB_THREADS="8",
     )
 
     assert (settings["bind"], settings["workers"], settings["graceful_timeout"]) == (
@@ -195,11 +242,12 @@ def test_gunicorn_settings_follow_the_environment():
         2,
         10,
     )
+    assert (settings["worker_class"], settings["threads"]) == ("gthread", 8)
     assert _gunicorn_settings(PORT="9000")["bind"] == ["0.0.0.0:9000"]
 
 
 def test_compose_has_the_whole_stack():
-    assert set(SERVICES) >= {"db", "redis", "migrate", "web", "worker", "beat"}
+    assert set(SERVICES) >= {"db", "redis", "migrate", "web", "stream", "nginx", "worker", "beat"}
 
 
 def test_compose_database_is_mariadb_in_utf8mb4_with_a_health_check_and_a_volume():
@@ -238,7 +286,7 @@ def test_compose_migrations_run_once_before_web_worker_and_beat():
 
     assert migrate["command"] == ["python", "manage.py", "migrate", "--no-input"]
     assert migrate["restart"] == "no"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "stream", "worker", "beat"):
         depends = SERVICES[name]["depends_on"]
         assert depends["db"] == {"condition": "service_healthy"}, name
         assert depends["redis"] == {"condition": "service_healthy"}, name
@@ -250,7 +298,109 @@ def test_compose_web_runs_the_image_command_with_media_on_a_volume():
 
     assert "command" not in web, "web must run the image's CMD (gunicorn, as prod-local)"
     assert "media:/data/media" in web["volumes"]
-    assert any(port.endswith(":8000") for port in web["ports"])
+    assert "ports" not in web, "only nginx is published: the app is reached through it"
+    assert "ports" not in SERVICES["stream"]
+
+
+def test_compose_nginx_is_the_proxy_image_publishing_http_and_https():
+    nginx = SERVICES["nginx"]
+
+    assert nginx["build"] == {"context": ".", "target": "proxy"}
+    assert SERVICES["web"]["build"] == {"context": ".", "target": "runtime"}
+    assert {port.rsplit(":", 1)[1] for port in nginx["ports"]} == {"80", "443"}
+    # source:target[:ro], where the source may be ${TLS_DIR:-./tls}
+    mounts = {
+        re.split(r":(?=/)", volume)[1].removesuffix(":ro"): volume for volume in nginx["volumes"]
+    }
+    assert mounts["/etc/nginx/tls"].endswith(":ro")
+    assert mounts["/srv/smartcart/media"] == "media:/srv/smartcart/media:ro"
+    assert "/var/log/nginx" in mounts  # the access log is kept
+    assert nginx["depends_on"] == {
+        "web": {"condition": "service_healthy"},
+        "stream": {"condition": "service_healthy"},
+    }
+    upstreams = re.findall(r"server (\S+:\d+)", (NGINX_DIR / "compose.conf").read_text())
+    assert upstreams == ["web:8000", "stream:8001"]
+
+
+def _routes() -> str:
+    return (NGINX_DIR / "smartcart-routes.conf").read_text()
+
+
+def test_the_stream_route_goes_to_the_asgi_pool_unbuffered_with_a_long_timeout():
+    stream = _found(r"location = /cart/events/ \{(.*?)\}", _routes(), re.S).group(1)
+
+    assert "proxy_pass http://smartcart_stream;" in stream
+    assert "proxy_buffering off;" in stream
+    assert "proxy_read_timeout 1h;" in stream
+    everything_else = _found(r"location / \{(.*?)\}", _routes(), re.S).group(1)
+    assert "proxy_pass http://smartcart_web;" in everything_else
+    # A form POST a node may have started on is never sent to another: nginx's default, kept.
+    assert "non_idempotent" not in everything_else
+
+
+def test_only_the_carts_api_is_resent_to_another_node_after_a_failure_mid_request():
+    # Scans are idempotent by scan_id: tests/devices/test_scan_api.py,
+    # test_the_same_scan_sent_again_answers_200_with_the_stored_answer_and_adds_once.
+    devices = _found(r"location /api/devices/ \{(.*?)\}", _routes(), re.S).group(1)
+
+    assert "proxy_pass http://smartcart_web;" in devices
+    assert re.search(r"proxy_next_upstream error non_idempotent;", devices)
+    assert "timeout" not in devices.split("proxy_next_upstream ")[1].split(";")[0]
+    assert _routes().count("non_idempotent") == 1
+
+
+def test_the_proxy_overwrites_the_headers_the_app_trusts():
+    headers = dict(re.findall(r"proxy_set_header (\S+) (.+);", _routes()))
+
+    assert headers["X-Forwarded-Proto"] == "$scheme"
+    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert headers["X-Request-ID"] == "$request_id"
+    assert headers["Host"] == "$http_host"
+
+
+NGINX = shutil.which("nginx", path="/usr/sbin:/usr/bin")
+OPENSSL = shutil.which("openssl")
+
+
+@pytest.mark.skipif(not (NGINX and OPENSSL), reason="nginx or openssl is not installed")
+def test_the_compose_nginx_configuration_passes_nginx_t(tmp_path):
+    assert NGINX and OPENSSL
+    nginx = NGINX
+    key, cert = tmp_path / "privkey.pem", tmp_path / "fullchain.pem"
+    subprocess.run(  # noqa: S603 - openssl, fixed arguments
+        [OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=test", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    version = subprocess.run(  # noqa: S603
+        [nginx, "-v"], capture_output=True, text=True, check=True
+    ).stderr
+    site = (NGINX_DIR / "compose.conf").read_text()
+    if tuple(map(int, _found(r"nginx/(\d+)\.(\d+)", version).groups())) < (1, 25):
+        site = site.replace("http2 on;", "")  # this machine's nginx is older than the image's
+    site = (
+        site.replace("/etc/nginx/smartcart-routes.conf", str(NGINX_DIR / "smartcart-routes.conf"))
+        .replace("/etc/nginx/tls", str(tmp_path))
+        .replace("/var/log/nginx", str(tmp_path))
+        .replace("web:8000", "127.0.0.1:8000")
+        .replace("stream:8001", "127.0.0.1:8001")
+    )
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{ access_log off; client_body_temp_path {tmp_path}/body; "
+        f"proxy_temp_path {tmp_path}/proxy; include {tmp_path}/site.conf; }}\n"
+    )
+
+    result = subprocess.run(  # noqa: S603
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_compose_worker_and_beat_run_celery_with_beat_state_on_a_volume():

@@ -1,4 +1,5 @@
-"""SECURE_COOKIES: production mode over plain HTTP on loopback, as ``make prod-local`` runs it.
+"""SECURE_COOKIES: production mode over plain HTTP on loopback, for trying the production
+settings without a proxy (``make prod-local`` itself runs behind nginx with TLS).
 
 Settings are loaded in a fresh interpreter with only the variables named (and no ``.env``).
 """

@@ -1,11 +1,13 @@
 """``make prod-local``: the production stack on loopback, started, used and stopped for real.
 
 One stack is started for the module (fresh MariaDB and Redis, migrations, collectstatic, the
-demo catalog, gunicorn with uvicorn workers, a Celery worker and beat) on free ports in a temp
-dir, which takes about a minute on two cores. That is why these tests run only when asked:
-``SMARTCART_TEST_PROD_LOCAL=1`` (CI's own "make prod-local" step sets it), and only where the
-distribution's mariadb-server and redis-server are installed; otherwise they are skipped with
-the reason.
+demo catalog, a gunicorn web node, the live stream's ASGI pool, a Celery worker, beat, and
+nginx in front with its self-signed certificate) on free ports in a temp dir, which takes about
+a minute on two cores. Every request goes through nginx over HTTPS on loopback, the client
+trusting the stack's own certificate (``PROD_LOCAL_CA_FILE``) and nothing else. The start
+takes a while; that is why these tests run only when asked: ``SMARTCART_TEST_PROD_LOCAL=1``
+(CI's own "make prod-local" step sets it), and only where the distribution's mariadb-server,
+redis-server and nginx are installed; otherwise they are skipped with the reason.
 
 The backup test shares the stack's MariaDB: it backs the store up, restores the dump into a
 scratch database and checks the data came back. The last test stops the stack and checks that
@@ -13,6 +15,7 @@ no process it started is left; it must stay last in this file.
 """
 
 import gzip
+import http.client
 import http.cookiejar
 import json
 import os
@@ -21,6 +24,7 @@ import shelve
 import shlex
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -48,11 +52,12 @@ def _skip_reason() -> str | None:
             "set SMARTCART_TEST_PROD_LOCAL=1 to run it"
         )
     programs = ["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump", "redis-server"]
+    programs += ["nginx", "openssl"]
     missing = [name for name in programs if shutil.which(name, path=SBIN_PATH) is None]
     if missing:
         return (
             f"{', '.join(missing)} not installed: "
-            "apt-get install mariadb-server mariadb-client redis-server"
+            "apt-get install mariadb-server mariadb-client redis-server nginx openssl"
         )
     try:
         import MySQLdb  # noqa: F401
@@ -106,25 +111,38 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _opener(ca_file: str) -> urllib.request.OpenerDirector:
+    """A client with cookies that trusts the stack's self-signed certificate, and only it."""
+    context = ssl.create_default_context(cafile=ca_file)
+    return urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context),
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+    )
+
+
 @dataclass
 class Stack:
     state_dir: Path
     url: str
     environ: dict[str, str]
     script_env: dict[str, str]
-    opener: urllib.request.OpenerDirector = field(
-        default_factory=lambda: urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-    )
+    opener: urllib.request.OpenerDirector = field(init=False)
 
-    def get(self, path: str) -> tuple[int, Message, bytes]:
+    def __post_init__(self) -> None:
+        self.opener = _opener(self.environ["PROD_LOCAL_CA_FILE"])
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
         """GET ``path``; the headers are looked up without regard to case."""
+        url = self.url + path.lstrip("/")
+        request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - https
         try:
-            with self.opener.open(self.url + path.lstrip("/"), timeout=10) as response:
+            with self.opener.open(request, timeout=10) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
+
+    def log(self, name: str) -> str:
+        return (self.state_dir / "logs" / name).read_text(errors="replace")
 
     def pid(self, name: str) -> int:
         return int((self.state_dir / "pids" / f"{name}.pid").read_text())
@@ -227,17 +245,91 @@ def test_hashed_static_file_is_served_with_far_future_caching(stack):
     assert int(_found(r"max-age=(\d+)", cache_control).group(1)) >= 365 * 24 * 3600
 
 
-def test_web_runs_the_containers_gunicorn_command(stack):
+def _command_line(pid: int) -> tuple[str, str, list[str]]:
+    """The interpreter, the program and its arguments of a Python program running as ``pid``."""
+    interpreter, program, *arguments = (
+        part.decode() for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    )
+    return interpreter, program, arguments
+
+
+def test_web_node_runs_the_containers_gunicorn_command(stack):
     dockerfile_cmd = json.loads(
         _found(r"^CMD (\[.*\])$", (BASE_DIR / "Dockerfile").read_text(), re.M).group(1)
     )
-    master = Path(f"/proc/{stack.pid('web')}/cmdline").read_bytes().split(b"\0")[:-1]
-    interpreter, program, *arguments = (part.decode() for part in master)
+    interpreter, program, arguments = _command_line(stack.pid("web-1"))
 
     assert Path(program).name == dockerfile_cmd[0] == "gunicorn"
     assert arguments == dockerfile_cmd[1:]
-    assert "uvicorn_worker.UvicornWorker" in arguments
+    assert "shopcart.wsgi:application" in arguments
     assert Path(interpreter).name.startswith("python")
+
+
+def test_the_stream_pool_runs_the_compose_stream_command(stack):
+    import yaml
+
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    _, program, arguments = _command_line(stack.pid("stream"))
+
+    assert [Path(program).name, *arguments] == compose["services"]["stream"]["command"]
+
+
+def test_nginx_answers_over_https_and_passes_its_request_id_to_the_app(stack):
+    status, headers, _ = stack.get("/healthz")
+    request_id = headers["X-Request-ID"]
+
+    assert status == 200
+    assert headers["Server"] == "nginx"
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, kept by the app
+    deadline = time.monotonic() + 5  # nginx writes its access log every second
+    while request_id not in stack.log("nginx-access.log") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    line = next(x for x in stack.log("nginx-access.log").splitlines() if request_id in x)
+    web_bind = stack.environ["PROD_LOCAL_WEB_BINDS"].split()[0]
+    assert '"GET /healthz HTTP/1.1" 200' in line and f'"{web_bind}"' in line
+
+
+def test_the_certificate_is_made_once_for_loopback_and_kept(stack):
+    cert = Path(stack.environ["PROD_LOCAL_CA_FILE"])
+    key = cert.with_name("key.pem")
+
+    assert cert.parent == stack.state_dir / "tls"
+    assert key.stat().st_mode & 0o077 == 0
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        urllib.request.urlopen(stack.url + "healthz", timeout=10)  # noqa: S310 - the system's CAs
+
+
+def test_the_live_stream_goes_through_nginx_to_the_stream_pool(stack):
+    status, headers, body = _first_bytes(stack, "/cart/events/")
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/event-stream")
+    assert b'data: {"cart": null, "version": 0, "scans": 0}' in body
+    assert "GET /cart/events/" not in stack.log("web-1.log")
+
+
+def _first_bytes(stack, path: str) -> tuple[int, Message, bytes]:
+    """The status, headers and first bytes of a response that does not end (a stream)."""
+    context = ssl.create_default_context(cafile=stack.environ["PROD_LOCAL_CA_FILE"])
+    host, port = urllib.parse.urlsplit(stack.url).hostname, urllib.parse.urlsplit(stack.url).port
+    connection = http.client.HTTPSConnection(host or "", port, context=context, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Accept": "text/event-stream"})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read1(4096)
+    finally:
+        connection.close()
+
+
+def test_static_files_come_from_nginx_not_the_app(stack):
+    _, _, body = stack.get("/")
+    stylesheet = _found(r"/static/css/site\.[0-9a-f]{12}\.css", body.decode()).group(0)
+
+    status, headers, _ = stack.get(stylesheet, headers={"Accept-Encoding": "gzip"})
+
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"  # collectstatic's .gz, sent as it is
+    assert "X-Request-ID" not in headers  # no Django middleware saw it
 
 
 def test_signup_email_goes_through_the_outbox_and_the_worker(stack):
@@ -248,8 +340,11 @@ def test_signup_email_goes_through_the_outbox_and_the_worker(stack):
     password = uuid.uuid4().hex + "Aa9!"
     fields = {"csrfmiddlewaretoken": token, "email": address, "password1": password}
     fields["password2"] = password
-    request = urllib.request.Request(  # noqa: S310 - http on loopback
-        stack.url + "accounts/signup/", data=urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(  # noqa: S310 - https on loopback
+        stack.url + "accounts/signup/",
+        data=urllib.parse.urlencode(fields).encode(),
+        # Over HTTPS Django's CSRF check wants to see where the form came from.
+        headers={"Referer": stack.url + "accounts/signup/"},
     )
     with stack.opener.open(request, timeout=10) as response:
         assert response.url.endswith("/accounts/confirm-email/")
@@ -264,7 +359,8 @@ def test_signup_email_goes_through_the_outbox_and_the_worker(stack):
     assert sent, "no email reached the mail sink within 30 s"
     worker_log = (stack.state_dir / "logs" / "worker.log").read_text()
     assert "shopcart.tasks.email_send" in worker_log
-    # Plain HTTP on loopback, so the confirmation link must be http too.
+    # The link is the store's https:// address, through nginx.
+    assert stack.url.startswith("https://")
     assert stack.url.encode() + b"accounts/confirm-email/" in sent[0].read_bytes()
 
 
@@ -355,11 +451,38 @@ def test_backups_are_rotated_keeping_the_newest(stack, tmp_path):
     assert sorted(str(p) for p in tmp_path.glob("*.sql.gz")) == sorted(made[1:])
 
 
+def test_scan_load_runs_through_nginx_and_counts_every_process_of_the_stack(stack):
+    """``benchmarks.scan_load --stack-dir``: carts scanning over HTTPS through nginx, the
+    server's CPU per scan summed over the stack's processes (the speed is not under test)."""
+    import sys
+
+    command = [sys.executable, "-m", "benchmarks.scan_load", "--stack-dir", str(stack.state_dir)]
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [*command, "--carts", "2", "--seconds", "2", "--warmup", "0.5", "--kind", "code"],
+        cwd=BASE_DIR,
+        env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["stack"], summary["database"]) == ("prod-local", "mysql")
+    assert summary["scans"] > 0 and summary["errors"] == {} and summary["wrong_lines"] == 0
+    parts = summary["server_cpu_ms_per_scan_by_part"]
+    assert {"nginx", "web-1", "stream", "mariadb", "redis", "worker", "beat"} <= set(parts)
+    assert parts["web-1"] > 0 and parts["nginx"] > 0
+    assert summary["server_cpu_ms_per_scan"] == pytest.approx(sum(parts.values()), abs=0.05)
+    assert _running(stack.pid("web-1"))  # attached, not stopped
+
+
 # Keep last: it stops the module's stack.
 def test_stop_ends_every_process_it_started(stack):
     supervisor = int((stack.state_dir / "pids" / "prod-local.pid").read_text())
     started = _descendants(supervisor)
-    names = ("mariadb", "redis", "web", "worker", "beat")
+    names = ("mariadb", "redis", "web-1", "stream", "worker", "beat", "nginx")
     assert {stack.pid(name) for name in names} <= started
     # gunicorn's workers and the Celery pool are there too, below their masters.
     assert len(started) >= 1 + len(names) + 2 + 1

@@ -17,7 +17,6 @@ from devices.authentication import (
     ERROR_HEADER_SPACES,
     ERROR_KEY_INVALID,
 )
-from devices.models import Device
 from devices.services import device_register, device_revoke, device_rotate_key
 from tests.devices.refusals import refusal
 
@@ -101,14 +100,15 @@ def test_a_revoked_key_is_refused_on_the_very_next_request(device_client, device
     _assert_refused(_post(device_client), ERROR_KEY_INVALID)
 
 
-def test_a_rotated_key_works_within_the_grace_and_is_refused_after(device, device_key):
+def test_a_rotated_key_works_within_the_grace_and_is_refused_after(
+    device, device_key, settings, time_machine
+):
     new_key = device_rotate_key(device=device)
-    assert _post_with_key(device_key).status_code == 200
+    assert _post_with_key(device_key).status_code == 200  # both keys are now remembered
     assert _post_with_key(new_key).status_code == 200
 
-    Device.objects.filter(pk=device.pk).update(
-        previous_key_valid_until=timezone.now() - timedelta(seconds=1)
-    )
+    time_machine.move_to(timezone.now(), tick=True)
+    time_machine.shift(timedelta(seconds=settings.DEVICE_KEY_ROTATION_GRACE + 1))
 
     _assert_refused(_post_with_key(device_key), ERROR_KEY_INVALID)
     assert _post_with_key(new_key).status_code == 200

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from PIL import Image, ImageOps
+from rest_framework.views import APIView
 
 from carts.models import CartLine
 from carts.services import cart_pass_issue
@@ -28,8 +29,11 @@ from devices.api import (
     ERROR_NOT_JPEG_OR_PNG,
     ERROR_SCAN_INVALID,
     SCAN_BODY_MAX,
+    ScanCreateApi,
+    _scan_fields,
 )
 from devices.decoding import ERROR_TOO_MANY_PIXELS, MAX_PIXELS, decode_image_timed
+from devices.key_cache import device_keys_forget_all
 from devices.models import Device, ScanEvent, UnknownCode
 from devices.services import LAST_SEEN_WRITE_INTERVAL, device_pair, device_register
 from devices.services.scans import (
@@ -500,10 +504,19 @@ def device_writes(queries: CaptureQueriesContext) -> list[str]:
 
 
 def seen_ago(device: Device, age: timedelta) -> datetime:
-    """Make the device's last_seen_at ``age`` old, as if that much time had passed; return it."""
+    """Make the device's last_seen_at ``age`` old, as if that much time had passed; return it.
+    Only before the device's first request: the process then remembers the device as read
+    (devices.key_cache), and time has to pass instead (``later``)."""
     moment = timezone.now() - age
     Device.objects.filter(pk=device.pk).update(last_seen_at=moment)
     return moment
+
+
+def later(time_machine, age: timedelta) -> None:
+    """Let ``age`` pass for Django's clock (the key cache's own clock stands still: its entry
+    for the device, made by an earlier request, is still the one used)."""
+    time_machine.move_to(timezone.now(), tick=True)
+    time_machine.shift(age)
 
 
 def test_a_scan_moves_the_devices_last_seen_so_a_scanning_cart_is_online(
@@ -532,17 +545,24 @@ def test_a_request_within_30_s_of_the_last_write_writes_nothing_to_the_device(
 
 
 def test_a_request_30_s_after_the_last_write_moves_last_seen_again(
-    device_client, device, alice_cart, product
+    device_client, device, alice_cart, product, time_machine
 ):
-    scan_code(device_client)
-    before = seen_ago(device, LAST_SEEN_WRITE_INTERVAL)
+    scan_code(device_client)  # the device is now remembered by the process, as it was read
+    before = Device.objects.get(pk=device.pk).last_seen_at
+    later(time_machine, LAST_SEEN_WRITE_INTERVAL - timedelta(seconds=1))
 
+    with CaptureQueriesContext(connection) as queries:
+        scan_code(device_client)
+    assert device_writes(queries) == []
+
+    later(time_machine, timedelta(seconds=1))
     with CaptureQueriesContext(connection) as queries:
         scan_code(device_client)
 
     assert len(device_writes(queries)) == 1
     after = Device.objects.get(pk=device.pk).last_seen_at
-    assert after is not None and after - before >= LAST_SEEN_WRITE_INTERVAL
+    assert before is not None and after is not None
+    assert after - before >= LAST_SEEN_WRITE_INTERVAL
 
 
 REFUSED_AFTER_AUTHENTICATION = [
@@ -565,16 +585,18 @@ def test_a_refused_request_with_a_good_key_still_moves_last_seen(
     assert device.last_seen_at is not None
 
 
-def test_a_throttled_request_still_moves_last_seen(device_client, device, settings):
+def test_a_throttled_request_still_moves_last_seen(device_client, device, settings, time_machine):
     settings.DEVICE_THROTTLE_RATE = "1/min"
     cache.clear()  # throttle history of earlier tests, whose devices may have had the same id
     assert device_client.get(URL).status_code == 405
-    before = seen_ago(device, LAST_SEEN_WRITE_INTERVAL)
+    before = Device.objects.get(pk=device.pk).last_seen_at
+    later(time_machine, LAST_SEEN_WRITE_INTERVAL)
 
     assert device_client.get(URL).status_code == 429
 
     device.refresh_from_db()
-    assert device.last_seen_at is not None and device.last_seen_at > before
+    assert before is not None and device.last_seen_at is not None
+    assert device.last_seen_at > before
 
 
 def test_a_bad_key_moves_no_last_seen(device, device_key, alice_cart, product):
@@ -592,27 +614,185 @@ def test_a_bad_key_moves_no_last_seen(device, device_key, alice_cart, product):
 # --- Cost ---------------------------------------------------------------------------------------
 
 
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """What each statement of ``queries`` is: its first word, and the table it writes."""
+    kinds = []
+    for query in queries.captured_queries:
+        sql = " ".join(query["sql"].split())
+        word = sql.split(" ", 1)[0].upper()
+        if word in ("UPDATE", "INSERT", "DELETE"):
+            word += " " + sql.split(" ")[2 if word != "UPDATE" else 1].strip('`"')
+        elif word == "SELECT" and "FOR UPDATE" in sql.upper():
+            word += " FOR UPDATE"
+        kinds.append(word)
+    return kinds
+
+
 def test_a_scan_costs_a_fixed_number_of_queries(
     device_client, alice_cart, product, django_assert_max_num_queries
 ):
-    scan_code(device_client)  # the line exists: the second scan is the common case
+    scan_code(device_client)  # the line exists and the key is known: the common case
 
-    # Device, product, BEGIN, cart and pairing locked, line read and write, cart version (with
-    # the scan's notice, in the same UPDATE), the lines for the answer, the scan stored with its
-    # answer, COMMIT.
-    with django_assert_max_num_queries(11):
+    # The product; BEGIN; the pairing and its cart locked (one statement); the lines; the
+    # line's UPDATE; the cart's version and scan notice (one UPDATE); the scan stored with
+    # its answer; COMMIT. The device comes from the process's memory of its key.
+    with django_assert_max_num_queries(8) as queries:
+        assert scan_code(device_client)["result"] == "added"
+
+    lock = "SELECT FOR UPDATE" if connection.features.has_select_for_update else "SELECT"
+    kinds = statements(queries)
+    begin = next(i for i, kind in enumerate(kinds) if kind.startswith(("BEGIN", "SAVEPOINT")))
+    assert kinds[begin + 1 :] == [
+        lock,
+        "SELECT",
+        "UPDATE carts_cartline",
+        "UPDATE carts_cart",
+        "INSERT devices_scanevent",
+        kinds[-1],  # COMMIT, or the test's RELEASE SAVEPOINT
+    ]
+
+
+@pytest.mark.parametrize("line_count", [1, 30])
+def test_a_scans_queries_do_not_grow_with_the_carts_lines(
+    device_client, alice_cart, product, line_count, django_assert_max_num_queries
+):
+    for _ in range(line_count - 1):
+        BarcodeFactory(product=ProductFactory(stock=5))
+    codes = [barcode.gtin[1:] for barcode in BarcodeFactory._meta.model.objects.all()]
+    for code in codes:
+        scan_code(device_client, code)
+    assert CartLine.objects.filter(cart=alice_cart).count() == line_count
+
+    with django_assert_max_num_queries(8):
+        assert scan_code(device_client)["cart"]["items"] == line_count + 1
+
+
+def test_the_first_request_of_a_device_in_a_process_reads_its_key(
+    device_client, alice_cart, product, django_assert_max_num_queries
+):
+    scan_code(device_client)
+    device_keys_forget_all()  # a new web process, or the key's few seconds are up
+
+    with django_assert_max_num_queries(9):  # the 8 above, and the device
         assert scan_code(device_client)["result"] == "added"
 
 
 def test_a_scan_that_moves_last_seen_costs_one_query_more(
-    device_client, device, alice_cart, product, django_assert_max_num_queries
+    device_client, device, alice_cart, product, django_assert_max_num_queries, time_machine
 ):
     scan_code(device_client)
-    seen_ago(device, LAST_SEEN_WRITE_INTERVAL)
+    later(time_machine, LAST_SEEN_WRITE_INTERVAL)
 
     # The common case above, and the device's last_seen_at written (once every 30 s at most).
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(9):
         assert scan_code(device_client)["result"] == "added"
+
+
+# --- The lean path -------------------------------------------------------------------------------
+
+
+def test_no_drf_request_handling_runs_for_a_scan(device_client, alice_cart, product, monkeypatch):
+    def not_on_the_scan_path(*args, **kwargs):
+        raise AssertionError("DRF request handling ran")
+
+    for name in ("initialize_request", "initial", "finalize_response", "handle_exception"):
+        monkeypatch.setattr(APIView, name, not_on_the_scan_path)
+    monkeypatch.setattr(ScanCreateApi.InputSerializer, "is_valid", not_on_the_scan_path)
+
+    assert scan_code(device_client)["result"] == "added"
+    jpeg = encoded(ean13_image().convert("RGB"), "JPEG")
+    headers = {"X-Scan-Id": str(uuid.uuid4()), "X-Scan-Mode": "add", "X-Scan-Qty": "2"}
+    response = device_client.post(URL, jpeg, content_type="image/jpeg", headers=headers)
+    assert check_answer(response)["result"] == "added"
+
+
+WELL_FORMED = [
+    pytest.param({"code": EAN13, "symbology": "EAN13"}, id="code"),
+    pytest.param({"code": EAN13}, id="code without symbology"),
+    pytest.param({"code": EAN13, "symbology": "", "mode": "remove", "qty": 99}, id="remove 99"),
+    pytest.param({"image": b64(b"\x89PNG\r\n\x1a\n")}, id="image"),
+    pytest.param({"code": EAN13, "scan_id": "{7D0F8A52-1C1E-4B0E-9A43-5B8F8E3D2C11}"}, id="braces"),
+    pytest.param({"code": EAN13, "scan_id": "7d0f8a521c1e4b0e9a435b8f8e3d2c11"}, id="no dashes"),
+    pytest.param({"code": EAN13, "extra": [1, 2]}, id="unknown field"),
+]
+
+
+@pytest.mark.parametrize("fields", WELL_FORMED)
+def test_a_well_formed_scan_is_read_as_the_serializer_reads_it(fields):
+    body = {**scan_body(), **fields}
+
+    serializer = ScanCreateApi.InputSerializer(data=body)
+
+    assert serializer.is_valid(), serializer.errors
+    assert _scan_fields(body, raw=False) == dict(serializer.validated_data)
+
+
+NOT_PLAINLY_WELL_FORMED = [
+    pytest.param({"qty": "2"}, id="qty as text"),
+    pytest.param({"qty": 2.0}, id="qty as float"),
+    pytest.param({"qty": True}, id="qty as boolean"),
+    pytest.param({"code": " 4006381333931 "}, id="code to trim"),
+    pytest.param({"code": ""}, id="code empty"),
+    pytest.param({"code": "x" * 129}, id="code too long"),
+    pytest.param({"code": "a\x00b"}, id="code with NUL"),
+    pytest.param({"symbology": "E" * 17}, id="symbology too long"),
+    pytest.param({"scan_id": "not-a-uuid"}, id="bad uuid"),
+    pytest.param({"scan_id": 12}, id="uuid as number"),
+    pytest.param({"mode": "ADD"}, id="mode in capitals"),
+    pytest.param({"image": "not base64!"}, id="bad base64"),
+]
+
+
+@pytest.mark.parametrize("change", NOT_PLAINLY_WELL_FORMED)
+def test_anything_else_is_left_to_the_serializer(change):
+    body = {**scan_body(code=EAN13), **change}
+
+    assert _scan_fields(body, raw=False) is None
+
+
+def test_raw_headers_are_read_as_the_header_serializer_reads_them():
+    fields = {"scan_id": str(uuid.uuid4()), "mode": "remove", "qty": "12"}
+
+    serializer = ScanCreateApi.HeaderSerializer(data=fields)
+
+    assert serializer.is_valid()
+    assert _scan_fields(fields, raw=True) == dict(serializer.validated_data)
+    assert _scan_fields({**fields, "qty": "+1"}, raw=True) is None
+    assert _scan_fields({**fields, "qty": "100"}, raw=True) is None
+
+
+def test_an_empty_body_of_any_type_is_a_scan_without_fields(device_client):
+    response = device_client.post(URL, b"", content_type="image/gif")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"scan_id", "mode"}
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity"])
+def test_json_numbers_that_are_no_json_are_refused(device_client, text):
+    response = post_json(device_client, f'{{"scan_id": "x", "qty": {text}}}')
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
+
+
+def test_a_wrong_method_names_the_allowed_one(device_client):
+    response = device_client.put(URL, "{}", content_type="application/json")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == refusal(response, 'Method "PUT" not allowed.')
+
+
+def test_answers_are_compact_utf8_json_as_drf_rendered_them(device_client, alice_cart, product):
+    product.name = "Crème fraîche"
+    product.save()
+
+    response = post_json(device_client, scan_body(code=EAN13, symbology="EAN13"))
+
+    assert response["Content-Type"] == "application/json"
+    assert "Crème".encode() in response.content
+    assert b'"result":"added"' in response.content
 
 
 def test_the_schema_documents_the_scan_endpoint(client):

@@ -1,8 +1,8 @@
 """MariaDB goes away in the middle of a scan burst, then comes back (issue 9, item 3).
 
-The app runs under gunicorn in a subprocess, both as production runs it (uvicorn workers, the
-ASGI handler's request threads keeping their connections) and with plain WSGI workers, and
-reaches MariaDB through a TCP proxy on loopback. Cutting the proxy (every open connection
+The app runs under gunicorn in a subprocess, both as production serves requests (WSGI workers,
+each keeping its connection) and on Django's ASGI handler (as the live stream's pool runs it),
+and reaches MariaDB through a TCP proxy on loopback. Cutting the proxy (every open connection
 closed, new ones reset) is, from the app's side, the same as a database restart, without
 touching the MariaDB other tests share.
 

@@ -1,1 +1,0 @@
-"""SQLite with write transactions queued on a file lock (see base.py)."""
