@@ -308,4 +308,3 @@ def test_a_shot_in_the_machines_chromium_is_a_phone_sized_png(tmp_path):
 
     with Image.open(tmp_path / "shop-phone.png") as shot:
         assert (shot.format, shot.size) == ("PNG", (375, 812))
-
