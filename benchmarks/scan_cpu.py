@@ -29,53 +29,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from benchmarks.scan_load.store import BenchmarkError, photos_render
+from benchmarks.scan_load.store import BenchmarkError, Database, database_create, photos_render
 
 URL = "/api/devices/v1/scans/"
-
-
-@dataclass(frozen=True)
-class Database:
-    url: str
-    vendor: str
-    drop: Callable[[], None]
-
-
-def database_create(directory: Path) -> Database:
-    """SQLite in ``directory``, or ``<name>_scancpu`` on the server ``DATABASE_URL`` names."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url or url.startswith("sqlite:"):
-        return Database(f"sqlite:///{directory / 'scan_cpu.sqlite3'}", "sqlite", lambda: None)
-    import environ
-    import MySQLdb
-
-    config = environ.Env.db_url_config(url)
-    name = f"{config['NAME']}_scancpu"
-
-    def execute(statement: str) -> None:
-        server = MySQLdb.connect(
-            host=config.get("HOST") or "localhost",
-            port=int(config.get("PORT") or 3306),
-            user=config.get("USER", ""),
-            password=config.get("PASSWORD", ""),
-        )
-        try:
-            with server.cursor() as cursor:
-                cursor.execute(statement)
-        finally:
-            server.close()
-
-    execute(f"DROP DATABASE IF EXISTS `{name}`")
-    execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci")
-    own = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    return Database(own, "mysql", lambda: execute(f"DROP DATABASE `{name}`"))
 
 
 def django_setup(database: Database) -> None:
@@ -259,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kinds = ["code", "image"] if args.kind == "both" else [args.kind]
     with tempfile.TemporaryDirectory(prefix="scan-cpu-") as directory:
-        database = database_create(Path(directory))
+        database = database_create(Path(directory), "scan_cpu")
         try:
             django_setup(database)
             from django.core.wsgi import get_wsgi_application

@@ -30,22 +30,23 @@ class Database:
     drop: Callable[[], None]
 
 
-def database_create(directory: Path) -> Database:
-    """The run's own database: SQLite in ``directory``, or ``<name>_scanload`` on the MySQL
-    server ``DATABASE_URL`` names. Never the database the URL itself names."""
+def database_create(directory: Path, name: str = "scan_load") -> Database:
+    """The run's own database: ``<name>.sqlite3`` in ``directory``, or ``<database>_<name>``
+    (without the underscore in ``name``) on the MySQL server ``DATABASE_URL`` names. Never the
+    database the URL itself names."""
     url = os.environ.get("DATABASE_URL", "")
     if not url or url.startswith("sqlite:"):
-        return Database(f"sqlite:///{directory / 'scan_load.sqlite3'}", "sqlite", lambda: None)
+        return Database(f"sqlite:///{directory / f'{name}.sqlite3'}", "sqlite", lambda: None)
     if urlsplit(url).scheme in ("mysql", "mysql2", "mariadb", "mysqlgis"):
-        return _mysql_database_create(url)
+        return _mysql_database_create(url, name.replace("_", ""))
     raise BenchmarkError(f"DATABASE_URL must name SQLite or MySQL/MariaDB, not {url.split(':')[0]}")
 
 
-def _mysql_database_create(url: str) -> Database:
+def _mysql_database_create(url: str, suffix: str) -> Database:
     import environ
 
     config = environ.Env.db_url_config(url)
-    name = f"{config['NAME']}_scanload"
+    name = f"{config['NAME']}_{suffix}"
     # A leftover of an interrupted run is this benchmark's by its name: start afresh.
     _mysql_execute(config, f"DROP DATABASE IF EXISTS `{name}`")
     _mysql_execute(
