@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from carts import live, services, web
 from carts.models import Cart
 from carts.scan_notices import scan_notice
-from carts.selectors import CartSummary, cart_suggestions, cart_summary
+from carts.selectors import CartSummary, cart_edit_block, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
 from shopcart.qr import qr_png
@@ -254,8 +254,10 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
         "cart_id": cart.pk if cart else "",
         "cart_version": cart.version if cart else 0,
         "cart_scans": cart.scan_count if cart else 0,
+        "cart_pairings": cart.pairing_count if cart else 0,
         "cart_etag": _etag(cart),
         "scan_notice": scan_notice(cart),
+        "edit_block": cart_edit_block(cart),
         "cart_units": sum(view.quantity for view in summary.lines) if summary else 0,
         "suggestions": cart_suggestions(summary),
         "checkout_note": CHECKOUT_BLOCKED if blocked else "",
@@ -263,9 +265,12 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
 
 
 def _etag(cart: Cart | None) -> str:
-    """The cart's entity tag: its id, version and scan count (a new cart after checkout is a
-    new tag; a scan that changed nothing still brings its notice to a polling page)."""
-    return f'"cart-{cart.pk}-v{cart.version}-s{cart.scan_count}"' if cart else '"cart-none"'
+    """The cart's entity tag: its id and its stamp (``carts.events.CartStamp``): a new cart
+    after checkout is a new tag; a scan that changed nothing still brings its notice, and a
+    pairing its device's name, to a polling page."""
+    if cart is None:
+        return '"cart-none"'
+    return f'"cart-{cart.pk}-v{cart.version}-s{cart.scan_count}-p{cart.pairing_count}"'
 
 
 def _private(response: HttpResponse, cart: Cart | None) -> HttpResponse:

@@ -5,8 +5,11 @@
  *  - forms marked data-cart-form are sent with fetch and the "X-Requested-With: fetch" header;
  *    the server answers with the re-rendered cart block, which replaces the page's. Money is
  *    only ever rendered by the server.
- *  - an EventSource on data-events-url hears the cart's version; when it differs from the
- *    version shown, the block is fetched again from data-fragment-url.
+ *  - an EventSource on data-events-url hears the cart's stamp (version, scan count, pairing
+ *    count); when it differs from the one shown, the block is fetched again from
+ *    data-fragment-url. The block holds everything the page says about the cart's state: lines
+ *    and totals, the device scanning into it, a payment in progress (edits then come disabled,
+ *    with the reason beside them), a cart just paid, the last scan.
  *  - while the stream is down, that block is polled every POLL_MS with If-None-Match (the
  *    server answers 304 when nothing changed), until the stream is back.
  *  - the stream and the block also carry the cart's scan count: every scan a cart device sends
@@ -60,7 +63,9 @@
     const old = body();
     const sameCart = fresh.dataset.cartId === old.dataset.cartId;
     const older = (name) => Number(fresh.dataset[name]) < Number(old.dataset[name]);
-    if (sameCart && (older("cartVersion") || older("cartScans"))) return true;
+    if (sameCart && (older("cartVersion") || older("cartScans") || older("cartPairings"))) {
+      return true;
+    }
     const focused = root.contains(document.activeElement) ? document.activeElement : null;
     const typed = fromRefresh && focused && focused.tagName === "INPUT"
       && focused.value !== focused.defaultValue ? focused.value : null;
@@ -223,6 +228,7 @@
         streamCart !== shown.cartId
         || String(data.version) !== shown.cartVersion
         || String(data.scans) !== shown.cartScans
+        || String(data.pairings) !== shown.cartPairings
       ) refresh();
     };
     // The stream ends every few minutes and EventSource reconnects by itself; until its first
