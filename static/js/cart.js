@@ -4,7 +4,9 @@
  * With it:
  *  - forms marked data-cart-form are sent with fetch and the "X-Requested-With: fetch" header;
  *    the server answers with the re-rendered cart block, which replaces the page's. Money is
- *    only ever rendered by the server.
+ *    only ever rendered by the server. A refused edit typed into a field (a wrong coupon code)
+ *    comes back with the error beside the field and the typed value in it: the field gets the
+ *    focus, scrolled into view.
  *  - an EventSource on data-events-url hears the cart's stamp (version, scan count, pairing
  *    count); when it differs from the one shown, the block is fetched again from
  *    data-fragment-url. The block holds everything the page says about the cart's state: lines
@@ -107,6 +109,17 @@
     return notice.textContent.trim();
   }
 
+  /* A refused edit: its field (the coupon code, a quantity box; the server marks it
+   * aria-invalid, keeps what was typed and puts the reason beside it) gets the focus, or else
+   * the block's error messages come into view: on a phone, the error is where the eye is. */
+  function errorShow() {
+    const field = body().querySelector("[aria-invalid='true']");
+    const target = field || body().querySelector(".cart-messages[role='alert']");
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    if (field) field.focus({ preventScroll: true });
+  }
+
   // --- Edits ----------------------------------------------------------------------------------
 
   function send(form) {
@@ -133,6 +146,7 @@
           const news = noticeFollow();
           if (news) say(news);
           else if (response.ok) say("Cart updated.");
+          if (!response.ok) errorShow();
         });
       })
       .catch(() => {
@@ -261,5 +275,6 @@
   });
 
   noticeFollow(); // a scan a moment before the page loaded
+  errorShow(); // a refused edit posted without JavaScript: its field has autofocus, centre it
   streamStart();
 })();
