@@ -275,6 +275,5 @@
   });
 
   noticeFollow(); // a scan a moment before the page loaded
-  errorShow(); // a refused edit posted without JavaScript: its field has autofocus, centre it
   streamStart();
 })();
