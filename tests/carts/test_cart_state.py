@@ -149,6 +149,25 @@ def test_while_paying_every_edit_is_disabled_with_the_reason_beside_it(
     assert 'id="cart-edit-block"' in block
 
 
+def test_cancelling_the_payment_moves_the_stamp_and_the_edits_come_back(
+    alice, alice_client, alice_cart
+):
+    from orders.services import order_cancel
+
+    order = order_place(cart=alice_cart, user=alice)
+    paying = alice_client.get(FRAGMENT, **FETCH)
+    assert EDIT_BLOCK_PAYING in paying.content.decode()
+
+    order_cancel(order=order)
+
+    again = alice_client.get(FRAGMENT, HTTP_IF_NONE_MATCH=paying["ETag"], **FETCH)
+    assert again.status_code == 200  # a polling page hears it too
+    block = again.content.decode()
+    assert EDIT_BLOCK_PAYING not in block
+    assert 'data-cart-status="open"' in block
+    assert 'aria-describedby="cart-edit-block"' not in block
+
+
 def test_an_open_cart_has_no_edit_block_and_nothing_disabled(alice_client, alice_cart):
     block = alice_client.get(FRAGMENT, **FETCH).content.decode()
 
