@@ -137,7 +137,9 @@ def test_sign_up_errors_are_shown_next_to_their_field(client):
     assert errors and "Enter a valid email address." in errors.group(1)
     # The box says it is wrong, and names the error beside it (for screen readers too); what
     # was typed stays.
-    box = re.search(r'<input type="email"[^>]*>', response.text).group(0)
+    found = re.search(r'<input type="email"[^>]*>', response.text)
+    assert found
+    box = found.group(0)
     assert 'aria-invalid="true"' in box
     assert 'aria-describedby="id_email_error"' in box
     assert 'value="not-an-email"' in box

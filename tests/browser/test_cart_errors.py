@@ -95,7 +95,7 @@ def test_without_javascript_a_wrong_coupon_comes_back_beside_the_field_kept_and_
 def test_a_refused_quantity_shows_beside_its_box_keeping_what_was_typed(
     live_server, phone_page, alice, full_cart, tmp_path
 ):
-    line = CartLine.objects.filter(cart=full_cart).last()
+    line = CartLine.objects.filter(cart=full_cart).order_by("-pk")[0]
     page = phone_page
     sign_in(page, live_server, alice)
     page.goto(live_server.url + reverse("carts:detail"))
