@@ -169,7 +169,10 @@ def test_cart_page_loads_its_script_and_has_no_inline_script(alice_client, alice
     # A later Content-Security-Policy forbids inline scripts: behaviour hangs on data- attributes.
     page = alice_client.get(DETAIL).text
 
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/cart.js" defer>']
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/js/form-errors.js" defer>',  # every page: focus the first error
+        '<script src="/static/js/cart.js" defer>',
+    ]
     assert f'data-events-url="{reverse("carts:events")}"' in page
     assert f'data-fragment-url="{reverse("carts:fragment")}"' in page
     assert " on" + "click=" not in page
