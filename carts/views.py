@@ -263,13 +263,13 @@ def _cart_edit(
             messages.warning(request, text)
         if success and not fragment:
             messages.success(request, success)
-    if not fragment and (status == 200 or refused is None):
+    if not fragment and refused is None:
         return redirect("carts:detail")
     summary = cart_summary(cart=cart) if cart is not None else None
-    if not fragment:
-        context = {**_cart_context(summary), **_field_errors(refused)}
-        return render(request, "carts/cart.html", context, status=status)
-    return _fragment(request, summary, status=status, field_error=refused)
+    if fragment:
+        return _fragment(request, summary, status=status, field_error=refused)
+    context = {**_cart_context(summary), **_field_errors(refused)}
+    return render(request, "carts/cart.html", context, status=status)
 
 
 def _fragment(
