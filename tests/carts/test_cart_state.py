@@ -101,6 +101,27 @@ def tag_of(html: str, element_id: str) -> str:
     return found.group(0)
 
 
+def test_the_stream_sends_an_event_when_payment_begins_and_when_the_paid_cart_closes(
+    alice, alice_client, alice_cart, local_broker, django_capture_on_commit_callbacks
+):
+    response = alice_client.get(reverse("carts:events"))
+    stream = iter(response.streaming_content)
+    first = json.loads(next(stream).decode().split("data: ", 1)[1])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_place(cart=alice_cart, user=alice)
+    paying = json.loads(next(stream).decode().removeprefix("data: "))
+    payment = order_payment_start(order=order, success_url="/s/", cancel_url="/c/")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_mark_paid(order=order, payment=payment)
+    closed = json.loads(next(stream).decode().removeprefix("data: "))
+
+    assert paying["version"] > first["version"]
+    assert closed["version"] > paying["version"]
+    assert Cart.objects.get(pk=alice_cart.pk).version == closed["version"]
+    response.close()
+
+
 # --- The block in each state ---------------------------------------------------------------------
 
 
