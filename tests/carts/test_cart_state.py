@@ -224,3 +224,24 @@ def test_the_edit_refused_while_paying_stays_refused_on_the_server(
 
     assert answer.status_code == 400
     assert alice_cart.lines.get().quantity == 1
+
+
+def test_an_order_paid_long_ago_is_not_named_on_the_cart_page(alice, alice_client, alice_cart):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import Order
+    from orders.templatetags.order_display import PAID_NOTE_MINUTES
+
+    order = order_place(cart=alice_cart, user=alice)
+    order_mark_paid(
+        order=order, payment=order_payment_start(order=order, success_url="/s/", cancel_url="/c/")
+    )
+    long_ago = timezone.now() - timedelta(minutes=PAID_NOTE_MINUTES + 1)
+    Order.objects.filter(pk=order.pk).update(paid_at=long_ago)
+
+    block = alice_client.get(FRAGMENT, **FETCH).content.decode()
+
+    assert "data-cart-paid" not in block
+    assert "Your cart is empty." in block
