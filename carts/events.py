@@ -1,8 +1,10 @@
 """Live cart events: "cart N is now at stamp (V, S)", published only after the change commits.
 
-A cart's stamp is its ``version`` (its contents) and its ``scan_count`` (the scans its device
-sent, whatever they came to: the cart page shows the last one's outcome). Both only ever grow,
-each under the cart's row lock, so of two stamps of one cart the newer is the greater in both.
+A cart's stamp is its ``version`` (its contents and its status: open, being paid for, closed),
+its ``scan_count`` (the scans its device sent, whatever they came to: the cart page shows the
+last one's outcome) and its ``pairing_count`` (devices that paired with it or left it: the page
+says which device is scanning). All three only ever grow, each under the cart's row lock, so of
+two stamps of one cart the newer is the greater in each.
 The cart page listens through Server-Sent Events and re-reads the cart when its stamp moves.
 Events carry no cart contents, only the stamp, so a listener always reads the truth from the
 database and a lost or repeated event does no harm.
@@ -34,27 +36,29 @@ CHANNEL_PREFIX = "smartcart:cart:"
 
 
 class CartStamp(NamedTuple):
-    """Where a cart is: the version of its contents, and how many scans it has heard."""
+    """Where a cart is: the version of its contents and status, how many scans it has heard,
+    and how many times a device paired with it or left it."""
 
     version: int
     scans: int = 0
+    pairings: int = 0
 
     def newest(self, other: "CartStamp | None") -> "CartStamp":
         """The newer of the two: each counter only grows, so the greater of each."""
         if other is None:
             return self
-        return CartStamp(max(self.version, other.version), max(self.scans, other.scans))
+        return CartStamp(*(max(mine, theirs) for mine, theirs in zip(self, other, strict=True)))
 
     def text(self) -> str:
-        """As sent through Redis: ``"7:3"``."""
-        return f"{self.version}:{self.scans}"
+        """As sent through Redis: ``"7:3:1"``."""
+        return f"{self.version}:{self.scans}:{self.pairings}"
 
     @classmethod
     def parse(cls, text: bytes | str) -> "CartStamp":
-        """``text()`` read back; a bare ``"7"`` (a node from before scan counts) is version 7."""
+        """``text()`` read back; counters a node from before them does not send are 0 (a bare
+        ``"7"`` is version 7)."""
         raw = text.decode() if isinstance(text, bytes) else text
-        version, _, scans = raw.partition(":")
-        return cls(int(version), int(scans or 0))
+        return cls(*(int(part) for part in raw.split(":")[:3]))
 
 
 class EventsUnavailable(Exception):
@@ -79,10 +83,12 @@ class Broker(Protocol):
     def subscribe(self, cart_id: int) -> Subscription: ...
 
 
-def cart_event_publish_on_commit(*, cart_id: int, version: int, scans: int) -> None:
+def cart_event_publish_on_commit(
+    *, cart_id: int, version: int, scans: int, pairings: int = 0
+) -> None:
     """Tell listeners of ``cart_id`` about its new stamp once the current transaction commits
     (never, when it rolls back)."""
-    stamp = CartStamp(version, scans)
+    stamp = CartStamp(version, scans, pairings)
     # robust: whatever goes wrong in publishing, the request that made the change succeeds.
     transaction.on_commit(lambda: broker().publish(cart_id, stamp), robust=True)
 

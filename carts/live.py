@@ -1,7 +1,8 @@
 """The live cart stream: Server-Sent Events saying which stamp the cart is at.
 
-A stamp (``carts.events.CartStamp``) is the cart's version and its count of scans. The stream
-opens with the cart's current stamp, then sends one event per change heard from
+A stamp (``carts.events.CartStamp``) is the cart's version (contents and status), its count of
+scans and its count of pairings: every part of the cart's state the page shows moves one of
+them. The stream opens with the cart's current stamp, then sends one event per change heard from
 ``carts.events``. After ``HEARTBEAT_SECONDS`` without one it reads the stamp from the
 database — a change made in another process (a management command, a second server process
 without Redis) or a lost pub/sub message still reaches the page — and otherwise sends a comment
@@ -60,8 +61,13 @@ def cart_event_stream(request: HttpRequest, cart_id: int | None) -> StreamingHtt
 
 
 def cart_event(cart_id: int | None, stamp: CartStamp) -> str:
-    """One SSE event: ``data: {"cart": 12, "version": 7, "scans": 3}``."""
-    data = {"cart": cart_id, "version": stamp.version, "scans": stamp.scans}
+    """One SSE event: ``data: {"cart": 12, "version": 7, "scans": 3, "pairings": 1}``."""
+    data = {
+        "cart": cart_id,
+        "version": stamp.version,
+        "scans": stamp.scans,
+        "pairings": stamp.pairings,
+    }
     return f"data: {json.dumps(data)}\n\n"
 
 
@@ -144,7 +150,11 @@ def _stamp_now(cart_id: int | None) -> CartStamp:
     try:
         if cart_id is None:
             return CartStamp(0, 0)
-        row = Cart.objects.filter(pk=cart_id).values_list("version", "scan_count").first()
+        row = (
+            Cart.objects.filter(pk=cart_id)
+            .values_list("version", "scan_count", "pairing_count")
+            .first()
+        )
         return CartStamp(*row) if row else CartStamp(0, 0)
     finally:
         # Also for a visitor's stream: the session was read on this connection.

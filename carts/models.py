@@ -49,6 +49,10 @@ class Cart(models.Model):
     (``carts.scan_notices``). A scan that changed nothing leaves ``version`` as it was, so a
     shopper paying for the cart is not told that it changed.
 
+    ``pairing_count`` goes up by one each time a cart device pairs with the cart or its pairing
+    ends (``devices.services.pairing``), so the cart page hears it and says which device is
+    scanning. Neither count touches ``version``: checkout refuses a pay button of an older one.
+
     ``current`` is True until the cart closes, then NULL: the unique pairs (owner, current) and
     (session_key, current) allow any number of closed carts but one unclosed one. (A
     conditional unique constraint would say the same on SQLite, but MariaDB ignores it.)
@@ -85,6 +89,7 @@ class Cart(models.Model):
     current = models.BooleanField(null=True, default=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     scan_count = models.PositiveIntegerField(default=0, editable=False)
+    pairing_count = models.PositiveIntegerField(default=0, editable=False)
     last_scan_outcome = models.CharField(
         max_length=16, choices=ScanOutcome.choices, blank=True, editable=False
     )

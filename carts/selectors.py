@@ -355,6 +355,21 @@ def cart_get_current(*, user: User | None = None, session_key: str | None = None
     return None
 
 
+# Why the cart page greys out its edits (the cart services refuse them anyway).
+EDIT_BLOCK_PAYING = "Payment in progress — finish or cancel it to change the cart."
+EDIT_BLOCK_CLOSED = "This cart is closed: it was paid for or replaced."
+
+
+def cart_edit_block(cart: Cart | None) -> str:
+    """Why the shopper cannot change ``cart`` now, in words for the page; "" when they can
+    (no cart yet counts as an open one: the first edit makes it)."""
+    if cart is None or cart.is_open:
+        return ""
+    if cart.status == Cart.Status.CHECKING_OUT:
+        return EDIT_BLOCK_PAYING
+    return EDIT_BLOCK_CLOSED
+
+
 def cart_suggestions(summary: CartSummary | None) -> list[Suggestion]:
     """What to suggest under the cart: "often bought with" its products, else best sellers.
 

@@ -1,6 +1,7 @@
 """Shopper pages of carts: the cart page and its edits, its live updates, and the cart pass."""
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from django import forms
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from carts import live, services, web
 from carts.models import Cart
 from carts.scan_notices import scan_notice
-from carts.selectors import CartSummary, cart_suggestions, cart_summary
+from carts.selectors import CartSummary, cart_edit_block, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
 from shopcart.qr import qr_png
@@ -98,6 +99,25 @@ def cart_pass_replace(request: ShopperRequest) -> HttpResponse:
 # Every edit is a small POST view calling one cart service. Without JavaScript it redirects to
 # the cart page, where the messages show; with JavaScript (static/js/cart.js) the same form is
 # sent by fetch with the FRAGMENT_HEADER, and the answer is the re-rendered cart block.
+#
+# An edit typed into a field (the coupon code, a quantity box) that is refused answers 400 with
+# the page (or the block) showing the error beside that field, what was typed still in it, and
+# the field focused (``autofocus`` without JavaScript; cart.js after an in-place answer): on a
+# phone the error is where the eye is, not at the top of the page.
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A refused edit's message, for the field it was typed in, with what was typed."""
+
+    field: str  # FIELD_COUPON or FIELD_QUANTITY
+    message: str
+    value: str
+    product_id: int | None = None  # the line of a quantity box
+
+
+FIELD_COUPON = "coupon"
+FIELD_QUANTITY = "quantity"
 
 FRAGMENT_HEADER = "X-Requested-With"
 FRAGMENT_HEADER_VALUE = "fetch"
@@ -157,11 +177,14 @@ def cart_line_remove(request: HttpRequest, product_id: int) -> HttpResponse:
 def cart_line_set(request: HttpRequest, product_id: int) -> HttpResponse:
     product = _product_or_404(product_id)
 
+    typed = request.POST.get("quantity", "")
+
     def edit(cart: Cart) -> services.CartChange:
-        quantity = _quantity(request.POST.get("quantity", ""))
+        quantity = _quantity(typed)
         return services.cart_set_quantity(cart=cart, product=product, quantity=quantity)
 
-    return _cart_edit(request, edit)
+    field = FieldError(FIELD_QUANTITY, "", typed.strip()[:10], product.pk)
+    return _cart_edit(request, edit, field=field)
 
 
 @require_POST
@@ -196,13 +219,14 @@ def cart_labelled_line_delete(request: HttpRequest, line_id: int) -> HttpRespons
 
 @require_POST
 def cart_coupon_apply(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("code", "").strip()
+
     def edit(cart: Cart) -> services.CartChange:
-        code = request.POST.get("code", "").strip()
         if not code:
             raise services.CartError(ERROR_COUPON_BLANK, code="coupon_blank")
         return services.cart_apply_coupon(cart=cart, code=code)
 
-    return _cart_edit(request, edit)
+    return _cart_edit(request, edit, field=FieldError(FIELD_COUPON, "", code[:40]))
 
 
 @require_POST
@@ -216,32 +240,45 @@ def _cart_edit(
     success: str = "",
     *,
     create: bool = True,
+    field: FieldError | None = None,
 ) -> HttpResponse:
     """Run ``edit`` on the request's cart (made first when ``create``); answer as asked.
 
-    A refused edit (``CartError``) becomes an error message; the fragment answer is then 400.
+    A refused edit (``CartError``) answers 400: beside ``field`` when it was typed in one (the
+    page itself then, not a redirect, so the typed value stays), else as an error message.
     """
     fragment = _wants_fragment(request)
     cart = web.request_cart(request, create=create)
-    status = 200
+    refused: FieldError | None = None
     try:
         change = edit(cart) if cart is not None else None
     except services.CartError as exc:
-        messages.error(request, str(exc))
+        if field is None:
+            messages.error(request, str(exc))
+        refused = replace(field, message=str(exc)) if field else None
         status = 400
     else:
+        status = 200
         for text in change.messages if change else ():
             messages.warning(request, text)
         if success and not fragment:
             messages.success(request, success)
-    if not fragment:
+    if not fragment and refused is None:
         return redirect("carts:detail")
     summary = cart_summary(cart=cart) if cart is not None else None
-    return _fragment(request, summary, status=status)
+    if fragment:
+        return _fragment(request, summary, status=status, field_error=refused)
+    context = {**_cart_context(summary), **_field_errors(refused)}
+    return render(request, "carts/cart.html", context, status=status)
 
 
-def _fragment(request: HttpRequest, summary: CartSummary | None, status: int = 200) -> HttpResponse:
-    context = {**_cart_context(summary), "fragment": True}
+def _fragment(
+    request: HttpRequest,
+    summary: CartSummary | None,
+    status: int = 200,
+    field_error: FieldError | None = None,
+) -> HttpResponse:
+    context = {**_cart_context(summary), "fragment": True, **_field_errors(field_error)}
     response = render(request, "carts/_cart_body.html", context, status=status)
     return _private(response, summary.cart if summary else None)
 
@@ -254,18 +291,32 @@ def _cart_context(summary: CartSummary | None) -> dict[str, object]:
         "cart_id": cart.pk if cart else "",
         "cart_version": cart.version if cart else 0,
         "cart_scans": cart.scan_count if cart else 0,
+        "cart_pairings": cart.pairing_count if cart else 0,
         "cart_etag": _etag(cart),
         "scan_notice": scan_notice(cart),
+        "edit_block": cart_edit_block(cart),
         "cart_units": sum(view.quantity for view in summary.lines) if summary else 0,
         "suggestions": cart_suggestions(summary),
         "checkout_note": CHECKOUT_BLOCKED if blocked else "",
     }
 
 
+def _field_errors(refused: FieldError | None) -> dict[str, FieldError | None]:
+    """The templates' names for a refused field: ``coupon_error``, ``quantity_error``."""
+    field = refused.field if refused else None
+    return {
+        "coupon_error": refused if field == FIELD_COUPON else None,
+        "quantity_error": refused if field == FIELD_QUANTITY else None,
+    }
+
+
 def _etag(cart: Cart | None) -> str:
-    """The cart's entity tag: its id, version and scan count (a new cart after checkout is a
-    new tag; a scan that changed nothing still brings its notice to a polling page)."""
-    return f'"cart-{cart.pk}-v{cart.version}-s{cart.scan_count}"' if cart else '"cart-none"'
+    """The cart's entity tag: its id and its stamp (``carts.events.CartStamp``): a new cart
+    after checkout is a new tag; a scan that changed nothing still brings its notice, and a
+    pairing its device's name, to a polling page."""
+    if cart is None:
+        return '"cart-none"'
+    return f'"cart-{cart.pk}-v{cart.version}-s{cart.scan_count}-p{cart.pairing_count}"'
 
 
 def _private(response: HttpResponse, cart: Cart | None) -> HttpResponse:

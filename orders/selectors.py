@@ -43,6 +43,15 @@ def _number_normalise(number: str) -> str:
     return number.strip().upper()
 
 
+def order_recently_paid_for_user(*, user: User | AnonymousUser, since: datetime) -> Order | None:
+    """The shopper's newest order paid at or after ``since`` (the cart page names it once
+    that cart has closed), or None."""
+    if not user.is_authenticated:
+        return None
+    paid = Order.objects.for_user(user).filter(status=Order.Status.PAID, paid_at__gte=since)
+    return paid.order_by("-paid_at", "-pk").first()
+
+
 def order_get_pending_for_cart(*, user: User | AnonymousUser, cart_id: int) -> Order | None:
     """The shopper's order waiting for payment of their cart ``cart_id`` (one at most)."""
     if not user.is_authenticated:

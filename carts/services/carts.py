@@ -27,6 +27,7 @@ tomorrow). A change that would pass one, by the website or by a scan, is refused
 ``CartError`` before anything is written; lowering a quantity or removing is always allowed.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -497,6 +498,27 @@ def cart_checkout_abandon(*, cart: Cart) -> Cart:
     return cart
 
 
+# --- Pairings ------------------------------------------------------------------------------
+
+
+def cart_pairing_changed(*, cart_ids: Iterable[int]) -> None:
+    """Record that a cart device paired with, or left, each cart of ``cart_ids``: their
+    ``pairing_count`` goes up and their pages hear it after commit. Contents and ``version``
+    stay. For a caller in a transaction (``devices.services.pairing``, which holds the pairing
+    rows' locks: the UPDATE then takes the carts' rows, in the lock order of pairings)."""
+    ids = sorted(set(cart_ids))
+    if not ids:
+        return
+    Cart.objects.filter(pk__in=ids).update(pairing_count=F("pairing_count") + 1)
+    stamps = Cart.objects.filter(pk__in=ids).values_list(
+        "pk", "version", "scan_count", "pairing_count"
+    )
+    for cart_id, version, scans, pairings in stamps:
+        cart_event_publish_on_commit(
+            cart_id=cart_id, version=version, scans=scans, pairings=pairings
+        )
+
+
 # --- Scans that change nothing -------------------------------------------------------------
 
 
@@ -521,7 +543,7 @@ def cart_scan_record_locked(
             )
         return
     Cart.objects.filter(pk=cart.pk).update(**_scan_marked(cart, (outcome, product_name)))
-    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version, scans=cart.scan_count)
+    _cart_publish(cart)
 
 
 def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> None:
@@ -586,7 +608,13 @@ def _cart_changed(cart: Cart, *, scan: tuple[str, str] | None = None) -> None:
         changes |= _scan_marked(cart, scan)
     Cart.objects.filter(pk=cart.pk).update(**changes)
     cart.version += 1
-    cart_event_publish_on_commit(cart_id=cart.pk, version=cart.version, scans=cart.scan_count)
+    _cart_publish(cart)
+
+
+def _cart_publish(cart: Cart) -> None:
+    cart_event_publish_on_commit(
+        cart_id=cart.pk, version=cart.version, scans=cart.scan_count, pairings=cart.pairing_count
+    )
 
 
 def _check_quantity(quantity: int) -> None:

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from carts.models import CartPass
+from carts.models import Cart, CartPass
+from carts.services.carts import cart_pairing_changed
 from shopcart.mail import email_attach_inline_image, email_queue
 from shopcart.qr import qr_png
 
@@ -52,6 +53,10 @@ def cart_pass_replace(*, user: User) -> CartPass:
     """
     _user_lock(user)
     CartPass.objects.active().filter(user=user).update(active=None, revoked_at=timezone.now())
+    # A pairing made with the old pass ends with it (``devices.models.Pairing``): the page of
+    # the shopper's cart stops saying a device scans into it.
+    current = Cart.objects.filter(owner=user, current=True).values_list("pk", flat=True)
+    cart_pairing_changed(cart_ids=list(current))
     return CartPass.objects.create(user=user)
 
 

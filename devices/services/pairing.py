@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartPass
-from carts.services import cart_get_for_user
+from carts.services import cart_get_for_user, cart_pairing_changed
 from devices.models import Device, Pairing
 
 
@@ -55,7 +55,9 @@ def device_pair(*, device: Device, cart_pass: CartPass) -> Pairing:
     if kept is not None:
         return kept
     _pairings_end([pairing.pk for pairing in current])
-    return Pairing.objects.create(device=device, cart=cart, cart_pass=cart_pass)
+    pairing = Pairing.objects.create(device=device, cart=cart, cart_pass=cart_pass)
+    cart_pairing_changed(cart_ids=[cart.pk])  # the shopper's page says which device scans
+    return pairing
 
 
 def _cart_devices(cart: Cart) -> list[int]:
@@ -107,7 +109,7 @@ class ScanPairing:
     pairing_id: int
     pass_in_force: bool  # ``Pairing.objects.in_force()`` would list it
     shopper_active: bool  # the account of its pass's shopper is active
-    cart: Cart  # id, owner, status, version, scan count and coupon loaded; the rest on access
+    cart: Cart  # id, owner, status, version, counts and coupon loaded; the rest on access
 
 
 # Written out rather than built by the ORM: compiling the queryset (two EXISTS subqueries, a
@@ -115,14 +117,22 @@ class ScanPairing:
 # a statement whose text never changes. It says what ``Pairing.objects.filter(device=...,
 # active=True).select_related("cart").with_pass_state()`` says (a test compares the two), and
 # reads only integer and text columns, which every backend returns as Python wants them.
-_SCAN_PAIRING_CART_FIELDS = ["id", "owner_id", "status", "version", "scan_count", "coupon_id"]
+_SCAN_PAIRING_CART_FIELDS = [
+    "id",
+    "owner_id",
+    "status",
+    "version",
+    "scan_count",
+    "pairing_count",
+    "coupon_id",
+]
 _SCAN_PAIRING_SQL = """
 SELECT p.id,
        EXISTS (SELECT 1 FROM {passes} pass INNER JOIN {users} u ON u.id = pass.user_id
                WHERE pass.id = p.cart_pass_id AND pass.active AND u.is_active),
        EXISTS (SELECT 1 FROM {passes} pass INNER JOIN {users} u ON u.id = pass.user_id
                WHERE pass.id = p.cart_pass_id AND u.is_active),
-       c.id, c.owner_id, c.status, c.version, c.scan_count, c.coupon_id
+       c.id, c.owner_id, c.status, c.version, c.scan_count, c.pairing_count, c.coupon_id
 FROM {pairings} p INNER JOIN {carts} c ON c.id = p.cart_id
 WHERE p.device_id = %s AND p.active = %s
 """
@@ -154,8 +164,11 @@ def pairing_lock_for_scan(*, device: Device) -> ScanPairing | None:
 
 
 def _pairings_end(pks: list[int]) -> int:
+    """End the active pairings ``pks`` (rows the caller locked), and tell their carts' pages."""
     if not pks:
         return 0
-    return Pairing.objects.filter(pk__in=pks, active=True).update(
-        active=None, ended_at=timezone.now()
-    )
+    ending = Pairing.objects.filter(pk__in=pks, active=True)
+    cart_ids = list(ending.values_list("cart_id", flat=True))
+    ended = ending.update(active=None, ended_at=timezone.now())
+    cart_pairing_changed(cart_ids=cart_ids)
+    return ended

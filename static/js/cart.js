@@ -4,9 +4,14 @@
  * With it:
  *  - forms marked data-cart-form are sent with fetch and the "X-Requested-With: fetch" header;
  *    the server answers with the re-rendered cart block, which replaces the page's. Money is
- *    only ever rendered by the server.
- *  - an EventSource on data-events-url hears the cart's version; when it differs from the
- *    version shown, the block is fetched again from data-fragment-url.
+ *    only ever rendered by the server. A refused edit typed into a field (a wrong coupon code)
+ *    comes back with the error beside the field and the typed value in it: the field gets the
+ *    focus, scrolled into view.
+ *  - an EventSource on data-events-url hears the cart's stamp (version, scan count, pairing
+ *    count); when it differs from the one shown, the block is fetched again from
+ *    data-fragment-url. The block holds everything the page says about the cart's state: lines
+ *    and totals, the device scanning into it, a payment in progress (edits then come disabled,
+ *    with the reason beside them), a cart just paid, the last scan.
  *  - while the stream is down, that block is polled every POLL_MS with If-None-Match (the
  *    server answers 304 when nothing changed), until the stream is back.
  *  - the stream and the block also carry the cart's scan count: every scan a cart device sends
@@ -60,7 +65,9 @@
     const old = body();
     const sameCart = fresh.dataset.cartId === old.dataset.cartId;
     const older = (name) => Number(fresh.dataset[name]) < Number(old.dataset[name]);
-    if (sameCart && (older("cartVersion") || older("cartScans"))) return true;
+    if (sameCart && (older("cartVersion") || older("cartScans") || older("cartPairings"))) {
+      return true;
+    }
     const focused = root.contains(document.activeElement) ? document.activeElement : null;
     const typed = fromRefresh && focused && focused.tagName === "INPUT"
       && focused.value !== focused.defaultValue ? focused.value : null;
@@ -102,6 +109,17 @@
     return notice.textContent.trim();
   }
 
+  /* A refused edit: its field (the coupon code, a quantity box; the server marks it
+   * aria-invalid, keeps what was typed and puts the reason beside it) gets the focus, or else
+   * the block's error messages come into view: on a phone, the error is where the eye is. */
+  function errorShow() {
+    const field = body().querySelector("[aria-invalid='true']");
+    const target = field || body().querySelector(".cart-messages[role='alert']");
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    if (field) field.focus({ preventScroll: true });
+  }
+
   // --- Edits ----------------------------------------------------------------------------------
 
   function send(form) {
@@ -128,6 +146,7 @@
           const news = noticeFollow();
           if (news) say(news);
           else if (response.ok) say("Cart updated.");
+          if (!response.ok) errorShow();
         });
       })
       .catch(() => {
@@ -223,6 +242,7 @@
         streamCart !== shown.cartId
         || String(data.version) !== shown.cartVersion
         || String(data.scans) !== shown.cartScans
+        || String(data.pairings) !== shown.cartPairings
       ) refresh();
     };
     // The stream ends every few minutes and EventSource reconnects by itself; until its first

@@ -132,10 +132,17 @@ def test_sign_up_errors_are_shown_next_to_their_field(client):
     assert response.status_code == 200
     assert not User.objects.exists()
     errors = re.search(
-        r'<ul class="field__errors" id="id_email_errors">(.*?)</ul>', response.text, re.S
+        r'<ul class="field__errors" id="id_email_error">(.*?)</ul>', response.text, re.S
     )
     assert errors and "Enter a valid email address." in errors.group(1)
-    assert 'aria-invalid="true"' in response.text
+    # The box says it is wrong, and names the error beside it (for screen readers too); what
+    # was typed stays.
+    found = re.search(r'<input type="email"[^>]*>', response.text)
+    assert found
+    box = found.group(0)
+    assert 'aria-invalid="true"' in box
+    assert 'aria-describedby="id_email_error"' in box
+    assert 'value="not-an-email"' in box
 
 
 def test_password_reset_by_email_then_login_with_the_new_password(

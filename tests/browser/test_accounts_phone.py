@@ -83,3 +83,22 @@ def test_the_stores_error_pages_fit_a_phone(live_server, new_page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     expect(page.locator(".brand")).to_be_visible()
     assert page.evaluate(NO_HORIZONTAL_SCROLL)
+
+
+def test_sign_up_errors_show_beside_their_field_focused_on_screen(live_server, new_page):
+    page = new_page(width=PHONE["width"], height=560)  # a short phone: the form is below the fold
+    page.goto(live_server.url + reverse("account_signup"))
+    page.locator("input[name=email]").fill("erin@example.com")
+    page.locator("input[name=password1]").fill("short")
+    page.locator("input[name=password2]").fill("short")
+    page.locator("form.form--signup button[type=submit], form button[type=submit]").last.click()
+
+    password = page.locator("input[name=password1]")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+    expect(password).to_be_in_viewport()
+    error = page.locator("#id_password1_error")
+    expect(error).to_contain_text("too short")
+    expect(error).to_be_in_viewport()
+    expect(page.locator("input[name=email]")).to_have_value("erin@example.com")  # kept
+    assert page.evaluate(NO_HORIZONTAL_SCROLL)

@@ -142,3 +142,22 @@ def test_cart_json_etag_changes_when_the_suggestions_do(alice, alice_client, sho
 
     assert response.status_code == 200
     assert "Tomato sauce" not in [s["name"] for s in response.json()["suggestions"]]
+
+
+def test_while_paying_the_suggestions_add_buttons_are_disabled_with_the_reason(
+    alice, alice_client, shop
+):
+    from carts.selectors import EDIT_BLOCK_PAYING
+    from orders.services import order_place
+
+    cart = cart_get_for_user(user=alice)
+    cart_add_product(cart=cart, product=shop["Spaghetti"])
+    order_place(cart=cart, user=alice)
+
+    page = alice_client.get(DETAIL).text
+    section = suggestion_section(page)
+
+    buttons = re.findall(r'<button[^>]*id="suggestion-add-\d+"[^>]*>', section)
+    assert buttons
+    assert all('disabled aria-describedby="cart-edit-block"' in button for button in buttons)
+    assert EDIT_BLOCK_PAYING in page

@@ -169,7 +169,10 @@ def test_cart_page_loads_its_script_and_has_no_inline_script(alice_client, alice
     # A later Content-Security-Policy forbids inline scripts: behaviour hangs on data- attributes.
     page = alice_client.get(DETAIL).text
 
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/cart.js" defer>']
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/js/form-errors.js" defer>',  # every page: focus the first error
+        '<script src="/static/js/cart.js" defer>',
+    ]
     assert f'data-events-url="{reverse("carts:events")}"' in page
     assert f'data-fragment-url="{reverse("carts:fragment")}"' in page
     assert " on" + "click=" not in page
@@ -335,11 +338,21 @@ def test_set_quantity_beyond_stock_is_clamped_with_a_message(alice_client, alice
 
 
 @pytest.mark.parametrize("quantity", ["abc", "0", "-1", "", "100", "1.5"])
-def test_set_quantity_refuses_bad_input_with_a_message(alice_client, alice_cart, milk, quantity):
+def test_set_quantity_refuses_bad_input_beside_the_box_keeping_what_was_typed(
+    alice_client, alice_cart, milk, quantity
+):
     response = alice_client.post(url("line_set", milk.pk), {"quantity": quantity})
 
-    assert response.status_code == 302
-    assert messages_of(response) == [ERROR_QUANTITY]
+    assert response.status_code == 400
+    line = CartLine.objects.get(cart=alice_cart)
+    box = tag_of(response.text, f"line-{line.pk}-quantity")
+    assert f'value="{quantity}"' in box
+    assert 'aria-invalid="true"' in box and "autofocus" in box
+    assert f'aria-describedby="line-{line.pk}-error"' in box
+    assert re.search(
+        rf'<p [^>]*id="line-{line.pk}-error"[^>]*>{re.escape(ERROR_QUANTITY)}</p>', response.text
+    )
+    assert messages_of(response) == []  # beside the box, not at the top of the page
     assert quantities(alice_cart) == {"Milk": 2}
 
 
@@ -378,13 +391,68 @@ def test_apply_and_remove_a_coupon(alice_client, alice_cart):
     ("code", "message"),
     [("NOPE", ERROR_COUPON_UNKNOWN.format(code="NOPE")), ("  ", ERROR_COUPON_BLANK)],
 )
-def test_bad_coupon_code_says_why(alice_client, alice_cart, code, message):
+def test_bad_coupon_code_says_why_beside_the_field_keeping_it(
+    alice_client, alice_cart, code, message
+):
     response = alice_client.post(reverse("carts:coupon_apply"), {"code": code})
 
-    assert response.status_code == 302
-    assert messages_of(response) == [message]
+    # Without JavaScript: the page itself (no redirect), the code still in its box.
+    assert response.status_code == 400
+    assert "<html" in response.text
+    box = tag_of(response.text, "coupon-code")
+    assert f'value="{code.strip()}"' in box
+    assert 'aria-invalid="true"' in box and "autofocus" in box
+    assert 'aria-describedby="coupon-error"' in box
+    assert f'<p class="cart-field-error" id="coupon-error" data-field-error>{message}</p>' in (
+        response.text.replace("&quot;", '"').replace("&#x27;", "'")
+    )
+    assert messages_of(response) == []
     alice_cart.refresh_from_db()
     assert alice_cart.coupon is None
+
+
+def test_bad_coupon_code_by_fetch_answers_the_block_with_the_error_beside_the_field(
+    alice_client, alice_cart
+):
+    response = alice_client.post(reverse("carts:coupon_apply"), {"code": "nope"}, headers=FETCH)
+
+    assert response.status_code == 400
+    assert "<html" not in response.text
+    assert 'value="nope"' in tag_of(response.text, "coupon-code")
+    assert 'id="coupon-error"' in response.text
+
+
+def test_a_good_coupon_by_fetch_answers_the_block_with_the_new_total(alice_client, alice_cart):
+    Coupon.objects.create(code="TEN", percent_off=Decimal("10"))
+
+    response = alice_client.post(reverse("carts:coupon_apply"), {"code": "ten"}, headers=FETCH)
+
+    assert response.status_code == 200
+    assert money_format(Decimal("2.07")) in response.text  # 2 x 1.15, 10 % off
+    assert "coupon-error" not in response.text
+
+
+def test_a_coupon_refused_while_paying_is_shown_beside_the_field_too(
+    alice, alice_client, alice_cart
+):
+    from orders.services import order_place
+
+    Coupon.objects.create(code="TEN", percent_off=Decimal("10"))
+    order_place(cart=alice_cart, user=alice)
+
+    response = alice_client.post(reverse("carts:coupon_apply"), {"code": "ten"})
+
+    assert response.status_code == 400
+    box = tag_of(response.text, "coupon-code")
+    assert 'aria-describedby="cart-edit-block coupon-error"' in box
+    assert "disabled" in box
+
+
+def tag_of(html: str, element_id: str) -> str:
+    """The opening tag of the element ``element_id`` in ``html``."""
+    found = re.search(rf'<[^<>]*\bid="{re.escape(element_id)}"[^<>]*>', html)
+    assert found, f"no #{element_id}"
+    return found.group(0)
 
 
 # --- Answers for fetch ----------------------------------------------------------------------
@@ -395,7 +463,7 @@ def test_fetch_edit_answers_with_the_cart_block_and_its_etag(alice_client, alice
 
     assert response.status_code == 200
     alice_cart.refresh_from_db()
-    assert response["ETag"] == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s0"'
+    assert response["ETag"] == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s0-p0"'
     assert response.text.lstrip().startswith('<div class="cart-body"')
     assert f'data-cart-version="{alice_cart.version}"' in response.text
     assert 'value="3"' in response.text

@@ -80,7 +80,12 @@ def test_stream_starts_with_the_current_version_then_sends_each_change(
 
     first = next(stream)
     assert first.startswith(f"retry: {live.RETRY_MILLISECONDS}\n".encode())
-    assert event_of(first) == {"cart": alice_cart.pk, "version": alice_cart.version, "scans": 0}
+    assert event_of(first) == {
+        "cart": alice_cart.pk,
+        "version": alice_cart.version,
+        "scans": 0,
+        "pairings": 0,
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         cart_add_product(cart=alice_cart, product=milk)
@@ -89,6 +94,7 @@ def test_stream_starts_with_the_current_version_then_sends_each_change(
         "cart": alice_cart.pk,
         "version": alice_cart.version + 1,
         "scans": 0,
+        "pairings": 0,
     }
     assert event_of(next(stream)) is None  # quiet again: a heartbeat
     response.close()
@@ -103,7 +109,12 @@ def test_stream_beats_while_quiet_and_ends_after_its_lifetime(
 
     chunks = list(alice_client.get(EVENTS).streaming_content)
 
-    assert event_of(chunks[0]) == {"cart": alice_cart.pk, "version": alice_cart.version, "scans": 0}
+    assert event_of(chunks[0]) == {
+        "cart": alice_cart.pk,
+        "version": alice_cart.version,
+        "scans": 0,
+        "pairings": 0,
+    }
     assert len(chunks) >= 3
     assert all(chunk == live.HEARTBEAT.encode() for chunk in chunks[1:])
 
@@ -124,7 +135,7 @@ def test_visitor_without_a_cart_gets_a_quiet_stream_and_no_cart(client, local_br
     response = client.get(EVENTS)
     stream = iter(response.streaming_content)
 
-    assert event_of(next(stream)) == {"cart": None, "version": 0, "scans": 0}
+    assert event_of(next(stream)) == {"cart": None, "version": 0, "scans": 0, "pairings": 0}
     assert event_of(next(stream)) is None
     assert not Cart.objects.exists()
     response.close()
@@ -147,6 +158,7 @@ def test_bobs_stream_never_hears_alices_changes(
         "cart": bobs_cart.pk,
         "version": bobs_cart.version,
         "scans": 0,
+        "pairings": 0,
     }
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -188,8 +200,8 @@ def test_asgi_stream_is_async_and_hears_changes(
 
     version = alice_cart.version
     assert seen == [
-        {"cart": alice_cart.pk, "version": version, "scans": 0},
-        {"cart": alice_cart.pk, "version": version + 1, "scans": 0},
+        {"cart": alice_cart.pk, "version": version, "scans": 0, "pairings": 0},
+        {"cart": alice_cart.pk, "version": version + 1, "scans": 0, "pairings": 0},
         None,
     ]
     assert not local_broker._listeners
@@ -204,7 +216,12 @@ def test_asgi_stream_hears_changes_through_redis(alice, alice_cart, milk, quick_
     finally:
         events.broker.cache_clear()
 
-    assert seen[1] == {"cart": alice_cart.pk, "version": alice_cart.version + 1, "scans": 0}
+    assert seen[1] == {
+        "cart": alice_cart.pk,
+        "version": alice_cart.version + 1,
+        "scans": 0,
+        "pairings": 0,
+    }
 
 
 # --- The polled fragment and its ETag -------------------------------------------------------
@@ -215,7 +232,7 @@ def test_fragment_is_304_until_the_cart_changes(alice_client, alice_cart, milk):
     first = alice_client.get(FRAGMENT)
     assert first.status_code == 200
     etag = first["ETag"]
-    assert etag == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s0"'
+    assert etag == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s0-p0"'
     assert "private" in first["Cache-Control"]
     assert "no-cache" in first["Cache-Control"]
     assert "Milk" in first.text
@@ -265,6 +282,7 @@ def test_stream_notices_a_change_no_event_announced(
         "cart": alice_cart.pk,
         "version": first["version"] + 1,
         "scans": 0,
+        "pairings": 0,
     }
     response.close()
 
@@ -281,10 +299,15 @@ def test_signed_in_shopper_without_a_cart_hears_the_first_scan(
     with django_capture_on_commit_callbacks(execute=True):
         cart_add_product(cart=cart, product=milk, scanned=True)
 
-    assert first == {"cart": cart.pk, "version": cart.version, "scans": 0}
+    assert first == {"cart": cart.pk, "version": cart.version, "scans": 0, "pairings": 0}
     cart.refresh_from_db()
     assert cart.scan_count == 1  # a scanned addition is a scan for the page to show
-    assert event_of(next(stream)) == {"cart": cart.pk, "version": cart.version, "scans": 1}
+    assert event_of(next(stream)) == {
+        "cart": cart.pk,
+        "version": cart.version,
+        "scans": 1,
+        "pairings": 0,
+    }
     response.close()
 
 
@@ -304,7 +327,7 @@ def test_a_stream_hands_its_database_connection_back_between_reads(alice_cart, m
 
     stamp = live._stamp_now(alice_cart.pk)
 
-    assert stamp == (alice_cart.version, 0)
+    assert stamp == (alice_cart.version, 0, 0)
     assert releases == [1]
     if connection.vendor == "mysql":  # SQLite's in-memory test database is never closed
         assert connection.connection is None

@@ -224,7 +224,7 @@ def test_a_scan_that_changed_nothing_moves_the_fragments_etag(alice_client, alic
     changed = alice_client.get(FRAGMENT, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     scans = alice_cart.scan_count + 1
-    assert changed["ETag"] == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s{scans}"'
+    assert changed["ETag"] == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s{scans}-p0"'
     assert f'data-cart-version="{alice_cart.version}"' in changed.text
     assert escape(scan_notices.NOTICE_NO_BARCODE) in changed.text
     again = alice_client.get(FRAGMENT, headers={"If-None-Match": changed["ETag"]})
@@ -275,12 +275,16 @@ def test_the_stream_sends_an_event_when_only_the_scan_count_moves(
     response = alice_client.get(EVENTS)
     stream = iter(response.streaming_content)
     version, scans = alice_cart.version, alice_cart.scan_count
-    assert data_of(next(stream)).endswith(f'"version": {version}, "scans": {scans}}}')
+    assert data_of(next(stream)).endswith(
+        f'"version": {version}, "scans": {scans}, "pairings": 0}}'
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         scan_record(alice_cart, "no_barcode")
 
-    assert data_of(next(stream)).endswith(f'"version": {version}, "scans": {scans + 1}}}')
+    assert data_of(next(stream)).endswith(
+        f'"version": {version}, "scans": {scans + 1}, "pairings": 0}}'
+    )
     response.close()
 
 
@@ -291,5 +295,5 @@ def test_the_stream_finds_a_scan_no_event_announced(alice_client, alice_cart, br
     next(stream)
     Cart.objects.filter(pk=alice_cart.pk).update(scan_count=alice_cart.scan_count + 1)
 
-    assert data_of(next(stream)).endswith(f'"scans": {alice_cart.scan_count + 1}}}')
+    assert data_of(next(stream)).endswith(f'"scans": {alice_cart.scan_count + 1}, "pairings": 0}}')
     response.close()

@@ -38,7 +38,14 @@ def orm_view(device):
     if pairing is None:
         return None
     cart = pairing.cart
-    cart_values = (cart.pk, cart.owner_id, cart.status, cart.version, cart.scan_count)
+    cart_values = (
+        cart.pk,
+        cart.owner_id,
+        cart.status,
+        cart.version,
+        cart.scan_count,
+        cart.pairing_count,
+    )
     return pairing.pk, pairing.pass_in_force, pairing.shopper_active, cart_values, cart.coupon_id
 
 
@@ -48,7 +55,14 @@ def scan_view(device):
     if locked is None:
         return None
     cart = locked.cart
-    cart_values = (cart.pk, cart.owner_id, cart.status, cart.version, cart.scan_count)
+    cart_values = (
+        cart.pk,
+        cart.owner_id,
+        cart.status,
+        cart.version,
+        cart.scan_count,
+        cart.pairing_count,
+    )
     return (
         locked.pairing_id,
         locked.pass_in_force,

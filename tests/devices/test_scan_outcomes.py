@@ -58,7 +58,7 @@ def broker(monkeypatch):
 
 def stamp(cart: Cart) -> CartStamp:
     cart.refresh_from_db()
-    return CartStamp(cart.version, cart.scan_count)
+    return CartStamp(cart.version, cart.scan_count, cart.pairing_count)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_a_scan_that_changes_nothing_is_shown_without_moving_the_version(
         assert scan_code(device_client, code, mode=mode)["result"] == result
 
     after = stamp(alice_cart)
-    assert after == CartStamp(before.version, before.scans + 1)
+    assert after == CartStamp(before.version, before.scans + 1, before.pairings)
     assert (alice_cart.last_scan_outcome, alice_cart.last_scan_product) == (outcome, name)
     assert len(published) == 1
     assert listener.get(timeout=1) == after
@@ -104,7 +104,7 @@ def test_a_photo_without_a_barcode_is_shown_as_not_read(device_client, alice_car
 
     check_answer(post_json(device_client, scan_body(image=b64(blank))))
 
-    assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1)
+    assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1, before.pairings)
     assert alice_cart.last_scan_outcome == "no_barcode"
 
 
@@ -120,7 +120,7 @@ def test_an_addition_or_removal_is_shown_with_one_event(
         assert scan_code(device_client, mode=mode)["result"] == outcome
 
     after = stamp(alice_cart)
-    assert after == CartStamp(before.version + 1, before.scans + 1)
+    assert after == CartStamp(before.version + 1, before.scans + 1, before.pairings)
     assert (alice_cart.last_scan_outcome, alice_cart.last_scan_product) == (outcome, "Oat milk 1 l")
     assert len(published) == 1
     assert listener.get(timeout=1) == after
@@ -182,7 +182,7 @@ def test_a_scan_while_paying_is_shown_and_the_payment_page_still_pays(
 
     assert scan_code(device_client)["result"] == "cart_closed"
 
-    assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1)
+    assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1, before.pairings)
     assert alice_cart.last_scan_outcome == "cart_paying"
     # "Continue to payment" carries the version the page shows: not refused after the scan.
     response = alice_client.post(CHECKOUT, {"version": before.version})
@@ -201,7 +201,8 @@ def test_a_scan_into_a_paid_cart_is_shown_on_the_shoppers_new_cart(
     with django_capture_on_commit_callbacks(execute=True):
         assert scan_code(device_client)["result"] == "cart_closed"
 
-    assert stamp(alice_cart) == closed_before
+    # The closed cart's contents and scans stay; its pairing ended (its pairing count moved).
+    assert stamp(alice_cart)[:2] == closed_before[:2]
     assert stamp(new_cart) == CartStamp(1, 1)
     assert new_cart.last_scan_outcome == "cart_closed"
 
@@ -218,7 +219,7 @@ def test_a_photo_with_two_codes_is_shown_as_two_codes_seen(
         body = scan_body(image=b64(two_codes_photo()))
         assert check_answer(post_json(device_client, body))["result"] == "ambiguous"
 
-    assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1)
+    assert stamp(alice_cart) == CartStamp(before.version, before.scans + 1, before.pairings)
     assert alice_cart.last_scan_outcome == "ambiguous"
     assert listener.get(timeout=1) == stamp(alice_cart)
 
