@@ -40,7 +40,7 @@ from rest_framework.views import APIView
 from carts import services
 from carts.models import Cart, CartLine
 from carts.selectors import CartSummary, cart_suggestions, cart_summary
-from carts.services.carts import ERROR_NOT_IN_CART, ERROR_UNAVAILABLE
+from carts.services.carts import ERROR_COUPON_BLANK, ERROR_NOT_IN_CART, ERROR_UNAVAILABLE
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.models import Product
 from catalog.recommendations import (
@@ -63,7 +63,6 @@ ERROR_TARGET_SEVERAL = 'Send only one of "product", "barcode" and "line".'
 ERROR_PRODUCT_UNKNOWN = "There is no product with this id."
 ERROR_BARCODE_UNKNOWN = "No product carries this barcode."
 ERROR_LINE_UNKNOWN = "Your cart has no line with this id."
-ERROR_COUPON_CODE_MISSING = "Enter a coupon code."
 ERROR_LABELLED_LINE = (
     "“{product}” was priced by its in-store label: scan another pack on the cart to add it, "
     'or send "delete" to remove the line.'
@@ -370,7 +369,7 @@ class CartLineInputSerializer(serializers.Serializer):
 class CartCouponInputSerializer(serializers.Serializer):
     code = serializers.CharField(
         max_length=100,
-        error_messages={"required": ERROR_COUPON_CODE_MISSING, "blank": ERROR_COUPON_CODE_MISSING},
+        error_messages={"required": ERROR_COUPON_BLANK, "blank": ERROR_COUPON_BLANK},
     )
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from carts.selectors import CartSummary, cart_edit_block, cart_suggestions, cart
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
 from shopcart.qr import qr_png
+from shopcart.request_types import ShopperRequest
 
 MESSAGE_EMAILED = "We sent your cart pass to {email}."
 MESSAGE_EMAIL_WAIT = "We just sent your cart pass. Please wait a minute before asking again."
@@ -29,12 +29,6 @@ ERROR_REPLACE_NOT_CONFIRMED = "Tick the box to confirm that your old pass should
 
 # One "email it again" per shopper per minute: enough for a lost email, useless for flooding.
 PASS_EMAIL_INTERVAL_SECONDS = 60
-
-
-class ShopperRequest(HttpRequest):
-    """A request that ``login_required`` let through: its user is signed in."""
-
-    user: User
 
 
 class CartPassReplaceForm(forms.Form):
@@ -123,7 +117,6 @@ FRAGMENT_HEADER = "X-Requested-With"
 FRAGMENT_HEADER_VALUE = "fetch"
 
 MESSAGE_ADDED = "Added “{product}” to your cart."
-ERROR_COUPON_BLANK = "Enter a coupon code."
 CHECKOUT_BLOCKED = "Remove the lines marked unavailable or out of stock to check out."
 
 
@@ -222,8 +215,6 @@ def cart_coupon_apply(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("code", "").strip()
 
     def edit(cart: Cart) -> services.CartChange:
-        if not code:
-            raise services.CartError(ERROR_COUPON_BLANK, code="coupon_blank")
         return services.cart_apply_coupon(cart=cart, code=code)
 
     return _cart_edit(request, edit, field=FieldError(FIELD_COUPON, "", code[:40]))

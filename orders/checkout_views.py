@@ -9,7 +9,6 @@ the button twice, or "continue to payment" later, therefore lands on the same ch
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,18 +21,13 @@ from orders.errors import OrderError
 from orders.models import Order
 from orders.selectors import order_get_for_user, order_get_pending_for_cart
 from orders.services import order_payment_abandon, order_payment_start, order_place
+from shopcart.request_types import ShopperRequest
 
 ERROR_CART_CHANGED = "Your cart changed since this page was shown. Check the total and pay again."
 ERROR_NOT_PAID = "Order {number} was not paid and is closed. Your cart is open again."
 MESSAGE_EMPTY = "Your cart is empty: add something before checking out."
 MESSAGE_BACK_TO_CART = "Payment stopped: order {number} is cancelled and your cart can be changed."
 MESSAGE_ALREADY_PAID = "Order {number} is already paid."
-
-
-class ShopperRequest(HttpRequest):
-    """A request that ``login_required`` let through: its user is signed in."""
-
-    user: User
 
 
 class CheckoutForm(forms.Form):

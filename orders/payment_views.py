@@ -13,7 +13,6 @@ Stripe key is set, a test session left open can no longer be "paid" with a test 
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,10 +30,7 @@ from orders.gateways.test import (
 from orders.models import Order, Payment
 from orders.selectors import payment_get_for_user
 from orders.services import webhook_process
-
-
-class ShopperRequest(HttpRequest):
-    user: User
+from shopcart.request_types import ShopperRequest
 
 
 @csrf_exempt

@@ -7,9 +7,8 @@ gate (``shopcart.staff_mfa``).
 """
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -21,16 +20,11 @@ from orders.selectors import order_get_for_user, order_list_for_user
 from orders.services import order_exit_check
 from orders.services.exits import MESSAGE_AUDIT
 from shopcart.qr import qr_png
+from shopcart.request_types import ShopperRequest
 from shopcart.staff_mfa import staff_page_required
 
 ORDERS_PER_PAGE = 20
 EXIT_CHECK_PERMISSION = "orders.check_exit"
-
-
-class ShopperRequest(HttpRequest):
-    """A request that ``login_required`` let through: its user is signed in."""
-
-    user: User
 
 
 def _order_or_404(request: ShopperRequest, number: str) -> Order:

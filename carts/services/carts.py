@@ -59,6 +59,7 @@ ERROR_UNAVAILABLE = "“{product}” is no longer sold."
 ERROR_OUT_OF_STOCK = "“{product}” is out of stock."
 ERROR_NO_MORE_STOCK = "Your cart already holds all {stock} of “{product}” that are in stock."
 ERROR_NOT_IN_CART = "“{product}” is not in your cart."
+ERROR_COUPON_BLANK = "Enter a coupon code."
 ERROR_COUPON_UNKNOWN = "There is no coupon “{code}”."
 ERROR_COUPON_NOT_YET = "Coupon “{code}” is not valid yet."
 ERROR_COUPON_EXPIRED = "Coupon “{code}” has expired."
@@ -384,8 +385,10 @@ def cart_apply_coupon(*, cart: Cart, code: str) -> CartChange:
 
     Checks that the coupon is active, within its dates and not used up (in all, and by this
     shopper); whether the cart qualifies (minimum, category) is shown by pricing. Raises
-    ``CartError`` with a message naming the problem.
+    ``CartError`` with a message naming the problem (also for a blank ``code``).
     """
+    if not code.strip():
+        raise CartError(ERROR_COUPON_BLANK, code="coupon_blank")
     cart = _cart_lock(cart)
     coupon = Coupon.objects.by_code(code).select_related("category").first()
     coupon_check(coupon=coupon, code=code, user=cart.owner)

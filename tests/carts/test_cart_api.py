@@ -13,7 +13,6 @@ from rest_framework.authtoken.models import Token
 from carts import api_urls
 from carts.api import (
     ERROR_BARCODE_UNKNOWN,
-    ERROR_COUPON_CODE_MISSING,
     ERROR_LINE_UNKNOWN,
     ERROR_PRODUCT_UNKNOWN,
     ERROR_QUANTITY_INVALID,
@@ -32,6 +31,7 @@ from carts.services import (
 )
 from carts.services.carts import (
     ERROR_CART_CLOSED,
+    ERROR_COUPON_BLANK,
     ERROR_COUPON_UNKNOWN,
     ERROR_NOT_IN_CART,
     ERROR_OUT_OF_STOCK,
@@ -676,7 +676,7 @@ def test_missing_coupon_code_is_400(alice_client, body):
     response = post(alice_client, COUPON_URL, body)
 
     assert response.status_code == 400
-    assert response.json() == {"code": [ERROR_COUPON_CODE_MISSING]}
+    assert response.json() == {"code": [ERROR_COUPON_BLANK]}
 
 
 def test_delete_coupon_removes_it(alice, alice_client, milk):

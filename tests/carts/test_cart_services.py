@@ -32,6 +32,7 @@ from carts.services import (
 )
 from carts.services.carts import (
     ERROR_CART_CLOSED,
+    ERROR_COUPON_BLANK,
     ERROR_COUPON_EXPIRED,
     ERROR_COUPON_NOT_YET,
     ERROR_COUPON_UNKNOWN,
@@ -413,6 +414,14 @@ def test_unknown_coupon_is_refused(cart):
         cart_apply_coupon(cart=cart, code="nope")
 
     assert str(excinfo.value) == ERROR_COUPON_UNKNOWN.format(code="NOPE")
+
+
+@pytest.mark.parametrize("code", ["", "   "])
+def test_blank_coupon_code_is_refused_with_its_own_message(cart, code):
+    with pytest.raises(CartError) as excinfo:
+        cart_apply_coupon(cart=cart, code=code)
+
+    assert (str(excinfo.value), excinfo.value.code) == (ERROR_COUPON_BLANK, "coupon_blank")
 
 
 def test_coupon_used_up_by_this_shopper_is_refused_but_others_may_use_it(alice, bob, cart):

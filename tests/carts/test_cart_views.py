@@ -21,6 +21,7 @@ from carts.services import (
 )
 from carts.services.carts import (
     ERROR_CART_CLOSED,
+    ERROR_COUPON_BLANK,
     ERROR_COUPON_UNKNOWN,
     ERROR_NO_MORE_STOCK,
     ERROR_NOT_IN_CART,
@@ -29,7 +30,6 @@ from carts.services.carts import (
 )
 from carts.views import (
     CHECKOUT_BLOCKED,
-    ERROR_COUPON_BLANK,
     MESSAGE_ADDED,
 )
 from carts.web import SESSION_CART_ID
