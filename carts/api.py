@@ -296,7 +296,7 @@ Quantity = int | Literal["delete"] | None  # None: add one
 
 
 def cart_quantity_parse(value: object) -> Quantity:
-    """The Flask prototype's quantity: empty adds one, N sets N, "delete" removes the line.
+    """The API's quantity: empty adds one, N sets N, "delete" removes the line.
 
     Raises ``ValidationError`` for anything else: zero, negative, above 99, fractions, other
     strings, booleans, lists.
@@ -405,7 +405,7 @@ def _line_target(cart: Cart, data: dict[str, Any]) -> LineTarget:
 
 
 def _line_change(cart: Cart, target: LineTarget, quantity: Quantity) -> services.CartChange:
-    """Apply the prototype's update semantics. Raises ``CartError``."""
+    """Apply the API's quantity to the line. Raises ``CartError``."""
     product = target.product
     if product is None:  # a line whose product was deleted can only be removed
         assert target.line is not None
