@@ -6,6 +6,10 @@ manager (with an authenticator app set up, as managers must), ``clerk`` a store 
 also given the second factor, as a manager's sign-in does (``second_factor_given``).
 ``device`` is a registered cart, ``device_key`` its raw key and ``device_client`` a client
 sending ``Authorization: Device``.
+
+A test marked ``mysql`` (``@pytest.mark.mysql``, or ``@pytest.mark.mysql(reason=...)`` to say
+what SQLite lacks for it) is skipped, with the reason printed, unless the run is on
+MySQL/MariaDB (``DATABASE_URL``).
 """
 
 import pytest
@@ -14,6 +18,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client, RequestFactory
 
 from catalog.staff_groups import store_groups_sync
@@ -22,6 +27,22 @@ from devices.services import device_register
 from shopcart.celery import app as celery_app
 from shopcart.staff_mfa import totp_secret_set
 from tests.factories import UserFactory
+
+MYSQL_NEEDED_FOR = "real row locks and concurrent writers"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if connection.vendor == "mysql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("mysql")
+        if marker is not None:
+            why = marker.kwargs.get("reason", MYSQL_NEEDED_FOR)
+            reason = (
+                f"needs MySQL/MariaDB (set DATABASE_URL=mysql://...): {why}; "
+                f"this run uses {connection.vendor}"
+            )
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture

@@ -12,10 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Product
 from tests.factories import CategoryFactory, ProductFactory
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason=f"needs MySQL/MariaDB (set DATABASE_URL=mysql://...); this run uses {connection.vendor}",
-)
 on_sqlite = pytest.mark.skipif(
     connection.vendor != "sqlite",
     reason=f"checks the embedded SQLite setup; this run uses {connection.vendor}",
@@ -31,7 +27,6 @@ def _select(sql: str) -> tuple:
         return cursor.fetchone()
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_mysql_connection_and_test_database_are_utf8mb4():
@@ -46,7 +41,6 @@ def test_mysql_connection_and_test_database_are_utf8mb4():
     assert (database_charset, database_collation) == ("utf8mb4", "utf8mb4_unicode_520_ci")
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_mysql_four_byte_emoji_product_name_round_trips():
@@ -55,7 +49,6 @@ def test_mysql_four_byte_emoji_product_name_round_trips():
     assert Product.objects.values_list("name", flat=True).get(pk=product.pk) == STRAWBERRIES
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_mysql_collation_tells_emoji_apart():
@@ -68,7 +61,6 @@ def test_mysql_collation_tells_emoji_apart():
     assert list(Product.objects.filter(name=STRAWBERRIES)) == [strawberries]
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_mysql_strict_mode_refuses_a_too_long_value_instead_of_truncating():
@@ -79,7 +71,6 @@ def test_mysql_strict_mode_refuses_a_too_long_value_instead_of_truncating():
         ProductFactory.create(name="x" * 201)
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_mysql_isolation_level_is_read_committed():

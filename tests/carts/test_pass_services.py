@@ -20,12 +20,6 @@ from shopcart.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
-    f"this run uses {connection.vendor}",
-)
-
 
 def test_issue_creates_one_pass_and_then_returns_it(alice):
     first = cart_pass_issue(user=alice)
@@ -135,7 +129,6 @@ def run_at_once(count: int, work) -> list:
     return results
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_create_one_pass(alice):
@@ -148,7 +141,6 @@ def test_concurrent_issues_create_one_pass(alice):
     assert CartPass.objects.filter(user=alice).count() == 1
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_replaces_leave_exactly_one_active_pass(alice):

@@ -84,11 +84,6 @@ on_sqlite = pytest.mark.skipif(
     connection.vendor != "sqlite",
     reason="the embedded store on SQLite; on MariaDB the live_server variant below runs",
 )
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="pytest-django's live server shares the test database between threads only on "
-    f"MariaDB/MySQL (this run uses {connection.vendor}); the SQLite variant runs instead",
-)
 
 
 # --- HTTP, as a browser and a cart send it ----------------------------------------------------
@@ -415,8 +410,10 @@ def test_the_embedded_store_answers_logins_and_scans_within_a_second_during_an_i
 # --- MariaDB: pytest-django's live server, the import job in a thread -------------------------
 
 
-@on_mysql
-@pytest.mark.mysql
+@pytest.mark.mysql(
+    reason="pytest-django's live server shares the test database between threads only on "
+    "MariaDB/MySQL; the SQLite variant runs instead"
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_live_store_answers_logins_and_scans_within_a_second_during_an_import(
     staff, live_server, settings, tmp_path

@@ -52,12 +52,6 @@ URL = reverse("devices-api:scans")
 OTHER_EAN13 = "9780804816632"
 OTHER_GTIN = "0" + OTHER_EAN13
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
-    f"this run uses {connection.vendor}",
-)
-
 
 # --- Helpers shared with test_pairing.py and test_unknown_codes.py -----------------------------
 
@@ -350,7 +344,7 @@ def test_scan_ids_are_per_device(device_client, alice_cart, bob, product):
     assert CartLine.objects.filter(product=product).count() == 2
 
 
-@on_mysql
+@pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_posts_of_one_scan_id_change_the_cart_once(device, device_key, alice):
     cart = device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart

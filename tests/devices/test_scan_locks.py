@@ -9,7 +9,7 @@ import time
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, transaction
 
 from carts.models import Cart, CartLine
 from carts.services import cart_add_product, cart_get_for_user, cart_pass_issue, cart_pass_replace
@@ -19,12 +19,6 @@ from devices.services.pairing import pairing_lock_for_scan
 from tests.devices.test_decoding import EAN13_GTIN
 from tests.devices.test_scan_api import URL, scan_body
 from tests.factories import BarcodeFactory, ProductFactory
-
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
-    f"this run uses {connection.vendor}",
-)
 
 
 def orm_view(device):
@@ -157,7 +151,6 @@ def paired_cart(device, alice):
     return device_pair(device=device, cart_pass=cart_pass_issue(user=alice)).cart
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
@@ -174,7 +167,6 @@ def test_ending_a_pairing_waits_for_the_scan_holding_it(device, paired_cart, end
     assert not Pairing.objects.filter(active=True).exists()
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_another_cart_pairing_with_the_shopper_waits_for_the_scan(device, alice, paired_cart):
@@ -190,7 +182,6 @@ def test_another_cart_pairing_with_the_shopper_waits_for_the_scan(device, alice,
     assert Pairing.objects.get(active=True).device == other
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_a_scan_waits_for_the_shoppers_edit_of_the_cart(device, device_key, paired_cart):
@@ -220,7 +211,6 @@ def test_a_scan_waits_for_the_shoppers_edit_of_the_cart(device, device_key, pair
     assert CartLine.objects.filter(cart=paired_cart).count() == 2
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_scans_and_pairing_changes_at_once_never_deadlock(device, device_key, alice, bob):

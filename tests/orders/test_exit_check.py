@@ -39,12 +39,6 @@ pytestmark = pytest.mark.django_db
 
 EXIT_URL = reverse("orders_staff:exit_check")
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
-    f"this run uses {connection.vendor}",
-)
-
 
 @pytest.fixture
 def paid_order(alice):
@@ -159,7 +153,6 @@ def test_exit_times_say_the_day_when_it_is_not_today():
     assert exit_time_describe(now - timedelta(days=2), now=now) == "15:00 on 3 March 2026"
 
 
-@on_mysql
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_checking_one_code_at_once_let_it_out_once(alice, clerk):

@@ -29,12 +29,7 @@ from tests.orders.payment_support import (
     stripe_payment,
 )
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
-    f"this run uses {connection.vendor}",
-)
-pytestmark = [on_mysql, pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

@@ -20,13 +20,7 @@ from orders.services import order_cancel, order_place, orders_expire_pending
 from tests.factories import ProductFactory, UserFactory
 from tests.orders.test_placement import cart_with, stock_of
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for real row locks and concurrent writers; "
-    f"this run uses {connection.vendor}",
-)
-
-pytestmark = [on_mysql, pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
 
 
 def run_at_once(works: list[Callable[[], object]]) -> list[object]:

@@ -28,11 +28,6 @@ from shopcart.tasks import EMAIL_MAX_RETRIES, email_retry_countdown, email_send
 
 pytestmark = pytest.mark.django_db
 
-on_mysql = pytest.mark.skipif(
-    connection.vendor != "mysql",
-    reason="needs MySQL/MariaDB for concurrent writers (SQLite's in-memory test database "
-    f"locks whole tables); this run uses {connection.vendor}",
-)
 
 ADDRESS = "alice@example.com"
 
@@ -166,8 +161,7 @@ def test_row_claimed_by_another_worker_is_left_alone_until_the_claim_expires():
     assert len(mail.outbox) == 1
 
 
-@on_mysql
-@pytest.mark.mysql
+@pytest.mark.mysql(reason="SQLite's in-memory test database locks whole tables")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_of_the_same_email_send_it_once():
     # Made directly: email_queue in autocommit mode would send it at once.
