@@ -9,8 +9,6 @@ Refused changes answer ``{"detail": <message>, "code": <CartError code>}``: 409 
 is being paid for or closed, 400 otherwise. Bad input answers 400 with messages per field.
 """
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,7 +37,7 @@ from rest_framework.views import APIView
 
 from carts import services
 from carts.models import Cart, CartLine
-from carts.selectors import CartSummary, cart_suggestions, cart_summary
+from carts.selectors import CartSummary, cart_etag, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_COUPON_BLANK, ERROR_NOT_IN_CART, ERROR_UNAVAILABLE
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.models import Product
@@ -249,18 +247,6 @@ class CartOutputSerializer(serializers.Serializer):
         return CartSuggestionOutputSerializer(suggestions, many=True).data  # type: ignore[return-value]
 
 
-def _cart_etag(summary: CartSummary, body: dict[str, Any]) -> str:
-    """A weak ETag: the cart's version, plus a digest of what changes without a new version.
-
-    Stock, a product's activity and a coupon's terms change the cart as shown (a line going
-    out of stock, a different discount) without a cart write, so the version alone would
-    answer "unchanged" to a poller holding a stale cart.
-    """
-    shown = {key: value for key, value in body.items() if key != "messages"}
-    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
-    return f'W/"cart-{summary.cart.pk}-v{summary.cart.version}-{digest[:12]}"'
-
-
 def _etag_matches(request: Request, etag: str) -> bool:
     """Weak comparison, as RFC 9110 asks for If-None-Match."""
     sent = parse_etags(request.headers.get("If-None-Match", ""))
@@ -271,9 +257,10 @@ def _cart_response(request: Request, cart: Cart, messages: Sequence[str] = ()) -
     """The cart as it is now, with ``messages``; 304 to a GET that already holds this state."""
     summary = cart_summary(cart=cart)
     messages = (*messages, *summary.notices)
-    context = {"messages": messages, "suggestions": cart_suggestions(summary)}
+    suggestions = cart_suggestions(summary)
+    context = {"messages": messages, "suggestions": suggestions}
     body = CartOutputSerializer(summary, context=context).data
-    etag = _cart_etag(summary, body)
+    etag = cart_etag(summary, suggestions)
     if request.method in ("GET", "HEAD") and _etag_matches(request, etag):
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
     else:

@@ -6,6 +6,8 @@ are left in stock shows three, priced as three, with a notice saying so. The car
 corrected by the next change under its lock (``carts.services``), or at checkout.
 """
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -368,6 +370,40 @@ def cart_edit_block(cart: Cart | None) -> str:
     if cart.status == Cart.Status.CHECKING_OUT:
         return EDIT_BLOCK_PAYING
     return EDIT_BLOCK_CLOSED
+
+
+def cart_etag(summary: CartSummary | None, suggestions: Sequence[Suggestion] = ()) -> str:
+    """The one entity tag of a cart as the shopper sees it, for the cart page's block and the
+    cart API alike (weak: equal tags mean the same cart shown, not the same bytes).
+
+    The cart's id and stamp (version, scans, pairings: ``carts.events.CartStamp``), and a
+    digest of what is shown that changes without a write to the cart: stock lowering a line,
+    a product no longer sold or renamed, a coupon's terms, the suggestions. So a page or app
+    polling with ``If-None-Match`` never keeps a stale cart, and a new cart after checkout is a
+    new tag.
+    """
+    if summary is None:
+        return 'W/"cart-none"'
+    cart = summary.cart
+    shown = (
+        cart.coupon_id,
+        summary.price,
+        tuple(
+            (
+                view.line.pk,
+                view.line.product_name,
+                view.line.unit_price,
+                view.line.label_code,
+                view.quantity,
+                view.status,
+            )
+            for view in summary.lines
+        ),
+        tuple((s.product.pk, s.product.name, s.product.price, s.reason) for s in suggestions),
+    )
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:12]
+    stamp = f"v{cart.version}-s{cart.scan_count}-p{cart.pairing_count}"
+    return f'W/"cart-{cart.pk}-{stamp}-{digest}"'
 
 
 def cart_suggestions(summary: CartSummary | None) -> list[Suggestion]:

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST, require_safe
 from carts import live, services, web
 from carts.models import Cart
 from carts.scan_notices import scan_notice
-from carts.selectors import CartSummary, cart_edit_block, cart_suggestions, cart_summary
+from carts.selectors import (
+    CartSummary,
+    cart_edit_block,
+    cart_etag,
+    cart_suggestions,
+    cart_summary,
+)
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
 from shopcart.qr import qr_png
@@ -130,13 +136,15 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def cart_fragment(request: HttpRequest) -> HttpResponse:
-    """The cart block alone, for the page's live updates; 304 while neither the cart nor its
-    last scan has changed."""
+    """The cart block alone, for the page's live updates; 304 while the cart as shown has not
+    changed (``cart_etag``)."""
     cart = web.request_cart(request)
-    not_modified = get_conditional_response(request, etag=_etag(cart))
+    summary = cart_summary(cart=cart) if cart is not None else None
+    context = _cart_context(summary)
+    not_modified = get_conditional_response(request, etag=str(context["cart_etag"]))
     if not_modified is not None:
-        return _private(not_modified, cart)
-    return _fragment(request, cart_summary(cart=cart) if cart is not None else None)
+        return _private(not_modified, context)
+    return _fragment(request, context)
 
 
 @require_safe
@@ -258,36 +266,38 @@ def _cart_edit(
         return redirect("carts:detail")
     summary = cart_summary(cart=cart) if cart is not None else None
     if fragment:
-        return _fragment(request, summary, status=status, field_error=refused)
+        return _fragment(request, _cart_context(summary), status=status, field_error=refused)
     context = {**_cart_context(summary), **_field_errors(refused)}
     return render(request, "carts/cart.html", context, status=status)
 
 
 def _fragment(
     request: HttpRequest,
-    summary: CartSummary | None,
+    context: dict[str, object],
     status: int = 200,
     field_error: FieldError | None = None,
 ) -> HttpResponse:
-    context = {**_cart_context(summary), "fragment": True, **_field_errors(field_error)}
+    """The cart block rendered from ``_cart_context``."""
+    context = {**context, "fragment": True, **_field_errors(field_error)}
     response = render(request, "carts/_cart_body.html", context, status=status)
-    return _private(response, summary.cart if summary else None)
+    return _private(response, context)
 
 
 def _cart_context(summary: CartSummary | None) -> dict[str, object]:
     cart = summary.cart if summary else None
     blocked = summary is not None and bool(summary.lines) and not summary.can_check_out
+    suggestions = cart_suggestions(summary)
     return {
         "summary": summary,
         "cart_id": cart.pk if cart else "",
         "cart_version": cart.version if cart else 0,
         "cart_scans": cart.scan_count if cart else 0,
         "cart_pairings": cart.pairing_count if cart else 0,
-        "cart_etag": _etag(cart),
+        "cart_etag": cart_etag(summary, suggestions),
         "scan_notice": scan_notice(cart),
         "edit_block": cart_edit_block(cart),
         "cart_units": sum(view.quantity for view in summary.lines) if summary else 0,
-        "suggestions": cart_suggestions(summary),
+        "suggestions": suggestions,
         "checkout_note": CHECKOUT_BLOCKED if blocked else "",
     }
 
@@ -301,17 +311,8 @@ def _field_errors(refused: FieldError | None) -> dict[str, FieldError | None]:
     }
 
 
-def _etag(cart: Cart | None) -> str:
-    """The cart's entity tag: its id and its stamp (``carts.events.CartStamp``): a new cart
-    after checkout is a new tag; a scan that changed nothing still brings its notice, and a
-    pairing its device's name, to a polling page."""
-    if cart is None:
-        return '"cart-none"'
-    return f'"cart-{cart.pk}-v{cart.version}-s{cart.scan_count}-p{cart.pairing_count}"'
-
-
-def _private(response: HttpResponse, cart: Cart | None) -> HttpResponse:
-    response["ETag"] = _etag(cart)
+def _private(response: HttpResponse, context: dict[str, object]) -> HttpResponse:
+    response["ETag"] = str(context["cart_etag"])
     patch_cache_control(response, private=True, no_cache=True)
     return response
 

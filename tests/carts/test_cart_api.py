@@ -327,7 +327,16 @@ def test_stock_running_out_changes_the_etag_though_the_cart_did_not_change(
     assert response.json()["lines"][0]["status"] == LINE_OUT_OF_STOCK
 
 
-# --- Changing lines: the prototype's quantity rules -------------------------------------------
+def test_the_cart_api_and_the_cart_pages_block_give_one_etag(alice, alice_client, milk):
+    cart_add_product(cart=cart_get_for_user(user=alice), product=milk)
+
+    api = alice_client.get(CART_URL)["ETag"]
+    page = alice_client.get(reverse("carts:fragment"))["ETag"]
+
+    assert api == page
+
+
+# --- Changing lines: the API's quantity rules -------------------------------------------
 
 
 @pytest.mark.parametrize("body", [{}, {"quantity": None}, {"quantity": ""}])

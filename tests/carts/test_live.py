@@ -13,6 +13,7 @@ from django.urls import reverse
 from carts import events, live
 from carts.events import InProcessBroker
 from carts.models import Cart
+from carts.selectors import LINE_NOTES, LINE_OUT_OF_STOCK
 from carts.services import cart_add_product, cart_get_for_user
 from tests.factories import ProductFactory
 
@@ -232,7 +233,7 @@ def test_fragment_is_304_until_the_cart_changes(alice_client, alice_cart, milk):
     first = alice_client.get(FRAGMENT)
     assert first.status_code == 200
     etag = first["ETag"]
-    assert etag == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s0-p0"'
+    assert etag.startswith(f'W/"cart-{alice_cart.pk}-v{alice_cart.version}-s0-p0-')
     assert "private" in first["Cache-Control"]
     assert "no-cache" in first["Cache-Control"]
     assert "Milk" in first.text
@@ -251,13 +252,28 @@ def test_fragment_is_304_until_the_cart_changes(alice_client, alice_cart, milk):
 
 
 @pytest.mark.django_db
+def test_a_polling_page_hears_stock_running_out_though_the_cart_did_not_change(
+    alice_client, alice_cart, milk
+):
+    etag = alice_client.get(FRAGMENT)["ETag"]
+    milk.stock = 0  # a staff edit: no cart write, no event; what the shopper sees changes
+    milk.save()
+
+    changed = alice_client.get(FRAGMENT, headers={"If-None-Match": etag})
+
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert LINE_NOTES[LINE_OUT_OF_STOCK] in changed.text
+
+
+@pytest.mark.django_db
 def test_fragment_for_a_visitor_without_a_cart_is_the_empty_cart(client):
     response = client.get(FRAGMENT)
 
     assert response.status_code == 200
-    assert response["ETag"] == '"cart-none"'
+    assert response["ETag"] == 'W/"cart-none"'
     assert "Your cart is empty." in response.text
-    assert client.get(FRAGMENT, headers={"If-None-Match": '"cart-none"'}).status_code == 304
+    assert client.get(FRAGMENT, headers={"If-None-Match": 'W/"cart-none"'}).status_code == 304
     assert not Cart.objects.exists()
 
 

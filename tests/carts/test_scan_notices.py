@@ -224,7 +224,7 @@ def test_a_scan_that_changed_nothing_moves_the_fragments_etag(alice_client, alic
     changed = alice_client.get(FRAGMENT, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     scans = alice_cart.scan_count + 1
-    assert changed["ETag"] == f'"cart-{alice_cart.pk}-v{alice_cart.version}-s{scans}-p0"'
+    assert changed["ETag"].startswith(f'W/"cart-{alice_cart.pk}-v{alice_cart.version}-s{scans}-p0-')
     assert f'data-cart-version="{alice_cart.version}"' in changed.text
     assert escape(scan_notices.NOTICE_NO_BARCODE) in changed.text
     again = alice_client.get(FRAGMENT, headers={"If-None-Match": changed["ETag"]})
