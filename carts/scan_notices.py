@@ -9,7 +9,7 @@ inside the scan's transaction, which already holds the cart's row lock:
 
 * an addition or removal by a scan writes it in the UPDATE that bumps the version (no query
   more on the busiest path); a scan that changes nothing writes it in one UPDATE of its own
-  (``carts.services.cart_scan_record_locked``) and leaves ``version`` alone, since
+  (``carts.services.cart_scan_record``) and leaves ``version`` alone, since
   ``version`` means "the contents changed" and checkout refuses a pay button of an older one;
 * ``scan_count`` joins the version in the live event (``carts.events.CartStamp``) and in the
   cart fragment's ETag, so the stream and the polling fallback both carry the new notice;

@@ -6,14 +6,20 @@ changes its lines, bumps ``Cart.version`` and, after commit, tells live listener
 Scans: a change made by a device's scan (``scanned=True``) also records the scan on the cart
 (``Cart.scan_count`` and ``last_scan_*``, in the same UPDATE as the version), so the cart page
 shows "Added: …" for a few seconds; a scan that changes nothing is recorded by
-``cart_scan_record_locked``, which leaves the version alone (see ``carts.scan_notices``).
+``cart_scan_record``, which leaves the version alone (see ``carts.scan_notices``).
+
+Locks: given a plain ``Cart``, a write locks its row in a transaction of its own. Given a
+``LockedCart`` (``cart_lock``, in a transaction the caller opened; or made by a caller that
+locked the row in a statement of its own, as a scan locks its pairing and cart together), it
+works inside the caller's transaction, on the lines the ``LockedCart`` read once under that lock,
+and changes them in place, so the caller can price the cart without reading it again.
 
 Stock: additions on the website never go past the recorded stock. Scans in the store
 (``scanned=True``) are accepted whatever the stock says, since the goods are physically in the
 cart; when the cart then holds more than the stock, a ``StockMismatch`` tells staff to count.
 When stock falls below what was added on the website, the cart's pages show the quantity the
 stock covers (``carts.selectors.line_quantity_held``) without writing; every change to the
-lines here first writes those quantities (``cart_lines_locked``), so it applies to the cart
+lines here first writes those quantities (``LockedCart.lines``), so it applies to the cart
 as the shopper saw it, and says so in its messages.
 
 Lines: a product has one ordinary line (``label_code`` empty), which is what the functions
@@ -27,7 +33,8 @@ tomorrow). A change that would pass one, by the website or by a scan, is refused
 ``CartError`` before anything is written; lowering a quantity or removing is always allowed.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -85,10 +92,43 @@ class CartChange:
 
 @dataclass(frozen=True)
 class CartLines:
-    """A locked cart's lines (``cart_lines_locked``), and what stock lowered on the way."""
+    """A locked cart's lines (``LockedCart.lines``), and what stock lowered on the way."""
 
     rows: list[CartLineRow]
     messages: tuple[str, ...] = ()
+
+
+class LockedCart:
+    """A cart whose row the current transaction holds locked, and its lines (module docstring:
+    Locks). Made by ``cart_lock``, or by a caller that locked the row itself."""
+
+    def __init__(self, cart: Cart) -> None:
+        self.cart = cart
+        self._lines: CartLines | None = None
+
+    @property
+    def lines(self) -> CartLines:
+        """Every line as plain values, read on first use (``_lines_read``: what stock no longer
+        covers written down first); the write services change them in place."""
+        if self._lines is None:
+            self._lines = _lines_read(self.cart)
+        return self._lines
+
+
+def cart_lock(cart: Cart) -> LockedCart:
+    """Lock ``cart``'s row for the transaction the caller has opened; the cart read again."""
+    return LockedCart(Cart.objects.select_for_update().get(pk=cart.pk))
+
+
+@contextmanager
+def _locked(cart: Cart | LockedCart) -> Iterator[LockedCart]:
+    """``cart`` as given when the caller holds its lock, else locked in a transaction of our
+    own (rolled back when the write raises)."""
+    if isinstance(cart, LockedCart):
+        yield cart
+        return
+    with transaction.atomic():
+        yield cart_lock(cart)
 
 
 # --- Finding the cart -----------------------------------------------------------------------
@@ -119,119 +159,87 @@ def _cart_get_or_create(**owner: object) -> Cart:
 # --- Lines ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def cart_add_product(
-    *, cart: Cart, product: Product, quantity: int = 1, scanned: bool = False
+    *, cart: Cart | LockedCart, product: Product, quantity: int = 1, scanned: bool = False
 ) -> CartChange:
     """Add ``quantity`` of ``product``; web additions are clamped to stock (with a message).
 
-    Raises ``CartError`` (closed cart, inactive product, bad quantity, nothing left in stock).
+    Raises ``CartError`` (closed cart, inactive product, bad quantity, nothing left in stock)
+    before changing a line (at most what stock no longer covers was written down), so a
+    caller's transaction stays usable.
     """
     _check_quantity(quantity)
-    return cart_add_product_locked(
-        cart=_cart_lock(cart), product=product, quantity=quantity, scanned=scanned
-    )
+    with _locked(cart) as locked:
+        _check_open(locked.cart)
+        _check_sellable(product)
+        lines = locked.lines
+        row = _row_of(lines.rows, product.pk, "")
+        in_cart = row.quantity if row else 0
+        messages = list(lines.messages)
+        if not scanned:
+            quantity, clamped = _clamp_web_addition(product, in_cart, quantity)
+            messages += clamped
+        changed = replace(row) if row else _row_new(product, unit_price=product.price)
+        changed.quantity = in_cart + quantity
+        if scanned:
+            changed.scanned_quantity += quantity
+        _check_bounds(lines.rows, changed, was=in_cart)
+        line = _row_save(locked.cart, product, lines.rows, changed)
+        if scanned and changed.quantity > product.stock:
+            StockMismatch.objects.create(
+                product=product,
+                cart=locked.cart,
+                quantity_in_cart=changed.quantity,
+                stock_recorded=product.stock,
+            )
+        scan = (Cart.ScanOutcome.ADDED, product.name) if scanned else None
+        _cart_changed(locked.cart, scan=scan)
+        return CartChange(cart=locked.cart, line=line, messages=tuple(messages))
 
 
-def cart_add_product_locked(
-    *,
-    cart: Cart,
-    product: Product,
-    quantity: int = 1,
-    scanned: bool = False,
-    lines: CartLines | None = None,
-) -> CartChange:
-    """``cart_add_product`` for a caller whose transaction already locked ``cart``'s row
-    (``select_for_update``) and holds that instance: the cart is not read again. ``lines``:
-    its lines as the caller read them under that lock (``cart_lines_locked``), changed in
-    place by the change, so the caller can price the cart without reading it again; read here
-    when not given.
-
-    Raises ``CartError`` before changing a line (at most ``cart_lines_locked`` has written what
-    stock no longer covers), so the caller's transaction stays usable.
-    """
-    _check_quantity(quantity)
-    _check_open(cart)
-    _check_sellable(product)
-    lines = lines if lines is not None else cart_lines_locked(cart=cart)
-    row = _row_of(lines.rows, product.pk, "")
-    in_cart = row.quantity if row else 0
-    messages = list(lines.messages)
-    if not scanned:
-        quantity, clamped = _clamp_web_addition(product, in_cart, quantity)
-        messages += clamped
-    changed = replace(row) if row else _row_new(product, unit_price=product.price)
-    changed.quantity = in_cart + quantity
-    if scanned:
-        changed.scanned_quantity += quantity
-    _check_bounds(lines.rows, changed, was=in_cart)
-    line = _row_save(cart, product, lines.rows, changed)
-    if scanned and changed.quantity > product.stock:
-        StockMismatch.objects.create(
-            product=product,
-            cart=cart,
-            quantity_in_cart=changed.quantity,
-            stock_recorded=product.stock,
-        )
-    _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name) if scanned else None)
-    return CartChange(cart=cart, line=line, messages=tuple(messages))
-
-
-@transaction.atomic
 def cart_add_labelled_product(
-    *, cart: Cart, product: Product, label_code: str, unit_price: Decimal, quantity: int = 1
+    *,
+    cart: Cart | LockedCart,
+    product: Product,
+    label_code: str,
+    unit_price: Decimal,
+    quantity: int = 1,
 ) -> CartChange:
     """Add ``quantity`` packs scanned by the in-store label ``label_code`` at ``unit_price``.
 
     Always a scan in the store: accepted whatever the stock says, with a ``StockMismatch``
     when the cart's lines of the product then hold more than the stock. Raises ``CartError``
-    (closed cart, inactive product, bad quantity).
+    (closed cart, inactive product, bad quantity) before writing anything.
     """
     _check_quantity(quantity)
-    return cart_add_labelled_product_locked(
-        cart=_cart_lock(cart),
-        product=product,
-        label_code=label_code,
-        unit_price=unit_price,
-        quantity=quantity,
-    )
-
-
-def cart_add_labelled_product_locked(
-    *,
-    cart: Cart,
-    product: Product,
-    label_code: str,
-    unit_price: Decimal,
-    quantity: int = 1,
-    lines: CartLines | None = None,
-) -> CartChange:
-    """``cart_add_labelled_product`` for a caller holding ``cart``'s row lock (see
-    ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
-    _check_quantity(quantity)
-    _check_open(cart)
-    _check_sellable(product)
-    lines = lines if lines is not None else cart_lines_locked(cart=cart)
-    row = _row_of(lines.rows, product.pk, label_code)
-    changed = replace(row) if row else _row_new(product, unit_price=unit_price, label=label_code)
-    changed.quantity += quantity
-    changed.scanned_quantity += quantity
-    _check_bounds(lines.rows, changed, was=changed.quantity - quantity)
-    line = _row_save(cart, product, lines.rows, changed)
-    # All of the product in the cart, this line as it is now included.
-    in_cart = sum(other.quantity for other in lines.rows if other.product_id == product.pk)
-    if in_cart > product.stock:
-        StockMismatch.objects.create(
-            product=product, cart=cart, quantity_in_cart=in_cart, stock_recorded=product.stock
+    with _locked(cart) as locked:
+        _check_open(locked.cart)
+        _check_sellable(product)
+        lines = locked.lines
+        row = _row_of(lines.rows, product.pk, label_code)
+        changed = (
+            replace(row) if row else _row_new(product, unit_price=unit_price, label=label_code)
         )
-    _cart_changed(cart, scan=(Cart.ScanOutcome.ADDED, product.name))
-    return CartChange(cart=cart, line=line, messages=lines.messages)
+        changed.quantity += quantity
+        changed.scanned_quantity += quantity
+        _check_bounds(lines.rows, changed, was=changed.quantity - quantity)
+        line = _row_save(locked.cart, product, lines.rows, changed)
+        # All of the product in the cart, this line as it is now included.
+        in_cart = sum(other.quantity for other in lines.rows if other.product_id == product.pk)
+        if in_cart > product.stock:
+            StockMismatch.objects.create(
+                product=product,
+                cart=locked.cart,
+                quantity_in_cart=in_cart,
+                stock_recorded=product.stock,
+            )
+        _cart_changed(locked.cart, scan=(Cart.ScanOutcome.ADDED, product.name))
+        return CartChange(cart=locked.cart, line=line, messages=lines.messages)
 
 
-@transaction.atomic
 def cart_remove_product(
     *,
-    cart: Cart,
+    cart: Cart | LockedCart,
     product: Product,
     quantity: int = 1,
     scanned: bool = False,
@@ -240,43 +248,25 @@ def cart_remove_product(
     """Take ``quantity`` of ``product`` out; the line goes when nothing is left.
 
     ``label_code`` names a line of packs scanned by their in-store label; empty, the ordinary
-    line. Raises ``CartError`` with code ``not_in_cart`` when the cart has no such line.
+    line. Raises ``CartError`` (code ``not_in_cart`` when the cart has no such line) before
+    writing anything.
     """
     _check_quantity(quantity)
-    return cart_remove_product_locked(
-        cart=_cart_lock(cart),
-        product=product,
-        quantity=quantity,
-        scanned=scanned,
-        label_code=label_code,
-    )
-
-
-def cart_remove_product_locked(
-    *,
-    cart: Cart,
-    product: Product,
-    quantity: int = 1,
-    scanned: bool = False,
-    label_code: str = "",
-    lines: CartLines | None = None,
-) -> CartChange:
-    """``cart_remove_product`` for a caller holding ``cart``'s row lock (see
-    ``cart_add_product_locked``). Raises ``CartError`` before writing anything."""
-    _check_quantity(quantity)
-    _check_open(cart)
-    lines = lines if lines is not None else cart_lines_locked(cart=cart)
-    row = _row_of(lines.rows, product.pk, label_code)
-    if row is None:
-        raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
-    changed = replace(row)
-    changed.quantity -= min(quantity, changed.quantity)
-    if scanned:
-        changed.scanned_quantity = max(changed.scanned_quantity - quantity, 0)
-    changed.scanned_quantity = min(changed.scanned_quantity, changed.quantity)
-    line = _row_save(cart, product, lines.rows, changed)
-    _cart_changed(cart, scan=(Cart.ScanOutcome.REMOVED, product.name) if scanned else None)
-    return CartChange(cart=cart, line=line, messages=lines.messages)
+    with _locked(cart) as locked:
+        _check_open(locked.cart)
+        lines = locked.lines
+        row = _row_of(lines.rows, product.pk, label_code)
+        if row is None:
+            raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
+        changed = replace(row)
+        changed.quantity -= min(quantity, changed.quantity)
+        if scanned:
+            changed.scanned_quantity = max(changed.scanned_quantity - quantity, 0)
+        changed.scanned_quantity = min(changed.scanned_quantity, changed.quantity)
+        line = _row_save(locked.cart, product, lines.rows, changed)
+        scan = (Cart.ScanOutcome.REMOVED, product.name) if scanned else None
+        _cart_changed(locked.cart, scan=scan)
+        return CartChange(cart=locked.cart, line=line, messages=lines.messages)
 
 
 @transaction.atomic
@@ -286,9 +276,11 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     The part scanned in the store stays allowed whatever the stock. Raises ``CartError``.
     """
     _check_quantity(quantity)
-    cart = _cart_lock(cart)
+    locked = cart_lock(cart)
+    cart = locked.cart
+    _check_open(cart)
     _check_sellable(product)
-    lines = cart_lines_locked(cart=cart)
+    lines = locked.lines
     row = _row_of(lines.rows, product.pk, "")
     scanned_part = row.scanned_quantity if row else 0
     allowed = max(product.stock, scanned_part)
@@ -348,7 +340,7 @@ def cart_clear(*, cart: Cart) -> CartChange:
     return CartChange(cart=cart, line=None)
 
 
-def cart_lines_locked(*, cart: Cart) -> CartLines:
+def _lines_read(cart: Cart) -> CartLines:
     """Every line of ``cart``, whose row the caller's transaction has locked, as plain values
     (``carts.selectors.cart_line_rows``, one query), after writing down the quantities stock
     still covers: web-added units beyond it are taken out (one UPDATE, only when there are
@@ -525,28 +517,29 @@ def cart_pairing_changed(*, cart_ids: Iterable[int]) -> None:
 # --- Scans that change nothing -------------------------------------------------------------
 
 
-def cart_scan_record_locked(
-    *, cart: Cart, outcome: Cart.ScanOutcome, product_name: str = ""
+def cart_scan_record(
+    *, cart: LockedCart, outcome: Cart.ScanOutcome, product_name: str = ""
 ) -> None:
     """Record that a device's scan into ``cart`` came to ``outcome`` and changed nothing, so
-    the cart page can say so; ``version`` stays as it is (checkout relies on it). For a caller
-    whose transaction holds ``cart``'s row lock (as ``cart_add_product_locked``). Publishes the
-    cart's new stamp after commit.
+    the cart page can say so; ``version`` stays as it is (checkout relies on it). In the
+    caller's transaction, which holds the cart's lock. Publishes the cart's new stamp after
+    commit.
 
     A closed cart is on no shopper's page any more: the scan is recorded on its owner's current
     cart instead (made if need be), once the caller's transaction commits (in a transaction of
     its own: locking a second cart here, after the caller's pairing rows, could deadlock with
     a pairing, which locks the cart first).
     """
-    if cart.status == Cart.Status.CLOSED:
-        if cart.owner_id is not None:
-            owner_id = cart.owner_id
+    record = cart.cart
+    if record.status == Cart.Status.CLOSED:
+        if record.owner_id is not None:
+            owner_id = record.owner_id
             transaction.on_commit(
                 lambda: _owner_cart_scan_record(owner_id, outcome, product_name), robust=True
             )
         return
-    Cart.objects.filter(pk=cart.pk).update(**_scan_marked(cart, (outcome, product_name)))
-    _cart_publish(cart)
+    Cart.objects.filter(pk=record.pk).update(**_scan_marked(record, (outcome, product_name)))
+    _cart_publish(record)
 
 
 def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> None:
@@ -554,9 +547,8 @@ def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> N
     shopper has just paid: their next cart is where their page now looks)."""
     current = _cart_get_or_create(owner_id=owner_id)
     with transaction.atomic():
-        cart = Cart.objects.select_for_update().get(pk=current.pk)
-        cart_scan_record_locked(
-            cart=cart, outcome=Cart.ScanOutcome(outcome), product_name=product_name
+        cart_scan_record(
+            cart=cart_lock(current), outcome=Cart.ScanOutcome(outcome), product_name=product_name
         )
 
 
@@ -589,7 +581,7 @@ def _cart_close_locked(cart: Cart) -> None:
 
 def _cart_lock(cart: Cart) -> Cart:
     """Lock the cart row for this transaction and refuse changes unless it is open."""
-    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    locked = cart_lock(cart).cart
     _check_open(locked)
     return locked
 

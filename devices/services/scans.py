@@ -10,10 +10,10 @@ lock briefly.
 
 The transaction, for a scan that adds or removes a product: the device's pairing and its cart
 locked in one statement (``pairing_lock_for_scan``), the cart's lines read once
-(``carts.services.cart_lines_locked``), the line written (one INSERT, UPDATE or DELETE), the
+(``carts.services.LockedCart.lines``), the line written (one INSERT, UPDATE or DELETE), the
 cart's version and scan notice bumped in one UPDATE, the scan event inserted: five statements
-between BEGIN and COMMIT. The ``*_locked`` cart services get the locked cart and its lines and
-change those lines in place, so the answer's total is priced from the same read
+between BEGIN and COMMIT. The cart services, given the ``LockedCart``, change its lines in
+place, so the answer's total is priced from the same read
 (``carts.selectors.cart_totals_of_rows``), with no second one.
 
 What a photo says is ``devices.read_policy``'s to decide: two different product codes in one
@@ -60,12 +60,11 @@ from carts.selectors import (
 )
 from carts.services import (
     CartError,
-    CartLines,
-    cart_add_labelled_product_locked,
-    cart_add_product_locked,
-    cart_lines_locked,
-    cart_remove_product_locked,
-    cart_scan_record_locked,
+    LockedCart,
+    cart_add_labelled_product,
+    cart_add_product,
+    cart_remove_product,
+    cart_scan_record,
 )
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.instore_labels import (
@@ -321,7 +320,7 @@ def scan_outcome_show(*, cart: Cart, answer: dict[str, Any]) -> None:
     if outcome == Cart.ScanOutcome.CART_CLOSED and cart.status == Cart.Status.CHECKING_OUT:
         outcome = Cart.ScanOutcome.CART_PAYING
     name = product["name"] if product is not None else ""
-    cart_scan_record_locked(cart=cart, outcome=outcome, product_name=name)
+    cart_scan_record(cart=LockedCart(cart), outcome=outcome, product_name=name)
 
 
 def _scan_pair(device: Device, text: str) -> tuple[dict[str, Any], Cart | None]:
@@ -348,36 +347,34 @@ def _scan_product(
     cart = pairing.cart
     if not cart.is_open:
         return _scan_cart_closed(pairing), cart
-    lines = cart_lines_locked(cart=cart)
-    return _scan_product_in(cart, lines, scan, read, found), cart
+    # Locked with the pairing (pairing_lock_for_scan).
+    return _scan_product_in(LockedCart(cart), scan, read, found), cart
 
 
 def _scan_product_in(
-    cart: Cart, lines: CartLines, scan: ScanInput, read: _Read, found: _Found
+    cart: LockedCart, scan: ScanInput, read: _Read, found: _Found
 ) -> dict[str, Any]:
-    """The answer to a scan of a product into ``cart``, open and locked with its ``lines``."""
+    """The answer to a scan of a product into ``cart``, open and locked."""
     if read.ambiguous:
-        return _answer(Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, totals=_totals(cart, lines))
+        return _answer(Result.AMBIGUOUS, DISPLAY_AMBIGUOUS, BEEP_ERROR, totals=_totals(cart))
     if read.gtin is None:
-        return _answer(
-            Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, totals=_totals(cart, lines)
-        )
+        return _answer(Result.NO_BARCODE, DISPLAY_NO_BARCODE, BEEP_ERROR, totals=_totals(cart))
     if found.label_invalid:
         shown = DISPLAY_LABEL_INVALID
-        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=_totals(cart, lines))
+        return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=_totals(cart))
     if found.label is not None:
-        return _scan_label(cart, lines, found.label, found.product, scan)
+        return _scan_label(cart, found.label, found.product, scan)
     product = found.product
     if product is None:
         unknown_code_record(gtin=read.gtin)
-        shown, totals = DISPLAY_UNKNOWN_PRODUCT, _totals(cart, lines)
+        shown, totals = DISPLAY_UNKNOWN_PRODUCT, _totals(cart)
         return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=totals, gtin=read.gtin)
-    return _scan_change_cart(cart, lines, product, scan)
+    return _scan_change_cart(cart, product, scan)
 
 
-def _totals(cart: Cart, lines: CartLines) -> CartTotals:
-    """What the answer says of ``cart``: priced from ``lines``, as read or changed."""
-    return cart_totals_of_rows(rows=lines.rows, coupon=cart.coupon)
+def _totals(cart: LockedCart) -> CartTotals:
+    """What the answer says of ``cart``: priced from its lines, as read or changed."""
+    return cart_totals_of_rows(rows=cart.lines.rows, coupon=cart.cart.coupon)
 
 
 def _scan_pass_ended(pairing: ScanPairing) -> dict[str, Any]:
@@ -399,78 +396,69 @@ def _scan_cart_closed(pairing: ScanPairing) -> dict[str, Any]:
 
 
 def _scan_label(
-    cart: Cart, lines: CartLines, label: InstoreLabel, product: Product | None, scan: ScanInput
+    cart: LockedCart, label: InstoreLabel, product: Product | None, scan: ScanInput
 ) -> dict[str, Any]:
     if product is None:
         # Staff create the product from the item's code: the one every label of it finds.
         unknown_code_record(gtin=label.item_gtin)
-        shown, totals = DISPLAY_UNKNOWN_PRODUCT, _totals(cart, lines)
+        shown, totals = DISPLAY_UNKNOWN_PRODUCT, _totals(cart)
         gtin = label.item_gtin
         return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, totals=totals, gtin=gtin)
     unit_price = instore_label_price(label, product)
     if unit_price is None and scan.mode == MODE_ADD:
-        shown, totals = DISPLAY_LABEL_NO_PRICE, _totals(cart, lines)
+        shown, totals = DISPLAY_LABEL_NO_PRICE, _totals(cart)
         return _answer(Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR, product=product, totals=totals)
-    return _scan_change_cart(cart, lines, product, scan, label=label, unit_price=unit_price)
+    return _scan_change_cart(cart, product, scan, label=label, unit_price=unit_price)
 
 
 def _scan_change_cart(
-    cart: Cart,
-    lines: CartLines,
+    cart: LockedCart,
     product: Product,
     scan: ScanInput,
     *,
     label: InstoreLabel | None = None,
     unit_price: Decimal | None = None,
 ) -> dict[str, Any]:
-    result, display, beep = _cart_change(cart, lines, product, scan, label, unit_price)
+    result, display, beep = _cart_change(cart, product, scan, label, unit_price)
     return _answer(
         result,
         display,
         beep,
         product=product,
         price=unit_price,
-        totals=_totals(cart, lines),  # the lines as the change left them
+        totals=_totals(cart),  # the lines as the change left them
         name=product.name,
         quantity=scan.quantity,
     )
 
 
 def _cart_change(
-    cart: Cart,
-    lines: CartLines,
+    cart: LockedCart,
     product: Product,
     scan: ScanInput,
     label: InstoreLabel | None,
     unit_price: Decimal | None,
 ) -> tuple[str, Lines, str]:
     """Add or remove ``product``: by its ordinary line, or by the line of ``label``. The cart
-    services change ``lines`` in place; a refusal (``CartError``) leaves them as they were."""
+    services change ``cart.lines`` in place; a refusal (``CartError``) leaves them as they
+    were."""
     quantity = scan.quantity
     try:
         if scan.mode == MODE_ADD and label is not None and unit_price is not None:
-            cart_add_labelled_product_locked(
+            cart_add_labelled_product(
                 cart=cart,
                 product=product,
                 label_code=label.gtin,
                 unit_price=unit_price,
                 quantity=quantity,
-                lines=lines,
             )
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
         if scan.mode == MODE_ADD:
-            cart_add_product_locked(
-                cart=cart, product=product, quantity=quantity, scanned=True, lines=lines
-            )
+            cart_add_product(cart=cart, product=product, quantity=quantity, scanned=True)
             return Result.ADDED, DISPLAY_ADDED, BEEP_OK
         label_code = label.gtin if label is not None else ""
-        cart_remove_product_locked(
-            cart=cart,
-            product=product,
-            quantity=quantity,
-            scanned=True,
-            label_code=label_code,
-            lines=lines,
+        cart_remove_product(
+            cart=cart, product=product, quantity=quantity, scanned=True, label_code=label_code
         )
         return Result.REMOVED, DISPLAY_REMOVED, BEEP_OK
     except CartError as exc:

@@ -52,7 +52,7 @@ from carts.services import (
     CartError,
     cart_checkout_abandon,
     cart_checkout_begin,
-    cart_lines_locked,
+    cart_lock,
     coupon_check,
     stock_mismatch_record,
 )
@@ -111,7 +111,8 @@ def order_place(*, cart: Cart, user: User) -> Order:
 
 
 def _order_place_locked(cart: Cart, user: User) -> Order:
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    locked = cart_lock(cart)
+    cart = locked.cart
     if cart.owner_id != user.pk:
         raise OrderError(ERROR_NOT_YOUR_CART, code="not_your_cart")
     if cart.status != Cart.Status.OPEN:
@@ -119,7 +120,7 @@ def _order_place_locked(cart: Cart, user: User) -> Order:
     products = _products_lock(cart)
     coupon = _coupon_lock(cart)
     # What the cart's pages showed: web-added units beyond the stock are written down first.
-    cart_lines_locked(cart=cart)
+    locked.lines  # noqa: B018 (reading them writes them down)
     summary = cart_summary(cart=cart)  # read under the locks: prices and statuses hold
     _lines_check(summary)
     _bounds_check(summary)

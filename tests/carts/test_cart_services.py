@@ -15,7 +15,6 @@ from carts.services import (
     MESSAGE_MERGED,
     CartError,
     cart_add_product,
-    cart_add_product_locked,
     cart_apply_coupon,
     cart_clear,
     cart_close,
@@ -23,11 +22,10 @@ from carts.services import (
     cart_delete_unavailable_line,
     cart_get_for_session,
     cart_get_for_user,
-    cart_lines_locked,
+    cart_lock,
     cart_merge,
     cart_remove_coupon,
     cart_remove_product,
-    cart_remove_product_locked,
     cart_set_quantity,
 )
 from carts.services.carts import (
@@ -271,8 +269,8 @@ def test_lines_locked_lowers_only_web_units_beyond_the_stock(cart, milk):
     empty.save()
 
     with transaction.atomic():
-        lines = cart_lines_locked(cart=Cart.objects.select_for_update().get(pk=cart.pk))
-        assert cart_lines_locked(cart=cart).messages == ()  # written: nothing left to lower
+        lines = cart_lock(cart).lines
+        assert cart_lock(cart).lines.messages == ()  # written: nothing left to lower
 
     assert lines.messages == (MESSAGE_CLAMPED.format(stock=1, product="Milk", quantity=3),)
     assert (quantity_of(cart, milk), quantity_of(cart, empty)) == (3, 2)
@@ -299,30 +297,36 @@ def test_every_change_bumps_the_version_and_is_published_after_commit(
     assert listener.get(timeout=1) == CartStamp(start + 3, 0)  # web edits: no scan
 
 
-def test_the_locked_variants_change_the_cart_they_are_given_and_keep_its_version(cart, milk):
+def test_a_locked_cart_is_changed_in_the_callers_transaction_with_its_lines_in_place(
+    cart, milk, django_assert_num_queries
+):
     with transaction.atomic():
-        locked = Cart.objects.select_for_update().get(pk=cart.pk)
-        start = locked.version
-        cart_add_product_locked(cart=locked, product=milk, quantity=2, scanned=True)
-        cart_remove_product_locked(cart=locked, product=milk, scanned=True)
+        locked = cart_lock(cart)
+        start = locked.cart.version
+        cart_add_product(cart=locked, product=milk, quantity=2, scanned=True)
+        with django_assert_num_queries(2):  # the line's UPDATE, the cart's: no read again
+            cart_remove_product(cart=locked, product=milk, scanned=True)
 
-        assert locked.version == start + 2
+        assert locked.cart.version == start + 2
+        assert [row.quantity for row in locked.lines.rows] == [1]
     assert Cart.objects.get(pk=cart.pk).version == start + 2
     assert quantity_of(cart, milk) == 1
 
 
-def test_the_locked_variants_refuse_a_closed_cart_before_writing(cart, milk):
+def test_a_write_refused_on_a_locked_cart_leaves_the_callers_transaction_usable(cart, milk):
     cart_add_product(cart=cart, product=milk)
     cart_close(cart=cart)
-    closed = Cart.objects.get(pk=cart.pk)
 
     with transaction.atomic():
+        closed = cart_lock(cart)
         with pytest.raises(CartError) as excinfo:
-            cart_remove_product_locked(cart=closed, product=milk)
+            cart_remove_product(cart=closed, product=milk)
         assert excinfo.value.code == "cart_closed"
+        # Nothing was written, and the transaction still answers.
+        assert cart_lock(cart).cart.status == Cart.Status.CLOSED
 
     assert quantity_of(cart, milk) == 1
-    assert Cart.objects.get(pk=cart.pk).version == closed.version
+    assert Cart.objects.get(pk=cart.pk).version == closed.cart.version
 
 
 def test_closed_cart_refuses_changes(cart, milk):

@@ -19,8 +19,9 @@ from carts.services import (
     cart_add_product,
     cart_close,
     cart_get_for_user,
+    cart_lock,
     cart_remove_product,
-    cart_scan_record_locked,
+    cart_scan_record,
 )
 from tests.factories import ProductFactory
 
@@ -55,8 +56,7 @@ def alice_cart(alice, milk):
 def scan_record(cart: Cart, outcome: str, name: str = "") -> None:
     """What the scan service does for a scan that changed nothing: lock, record, commit."""
     with transaction.atomic():
-        locked = Cart.objects.select_for_update().get(pk=cart.pk)
-        cart_scan_record_locked(cart=locked, outcome=Outcome(outcome), product_name=name)
+        cart_scan_record(cart=cart_lock(cart), outcome=Outcome(outcome), product_name=name)
 
 
 def scanned_ago(cart: Cart, seconds: float) -> None:
