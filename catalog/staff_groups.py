@@ -1,16 +1,16 @@
-"""The store's staff permission groups, declared once and synced by migrations.
+"""The store's staff permission groups, declared once and synced after every ``migrate``.
 
 The spec below is the truth: ``store_groups_sync`` makes each group hold exactly the
-permissions listed (permissions of models that do not exist yet are skipped). An app that adds
-models later adds a migration running ``store_groups_sync`` again, so the groups pick up the new
-models' permissions. Syncing is idempotent.
-
-Both functions take the migration's ``apps`` (historical models); ``django.apps.apps`` works too.
+permissions listed (permissions of models that do not exist yet are skipped). It runs as a
+``post_migrate`` receiver (connected in ``catalog.apps``), so a fresh database and an upgraded
+one end with the same groups, a new model's permissions join the groups with the migration
+that adds it, and no migration imports this module. Syncing is idempotent.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
@@ -47,9 +47,9 @@ STORE_GROUPS: dict[str, GroupSpec] = {
 }
 
 
-def store_groups_sync(apps: Any, schema_editor: Any = None) -> None:
-    """Create or update every group in ``STORE_GROUPS``; safe to run any number of times."""
-    using = schema_editor.connection.alias if schema_editor else DEFAULT_DB_ALIAS
+def store_groups_sync(apps: Any, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create or update every group in ``STORE_GROUPS``; safe to run any number of times.
+    ``apps``: the project's app registry, or a migration state's."""
     permissions_create(apps, using=using)
     group_model = apps.get_model("auth", "Group")
     for name, spec in STORE_GROUPS.items():
@@ -57,18 +57,19 @@ def store_groups_sync(apps: Any, schema_editor: Any = None) -> None:
         group.permissions.set(_permissions_for(apps, spec, using=using))
 
 
-def store_groups_remove(apps: Any, schema_editor: Any = None) -> None:
-    """Delete the groups in ``STORE_GROUPS`` (the reverse of ``store_groups_sync``)."""
-    using = schema_editor.connection.alias if schema_editor else DEFAULT_DB_ALIAS
-    group_model = apps.get_model("auth", "Group")
-    group_model.objects.using(using).filter(name__in=STORE_GROUPS).delete()
+def store_groups_after_migrate(
+    *, using: str = DEFAULT_DB_ALIAS, apps: Any = global_apps, **kwargs: Any
+) -> None:
+    """The ``post_migrate`` receiver: the groups as the models stand after the migration run
+    (``apps``, its final state); ``flush`` sends the signal too, without ``apps``."""
+    store_groups_sync(apps, using=using)
 
 
 def permissions_create(apps: Any, *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Create the content types and permissions of every model, as post_migrate would.
 
-    Django creates permissions only after all migrations have run; a data migration that
-    assigns them must create them first.
+    Django's own receiver creates them app by app, and the store apps' groups name permissions
+    of several apps: whichever app's signal this runs with, they all exist first.
     """
     for app_config in apps.get_app_configs():
         models_module = getattr(app_config, "models_module", None)

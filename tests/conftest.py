@@ -16,12 +16,10 @@ import pytest
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import generate_totp_secret
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client, RequestFactory
 
-from catalog.staff_groups import store_groups_sync
 from devices.key_cache import device_keys_forget_all
 from devices.services import device_register
 from shopcart.celery import app as celery_app
@@ -56,10 +54,7 @@ def bob(db):
 
 
 def _store_group(name: str) -> Group:
-    # Transactional tests (live_server, browser) flush the tables, taking the groups that the
-    # migration created with them; put them back the way the migration does.
-    if not Group.objects.filter(name=name).exists():
-        store_groups_sync(apps)
+    # Made after migrate (catalog.staff_groups); a transactional test's flush makes them again.
     return Group.objects.get(name=name)
 
 

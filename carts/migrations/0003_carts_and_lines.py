@@ -5,8 +5,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
-from catalog.staff_groups import store_groups_sync
-
 
 class Migration(migrations.Migration):
 
@@ -99,6 +97,4 @@ class Migration(migrations.Migration):
             model_name='cartline',
             constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', Decimal('0'))), name='cart_line_price_not_negative'),
         ),
-        # Store managers get the new cart permissions.
-        migrations.RunPython(store_groups_sync, migrations.RunPython.noop),
     ]

@@ -1,8 +1,11 @@
-"""The "Store manager" and "Store clerk" groups (see catalog/staff_groups.py)."""
+"""The "Store manager" and "Store clerk" groups (see catalog/staff_groups.py).
+
+It synced the store groups; they are now synced after every ``migrate`` by a ``post_migrate``
+receiver (``catalog.staff_groups``), so no migration runs project code. Kept, empty, so that
+the migration graph stays the same for databases that applied it.
+"""
 
 from django.db import migrations
-
-from catalog.staff_groups import store_groups_remove, store_groups_sync
 
 
 class Migration(migrations.Migration):
@@ -13,6 +16,4 @@ class Migration(migrations.Migration):
         ("authtoken", "0004_alter_tokenproxy_options"),
     ]
 
-    operations = [
-        migrations.RunPython(store_groups_sync, store_groups_remove),
-    ]
+    operations: list[migrations.operations.base.Operation] = []

@@ -4,8 +4,6 @@ import django.db.models.deletion
 from decimal import Decimal
 from django.db import migrations, models
 
-from catalog.staff_groups import store_groups_sync
-
 
 class Migration(migrations.Migration):
 
@@ -38,6 +36,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('percent_off__isnull', False), ('amount_off__isnull', False), _connector='OR'), name='coupon_has_a_discount'), models.CheckConstraint(condition=models.Q(models.Q(('percent_off__gt', 0), ('percent_off__lte', 100)), ('percent_off__isnull', True), _connector='OR'), name='coupon_percent_between_0_and_100'), models.CheckConstraint(condition=models.Q(('amount_off__gt', 0), ('amount_off__isnull', True), _connector='OR'), name='coupon_amount_positive'), models.CheckConstraint(condition=models.Q(('max_discount__gt', 0), ('max_discount__isnull', True), _connector='OR'), name='coupon_cap_positive'), models.CheckConstraint(condition=models.Q(('min_subtotal__gte', 0)), name='coupon_min_subtotal_not_negative')],
             },
         ),
-        # Store managers get the new coupon permissions.
-        migrations.RunPython(store_groups_sync, migrations.RunPython.noop),
     ]

@@ -3,8 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from catalog.staff_groups import store_groups_sync
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -138,6 +136,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        # Store managers get the new models' permissions (reversing leaves the groups as they are).
-        migrations.RunPython(store_groups_sync, migrations.RunPython.noop),
     ]

@@ -6,8 +6,6 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from catalog.staff_groups import store_groups_sync
-
 
 class Migration(migrations.Migration):
 
@@ -45,6 +43,4 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at', '-pk'],
             },
         ),
-        # Store managers get the new model's permissions (catalog/staff_groups.py).
-        migrations.RunPython(store_groups_sync, migrations.RunPython.noop),
     ]

@@ -1,8 +1,11 @@
-"""Store managers get every order permission; clerks view orders and check them at the exit."""
+"""Store managers get every order permission; clerks view orders and check them at the exit.
+
+It synced the store groups; they are now synced after every ``migrate`` by a ``post_migrate``
+receiver (``catalog.staff_groups``), so no migration runs project code. Kept, empty, so that
+the migration graph stays the same for databases that applied it.
+"""
 
 from django.db import migrations
-
-from catalog.staff_groups import store_groups_sync
 
 
 class Migration(migrations.Migration):
@@ -10,7 +13,4 @@ class Migration(migrations.Migration):
         ("orders", "0001_orders"),
     ]
 
-    operations = [
-        # Reversing leaves the groups as they are; the permissions go with the tables.
-        migrations.RunPython(store_groups_sync, migrations.RunPython.noop),
-    ]
+    operations: list[migrations.operations.base.Operation] = []

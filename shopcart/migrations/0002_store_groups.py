@@ -1,8 +1,11 @@
-"""Store managers may read the outbox (catalog.staff_groups lists shopcart.view_outboundemail)."""
+"""Store managers may read the outbox (catalog.staff_groups lists shopcart.view_outboundemail).
+
+It synced the store groups; they are now synced after every ``migrate`` by a ``post_migrate``
+receiver (``catalog.staff_groups``), so no migration runs project code. Kept, empty, so that
+the migration graph stays the same for databases that applied it.
+"""
 
 from django.db import migrations
-
-from catalog.staff_groups import store_groups_sync
 
 
 class Migration(migrations.Migration):
@@ -11,7 +14,4 @@ class Migration(migrations.Migration):
         ("catalog", "0002_store_groups"),
     ]
 
-    operations = [
-        # Reversing leaves the groups as they are; the permission goes with the table.
-        migrations.RunPython(store_groups_sync, migrations.RunPython.noop),
-    ]
+    operations: list[migrations.operations.base.Operation] = []

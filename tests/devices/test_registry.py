@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from catalog.staff_groups import STORE_MANAGER, store_groups_sync
+from catalog.staff_groups import STORE_MANAGER
 from devices import selectors
 from devices.management.commands.register_device import (
     ERROR_NAME_TAKEN,
@@ -219,12 +219,3 @@ def test_store_managers_hold_every_device_permission():
     )
 
     assert codenames >= {"add_device", "change_device", "delete_device", "view_device"}
-
-
-def test_the_devices_migration_syncs_the_store_groups():
-    from importlib import import_module
-
-    migration = import_module("devices.migrations.0002_store_groups").Migration
-    (operation,) = migration.operations
-
-    assert operation.code is store_groups_sync
