@@ -27,7 +27,6 @@ from carts.services.carts import (
     cart_remove_product,
     cart_scan_record,
     cart_set_quantity,
-    coupon_check,
 )
 from carts.services.passes import (
     EMAIL_KIND_CART_PASS,
@@ -71,7 +70,6 @@ __all__ = [
     "cart_remove_product",
     "cart_scan_record",
     "cart_set_quantity",
-    "coupon_check",
     "stock_mismatch_record",
     "stock_mismatch_resolve",
 ]

@@ -47,6 +47,7 @@ from carts.events import cart_event_publish_on_commit
 from carts.models import PRODUCT_NAME_MAX_LENGTH, Cart, CartLine, StockMismatch
 from carts.pricing import LineInput, cart_price
 from carts.selectors import MESSAGE_CLAMPED, CartLineRow, cart_line_rows
+from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Coupon, Product
 from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
 
@@ -67,11 +68,6 @@ ERROR_OUT_OF_STOCK = "“{product}” is out of stock."
 ERROR_NO_MORE_STOCK = "Your cart already holds all {stock} of “{product}” that are in stock."
 ERROR_NOT_IN_CART = "“{product}” is not in your cart."
 ERROR_COUPON_BLANK = "Enter a coupon code."
-ERROR_COUPON_UNKNOWN = "There is no coupon “{code}”."
-ERROR_COUPON_NOT_YET = "Coupon “{code}” is not valid yet."
-ERROR_COUPON_EXPIRED = "Coupon “{code}” has expired."
-ERROR_COUPON_USED_UP = "Coupon “{code}” has been used up."
-ERROR_COUPON_USED_BY_YOU = "You have already used coupon “{code}”."
 MESSAGE_MERGED = "We added the {count} item(s) you chose before signing in to your cart."
 
 
@@ -383,7 +379,10 @@ def cart_apply_coupon(*, cart: Cart, code: str) -> CartChange:
         raise CartError(ERROR_COUPON_BLANK, code="coupon_blank")
     cart = _cart_lock(cart)
     coupon = Coupon.objects.by_code(code).select_related("category").first()
-    coupon_check(coupon=coupon, code=code, user=cart.owner)
+    try:
+        coupon_check(coupon=coupon, code=code, user=cart.owner)
+    except CouponRefused as exc:
+        raise CartError(str(exc), code=exc.code) from None
     assert coupon is not None  # coupon_check raised otherwise
     cart.coupon = coupon
     cart.save(update_fields=["coupon"])
@@ -399,24 +398,6 @@ def cart_remove_coupon(*, cart: Cart) -> CartChange:
         cart.save(update_fields=["coupon"])
         _cart_changed(cart)
     return CartChange(cart=cart, line=None)
-
-
-def coupon_check(*, coupon: Coupon | None, code: str, user: User | None) -> None:
-    """Raise ``CartError`` unless ``coupon`` may be used now by ``user``."""
-    shown = Coupon.normalise_code(code)[:40]
-    if coupon is None or not coupon.active:
-        raise CartError(ERROR_COUPON_UNKNOWN.format(code=shown), code="coupon_unknown")
-    now = timezone.now()
-    if coupon.valid_from and now < coupon.valid_from:
-        raise CartError(ERROR_COUPON_NOT_YET.format(code=shown), code="coupon_not_yet")
-    if coupon.valid_until and now > coupon.valid_until:
-        raise CartError(ERROR_COUPON_EXPIRED.format(code=shown), code="coupon_expired")
-    if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
-        raise CartError(ERROR_COUPON_USED_UP.format(code=shown), code="coupon_used_up")
-    if coupon.max_uses_per_shopper is not None and user is not None:
-        used = coupon.redemptions.filter(user=user).count()
-        if used >= coupon.max_uses_per_shopper:
-            raise CartError(ERROR_COUPON_USED_BY_YOU.format(code=shown), code="coupon_used_by_you")
 
 
 # --- Whole carts ----------------------------------------------------------------------------

@@ -15,10 +15,10 @@ pages already show them lowered to it, ``carts.selectors.line_quantity_held``, a
 change to the cart writes that), or the order is refused and nothing changes. Each line's
 ``stock_taken`` keeps what it took, so that cancelling or expiring gives back exactly that.
 
-Coupon. Checked again under its row lock (carts' ``coupon_check``), counted with ``F()`` and
-recorded as a ``CouponRedemption`` in the same transaction: a single-use coupon cannot go to two
-concurrent orders. A coupon in the cart that prices to nothing (say, below its minimum) is not
-used and not counted.
+Coupon. Checked again under its row lock (``catalog.coupons.coupon_check``), counted with
+``F()`` and recorded as a ``CouponRedemption`` in the same transaction: a single-use coupon
+cannot go to two concurrent orders. A coupon in the cart that prices to nothing (say, below its
+minimum) is not used and not counted.
 
 Bounds. An order holds at most ``LINES_MAX`` lines, each of at most ``QUANTITY_MAX`` units at
 most ``PRICE_MAX`` each, and its subtotal is at most ``ORDER_TOTAL_MAX`` (``shopcart.money``:
@@ -49,13 +49,12 @@ from django.utils import timezone
 from carts.models import Cart, CartLine
 from carts.selectors import LINE_OK, LINE_UNAVAILABLE, CartLineView, CartSummary, cart_summary
 from carts.services import (
-    CartError,
     cart_checkout_abandon,
     cart_checkout_begin,
     cart_lock,
-    coupon_check,
     stock_mismatch_record,
 )
+from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Barcode, Coupon, CouponRedemption, Product
 from orders.errors import OrderError
 from orders.models import Order, OrderLine, order_number_new
@@ -194,7 +193,7 @@ def _bounds_check(summary: CartSummary) -> None:
 def _coupon_check(coupon: Coupon, user: User) -> None:
     try:
         coupon_check(coupon=coupon, code=coupon.code, user=user)
-    except CartError as exc:
+    except CouponRefused as exc:
         raise OrderError(ERROR_COUPON.format(problem=exc), code=exc.code) from None
 
 

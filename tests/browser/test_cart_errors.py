@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from carts.models import CartLine
 from carts.services import cart_add_product, cart_get_for_user
-from carts.services.carts import ERROR_COUPON_UNKNOWN, ERROR_QUANTITY
+from carts.services.carts import ERROR_QUANTITY
+from catalog.coupons import ERROR_COUPON_UNKNOWN
 from catalog.models import Coupon
 from shopcart.money import money_format
 from tests.browser.test_cart_live import sign_in

@@ -32,12 +32,12 @@ from carts.services import (
 from carts.services.carts import (
     ERROR_CART_CLOSED,
     ERROR_COUPON_BLANK,
-    ERROR_COUPON_UNKNOWN,
     ERROR_NOT_IN_CART,
     ERROR_OUT_OF_STOCK,
     ERROR_UNAVAILABLE,
 )
 from catalog.barcodes import ERROR_CHECK_DIGIT
+from catalog.coupons import ERROR_COUPON_UNKNOWN
 from catalog.models import Coupon
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 

@@ -31,16 +31,18 @@ from carts.services import (
 from carts.services.carts import (
     ERROR_CART_CLOSED,
     ERROR_COUPON_BLANK,
-    ERROR_COUPON_EXPIRED,
-    ERROR_COUPON_NOT_YET,
-    ERROR_COUPON_UNKNOWN,
-    ERROR_COUPON_USED_BY_YOU,
-    ERROR_COUPON_USED_UP,
     ERROR_NO_MORE_STOCK,
     ERROR_NOT_IN_CART,
     ERROR_OUT_OF_STOCK,
     ERROR_QUANTITY,
     ERROR_UNAVAILABLE,
+)
+from catalog.coupons import (
+    ERROR_COUPON_EXPIRED,
+    ERROR_COUPON_NOT_YET,
+    ERROR_COUPON_UNKNOWN,
+    ERROR_COUPON_USED_BY_YOU,
+    ERROR_COUPON_USED_UP,
 )
 from catalog.models import Coupon, CouponRedemption
 from tests.factories import ProductFactory

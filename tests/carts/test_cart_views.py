@@ -22,7 +22,6 @@ from carts.services import (
 from carts.services.carts import (
     ERROR_CART_CLOSED,
     ERROR_COUPON_BLANK,
-    ERROR_COUPON_UNKNOWN,
     ERROR_NO_MORE_STOCK,
     ERROR_NOT_IN_CART,
     ERROR_QUANTITY,
@@ -33,6 +32,7 @@ from carts.views import (
     MESSAGE_ADDED,
 )
 from carts.web import SESSION_CART_ID
+from catalog.coupons import ERROR_COUPON_UNKNOWN
 from catalog.models import Coupon
 from shopcart.money import money_format
 from tests.factories import CategoryFactory, ProductFactory

@@ -25,7 +25,8 @@ from carts.services import (
     cart_pass_issue,
     cart_set_quantity,
 )
-from carts.services.carts import ERROR_CART_CLOSED, ERROR_COUPON_EXPIRED, ERROR_COUPON_USED_UP
+from carts.services.carts import ERROR_CART_CLOSED
+from catalog.coupons import ERROR_COUPON_EXPIRED, ERROR_COUPON_USED_UP
 from catalog.models import Coupon, CouponRedemption, Product
 from devices.services import device_pair
 from devices.services.scans import DISPLAY_CART_PAYING
