@@ -230,10 +230,10 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     # tests/test_database.py keeps our own apps free of them.
     SILENCED_SYSTEM_CHECKS = ["models.W036"]
 # Database connections are kept across requests by the thread that opened them, as Django's
-# CONN_MAX_AGE means it: each WSGI worker thread keeps one. Opening one per request cost a scan
-# about 3 ms of CPU on SQLite (connecting, the PRAGMAs, reading the schema, a WAL checkpoint
-# whenever the last connection closed) and a heartbeat about 1 ms on MariaDB (connecting and
-# logging in, the session set-up queries). CONN_MAX_AGE=0: one per request (the live stream's
+# CONN_MAX_AGE means it: each WSGI worker thread keeps one. Opening one per request costs more
+# CPU than many a request's own work (SQLite: the PRAGMAs, reading the schema, a WAL checkpoint
+# whenever the last connection closed; MariaDB: logging in and the session set-up queries; see
+# benchmarks/README.md). CONN_MAX_AGE=0: one per request (the live stream's
 # ASGI pool runs so, deploy/gunicorn-stream.conf.py). Keep the web workers' threads + Celery's
 # processes under the database's max_connections.
 CONN_MAX_AGE_DEFAULT = 600
