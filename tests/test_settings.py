@@ -5,11 +5,7 @@ developer's shell nor the environment of this test run leaks in. The probe also 
 ``.env`` file in the checkout for the same reason.
 """
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,81 +19,7 @@ from shopcart.settings import (
     SECRET_KEY_MIN_LENGTH,
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-PROBE = """
-import json
-import environ
-
-# Hermetic: a developer's .env must not change what this probe sees.
-environ.Env.read_env = staticmethod(lambda *args, **kwargs: None)
-
-# Settings and the Celery app only: django.setup() would import the database driver.
-from django.conf import settings
-from shopcart.celery import app
-
-db = settings.DATABASES["default"]
-print(json.dumps({
-    "DEBUG": settings.DEBUG,
-    "SECRET_KEY": settings.SECRET_KEY,
-    "ENGINE": db["ENGINE"],
-    "NAME": str(db["NAME"]),
-    "HOST": db.get("HOST", ""),
-    "PORT": db.get("PORT", ""),
-    "OPTIONS": db.get("OPTIONS", {}),
-    "TEST": db.get("TEST", {}),
-    "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
-    "CONN_MAX_AGE": db.get("CONN_MAX_AGE"),
-    "CACHE_BACKEND": settings.CACHES["default"]["BACKEND"],
-    "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION", ""),
-    "CACHE_OPTIONS": settings.CACHES["default"].get("OPTIONS", {}),
-    "CELERY_TASK_ALWAYS_EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
-    "celery_task_always_eager": app.conf.task_always_eager,
-    "celery_broker_url": app.conf.broker_url,
-    "EMAIL_BACKEND": settings.EMAIL_BACKEND,
-    "EMAIL_FILE_PATH": str(settings.EMAIL_FILE_PATH),
-    "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
-    "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
-    "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
-    "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
-    "PAYMENT_GATEWAY": settings.PAYMENT_GATEWAY,
-    "ALLAUTH_TRUSTED_PROXY_COUNT": getattr(settings, "ALLAUTH_TRUSTED_PROXY_COUNT", 0),
-}))
-"""
-
-
-def _run_settings(**environment: str) -> subprocess.CompletedProcess:
-    return _run_python(PROBE, **environment)
-
-
-def _run_python(probe: str, **environment: str) -> subprocess.CompletedProcess:
-    """``probe`` run by this interpreter in the project, with only PATH and ``environment``."""
-    env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "shopcart.settings"}
-    env.update(environment)
-    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed probe
-        [sys.executable, "-c", probe],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def _settings(**environment: str) -> dict:
-    result = _run_settings(**environment)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _refusal(**environment: str) -> str:
-    result = _run_settings(**environment)
-    assert result.returncode != 0, "settings loaded but should have been refused"
-    assert "ImproperlyConfigured" in result.stderr
-    return result.stderr
-
+from tests.settings_probe import BASE_DIR, python_in_project, settings_loaded, settings_refusal
 
 # Strong by Django's measure: 64 characters, 16 different ones.
 LONG_KEY = "0123456789abcdef" * 4
@@ -105,14 +27,14 @@ SITE = {"SITE_URL": "https://shop.example.com"}
 
 
 def test_production_refuses_to_start_without_secret_key():
-    stderr = _refusal(SMARTCART_MODE="production", ALLOWED_HOSTS="shop.example.com")
+    stderr = settings_refusal(SMARTCART_MODE="production", ALLOWED_HOSTS="shop.example.com")
 
     assert "SECRET_KEY must be set when SMARTCART_MODE=production." in stderr
 
 
 @pytest.mark.parametrize("debug", ["1", "true", "on"])
 def test_production_refuses_to_start_with_debug_on(debug):
-    stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, DEBUG=debug)
+    stderr = settings_refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, DEBUG=debug)
 
     assert "DEBUG must be off when SMARTCART_MODE=production." in stderr
 
@@ -128,7 +50,7 @@ STRONG = {
 
 
 def test_the_strong_production_environment_starts():
-    assert _settings(**STRONG)["SECRET_KEY"] == LONG_KEY
+    assert settings_loaded(**STRONG)["SECRET_KEY"] == LONG_KEY
 
 
 @pytest.mark.parametrize(
@@ -142,7 +64,7 @@ def test_the_strong_production_environment_starts():
     ],
 )
 def test_production_refuses_a_weak_secret_key(key):
-    stderr = _refusal(**{**STRONG, "SECRET_KEY": key})
+    stderr = settings_refusal(**{**STRONG, "SECRET_KEY": key})
 
     assert "SECRET_KEY is too weak for SMARTCART_MODE=production" in stderr
     assert "secrets.token_urlsafe(64)" in stderr  # says how to make a good one
@@ -159,13 +81,13 @@ def test_the_bar_for_a_key_is_djangos_deploy_check():
 
 @pytest.mark.parametrize("hosts", ["*", "shop.example.com,*", "*.example.com"])
 def test_production_refuses_a_wildcard_host(hosts):
-    stderr = _refusal(**{**STRONG, "ALLOWED_HOSTS": hosts})
+    stderr = settings_refusal(**{**STRONG, "ALLOWED_HOSTS": hosts})
 
     assert "ALLOWED_HOSTS must list the store's host names" in stderr
 
 
 def test_a_leading_dot_for_subdomains_is_no_wildcard():
-    assert _settings(**{**STRONG, "ALLOWED_HOSTS": ".example.com"})
+    assert settings_loaded(**{**STRONG, "ALLOWED_HOSTS": ".example.com"})
 
 
 SITE_URLS_REFUSED = {
@@ -185,24 +107,24 @@ SITE_URLS_REFUSED = {
 def test_production_refuses_a_site_url_without_https(environment):
     production = {key: value for key, value in STRONG.items() if key != "SITE_URL"}
 
-    stderr = _refusal(**production, **environment)
+    stderr = settings_refusal(**production, **environment)
 
     assert "SITE_URL must be the store's https:// address" in stderr
 
 
 @pytest.mark.parametrize("site", ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]"])
 def test_production_over_plain_http_on_loopback_starts(site):
-    loaded = _settings(**{**STRONG, "SITE_URL": site, "SECURE_COOKIES": "false"})
+    loaded = settings_loaded(**{**STRONG, "SITE_URL": site, "SECURE_COOKIES": "false"})
 
     assert loaded["SESSION_COOKIE_SECURE"] is False
 
 
 def test_embedded_mode_takes_any_key_hosts_and_site():
-    assert _settings(SECRET_KEY="x", ALLOWED_HOSTS="*", SITE_URL="http://shop.test")
+    assert settings_loaded(SECRET_KEY="x", ALLOWED_HOSTS="*", SITE_URL="http://shop.test")
 
 
 def test_unknown_mode_is_refused():
-    stderr = _refusal(SMARTCART_MODE="prod")
+    stderr = settings_refusal(SMARTCART_MODE="prod")
 
     assert "SMARTCART_MODE must be 'embedded' or 'production'." in stderr
 
@@ -211,7 +133,7 @@ STRIPE_KEYS = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec
 
 
 def test_production_with_a_secret_key_starts_hardened():
-    loaded = _settings(
+    loaded = settings_loaded(
         SMARTCART_MODE="production",
         SECRET_KEY=LONG_KEY,
         ALLOWED_HOSTS="shop.example.com",
@@ -228,19 +150,21 @@ def test_production_with_a_secret_key_starts_hardened():
 
 
 def test_production_refuses_to_start_without_a_way_to_take_real_payments():
-    stderr = _refusal(SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x", **SITE)
+    stderr = settings_refusal(
+        SMARTCART_MODE="production", SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x", **SITE
+    )
 
     assert "set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or PAYMENT_GATEWAY=test" in stderr
 
 
 def test_a_stripe_key_without_its_webhook_secret_is_refused():
-    stderr = _refusal(STRIPE_SECRET_KEY="sk_test_x")
+    stderr = settings_refusal(STRIPE_SECRET_KEY="sk_test_x")
 
     assert "STRIPE_WEBHOOK_SECRET" in stderr
 
 
 def test_production_takes_the_test_gateway_only_when_told_so():
-    loaded = _settings(
+    loaded = settings_loaded(
         SMARTCART_MODE="production",
         SECRET_KEY=LONG_KEY,
         ALLOWED_HOSTS="x",
@@ -255,19 +179,21 @@ def test_production_trusts_one_proxy_for_client_addresses_unless_told_otherwise(
     production = {"SMARTCART_MODE": "production", "SECRET_KEY": LONG_KEY, "ALLOWED_HOSTS": "x"}
     production |= {"PAYMENT_GATEWAY": "test", **SITE}
 
-    assert _settings(**production)["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
-    assert _settings(**production, TRUSTED_PROXY_COUNT="2")["ALLAUTH_TRUSTED_PROXY_COUNT"] == 2
+    assert settings_loaded(**production)["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
+    assert (
+        settings_loaded(**production, TRUSTED_PROXY_COUNT="2")["ALLAUTH_TRUSTED_PROXY_COUNT"] == 2
+    )
     # The embedded store has no proxy: X-Forwarded-For is whatever a client made up.
-    assert _settings()["ALLAUTH_TRUSTED_PROXY_COUNT"] == 0
+    assert settings_loaded()["ALLAUTH_TRUSTED_PROXY_COUNT"] == 0
 
 
 def test_gateway_follows_the_stripe_key_by_default():
-    assert _settings(**STRIPE_KEYS)["PAYMENT_GATEWAY"] == "stripe"
-    assert _settings()["PAYMENT_GATEWAY"] == "test"
+    assert settings_loaded(**STRIPE_KEYS)["PAYMENT_GATEWAY"] == "stripe"
+    assert settings_loaded()["PAYMENT_GATEWAY"] == "test"
 
 
 def test_embedded_defaults_with_a_clean_environment():
-    loaded = _settings()
+    loaded = settings_loaded()
 
     var_dir = BASE_DIR / "var"
     assert loaded["DEBUG"] is True
@@ -288,7 +214,7 @@ def test_embedded_defaults_with_a_clean_environment():
 
 def test_mysql_database_url_selects_mysql_with_utf8mb4():
     # Only settings are read: no driver import, no connection.
-    loaded = _settings(DATABASE_URL="mysql://shop:secret@db.example.com:3306/smartcart")
+    loaded = settings_loaded(DATABASE_URL="mysql://shop:secret@db.example.com:3306/smartcart")
 
     assert loaded["ENGINE"] == "django.db.backends.mysql"
     assert (loaded["NAME"], loaded["HOST"], loaded["PORT"]) == (
@@ -307,9 +233,9 @@ def test_mysql_database_url_selects_mysql_with_utf8mb4():
 def test_connections_are_kept_across_requests_unless_told_otherwise():
     # Opening a connection per request cost a scan about 3 ms of CPU on SQLite.
     mariadb = "mysql://shop:secret@db.example.com:3306/smartcart"
-    assert _settings()["CONN_MAX_AGE"] == CONN_MAX_AGE_DEFAULT > 0
-    assert _settings(DATABASE_URL=mariadb)["CONN_MAX_AGE"] == CONN_MAX_AGE_DEFAULT
-    assert _settings(DATABASE_URL=mariadb, CONN_MAX_AGE="0")["CONN_MAX_AGE"] == 0
+    assert settings_loaded()["CONN_MAX_AGE"] == CONN_MAX_AGE_DEFAULT > 0
+    assert settings_loaded(DATABASE_URL=mariadb)["CONN_MAX_AGE"] == CONN_MAX_AGE_DEFAULT
+    assert settings_loaded(DATABASE_URL=mariadb, CONN_MAX_AGE="0")["CONN_MAX_AGE"] == 0
 
 
 def test_asgi_keeps_the_connection_setting(tmp_path):
@@ -322,7 +248,7 @@ def test_asgi_keeps_the_connection_setting(tmp_path):
     database = f"sqlite:///{tmp_path / 'asgi.sqlite3'}"
 
     def conn_max_age(**environment: str) -> str:
-        result = _run_python(probe, DATABASE_URL=database, **environment)
+        result = python_in_project(probe, DATABASE_URL=database, **environment)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
 
@@ -331,7 +257,7 @@ def test_asgi_keeps_the_connection_setting(tmp_path):
 
 
 def test_celery_broker_url_turns_eager_off():
-    loaded = _settings(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
+    loaded = settings_loaded(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
 
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is False
     assert loaded["celery_task_always_eager"] is False
@@ -339,7 +265,7 @@ def test_celery_broker_url_turns_eager_off():
 
 
 def test_redis_url_switches_the_cache_to_redis():
-    loaded = _settings(REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0.25")
+    loaded = settings_loaded(REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0.25")
 
     # Fail-soft: while Redis is down the cache reads as empty (tests/shopcart/test_redis_down.py).
     assert loaded["CACHE_BACKEND"] == "shopcart.cache_backends.FailSoftRedisCache"
@@ -348,11 +274,13 @@ def test_redis_url_switches_the_cache_to_redis():
 
 
 def test_redis_timeout_must_be_positive():
-    assert "REDIS_TIMEOUT" in _refusal(REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0")
+    assert "REDIS_TIMEOUT" in settings_refusal(
+        REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0"
+    )
 
 
 def test_email_host_switches_email_to_smtp():
-    loaded = _settings(EMAIL_HOST="smtp.example.com")
+    loaded = settings_loaded(EMAIL_HOST="smtp.example.com")
 
     assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
 

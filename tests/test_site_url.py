@@ -19,7 +19,7 @@ from django.core.management import call_command
 from devices import simulator
 from tests.devices.test_decoding import EAN13_GTIN
 from tests.factories import BarcodeFactory, ProductFactory
-from tests.test_settings import BASE_DIR, _run_python
+from tests.settings_probe import BASE_DIR, python_in_project
 
 SITE_URL_PROBE = """
 import environ
@@ -30,7 +30,7 @@ print(settings.SITE_URL)
 
 
 def site_url(**environment: str) -> str:
-    result = _run_python(SITE_URL_PROBE, **environment)
+    result = python_in_project(SITE_URL_PROBE, **environment)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
@@ -90,7 +90,7 @@ def _text(message: Message) -> str:
 
 
 def test_with_port_8100_the_pass_and_payment_emails_link_to_8100(tmp_path):
-    result = _run_python(
+    result = python_in_project(
         EMAILS_PROBE,
         PORT="8100",
         DATABASE_URL="sqlite://:memory:",

@@ -167,7 +167,7 @@ def test_the_cart_pass_email_greets_there_and_comes_from_the_store(
 
 
 def test_an_address_without_a_name_is_sent_from_the_store_by_name():
-    from tests.test_settings import _run_python
+    from tests.settings_probe import python_in_project
 
     probe = (
         "import environ\n"
@@ -175,7 +175,7 @@ def test_an_address_without_a_name_is_sent_from_the_store_by_name():
         "from django.conf import settings\n"
         "print(settings.DEFAULT_FROM_EMAIL)\n"
     )
-    result = _run_python(probe, STORE_NAME="Corner Shop", DEFAULT_FROM_EMAIL="hi@corner.test")
+    result = python_in_project(probe, STORE_NAME="Corner Shop", DEFAULT_FROM_EMAIL="hi@corner.test")
 
     assert result.stdout.strip() == "Corner Shop <hi@corner.test>", result.stderr
 

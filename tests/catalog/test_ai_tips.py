@@ -30,7 +30,7 @@ from catalog.models import TIP_MAX_CHARS, ProductTip, ProductTipFailure
 from catalog.tasks import product_tips_generate as product_tips_generate_task
 from tests.catalog.fake_llm import FakeLlm
 from tests.factories import CategoryFactory, ProductFactory
-from tests.test_settings import _refusal
+from tests.settings_probe import settings_refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +127,7 @@ def test_command_says_tips_are_off_without_configuration(pasta):
     ],
 )
 def test_half_a_configuration_refuses_to_start(environment, message):
-    assert message in _refusal(**environment)
+    assert message in settings_refusal(**environment)
 
 
 # --- Writing tips --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from catalog.models import Product
 from catalog.selectors import product_get_by_instore_label
 from tests.catalog.test_admin import add_form_data
 from tests.factories import BarcodeFactory, ProductFactory
-from tests.test_settings import BASE_DIR, _refusal
+from tests.settings_probe import BASE_DIR, settings_refusal
 
 # Germany: 28 weight (g), 22 price (cents), 25 count; a check digit for the value in position 7.
 DE_WEIGHT_412 = "2812345004128"  # 0.412 kg of item 1234
@@ -209,7 +209,7 @@ def test_labels_are_off_by_default_and_the_region_is_read_in_any_case():
 
 
 def test_an_unknown_region_refuses_to_start():
-    stderr = _refusal(INSTORE_LABEL_REGION="fr")
+    stderr = settings_refusal(INSTORE_LABEL_REGION="fr")
 
     assert "INSTORE_LABEL_REGION='fr' is not known" in stderr
     assert "de, dk, ee, fi, gb, lt, lv, no, se" in stderr

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from catalog import demo_data
 from catalog.barcodes import gs1_check_digit, gtin_normalise
-from shopcart.management.commands.load_demo_store import ERROR_PRODUCTION
 from catalog.models import LOW_STOCK_THRESHOLD, Barcode, Category, Product
 from catalog.selectors import product_get_by_barcode
+from shopcart.management.commands.load_demo_store import ERROR_PRODUCTION
 
 pytestmark = pytest.mark.django_db
 
