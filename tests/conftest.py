@@ -13,18 +13,17 @@ MySQL/MariaDB (``DATABASE_URL``).
 """
 
 import pytest
-from allauth.account.internal.flows.login import record_authentication
-from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from devices.key_cache import device_keys_forget_all
 from devices.services import device_register
 from shopcart.celery import app as celery_app
 from shopcart.staff_mfa import totp_secret_set
 from tests.factories import UserFactory
+from tests.support import second_factor_given
 
 MYSQL_NEEDED_FOR = "real row locks and concurrent writers"
 
@@ -77,17 +76,6 @@ def clerk(db):
 def _client_for(user) -> Client:
     client = Client()
     client.force_login(user)
-    return client
-
-
-def second_factor_given(client: Client, user) -> Client:
-    """Record in ``client``'s session the code step that ``force_login`` skips, as allauth
-    records it when a code is typed at sign-in; staff pages then let a manager in."""
-    request = RequestFactory().get("/")
-    request.session = client.session
-    totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
-    request.session.save()
     return client
 
 

@@ -40,9 +40,9 @@ from shopcart.staff_mfa import (
     ERROR_API_MFA_REQUIRED,
     totp_secret_set,
 )
-from tests.conftest import second_factor_given
 from tests.factories import BarcodeFactory, UserFactory
 from tests.orders.factories import OrderLineFactory, PaidOrderFactory, PaymentFactory
+from tests.support import second_factor_given
 
 pytestmark = pytest.mark.django_db
 

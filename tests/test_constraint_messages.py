@@ -17,8 +17,8 @@ from catalog.models import (
     Coupon,
     Product,
 )
-from tests.catalog.test_admin import ADD as PRODUCT_ADD
-from tests.catalog.test_admin import add_form_data
+from tests.catalog.support import ADD as PRODUCT_ADD
+from tests.catalog.support import add_form_data
 
 OUR_APPS = ("shopcart", "catalog", "carts", "orders", "devices")
 CONSTRAINTS = [

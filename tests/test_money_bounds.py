@@ -43,12 +43,12 @@ from shopcart.money import (
     STOCK_MAX,
     money_format,
 )
-from tests.catalog.test_import_export import csv_file, import_with_resource
-from tests.conftest import second_factor_given
+from tests.catalog.import_files import csv_file, import_with_resource
 from tests.devices.test_decoding import EAN13, EAN13_GTIN
 from tests.devices.test_scan_api import scan_code
 from tests.factories import BarcodeFactory, ProductFactory, UserFactory
 from tests.orders.factories import OrderFactory
+from tests.support import second_factor_given
 
 pytestmark = pytest.mark.django_db
 

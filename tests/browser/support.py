@@ -5,6 +5,7 @@ import json
 import uuid
 from urllib.parse import urlsplit
 
+from django.test import Client
 from django.urls import reverse
 
 
@@ -28,3 +29,17 @@ def device_scan(live_server, device_key: str, **fields) -> dict:
         connection.close()
     assert response.status == 201, answer
     return answer
+
+
+LIVE_WITHIN_MS = 1000
+
+
+NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def sign_in(page, live_server, user) -> None:
+    """Give the page's browser a session of ``user`` (made by Client.force_login)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
-from tests.browser.test_cart_live import NO_HORIZONTAL_SCROLL
+from tests.browser.support import NO_HORIZONTAL_SCROLL
 from tests.factories import UserFactory
 
 pytestmark = [

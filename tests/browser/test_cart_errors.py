@@ -14,7 +14,7 @@ from carts.services.carts import ERROR_QUANTITY
 from catalog.coupons import ERROR_COUPON_UNKNOWN
 from catalog.models import Coupon
 from shopcart.money import money_format
-from tests.browser.test_cart_live import sign_in
+from tests.browser.support import sign_in
 from tests.factories import ProductFactory
 
 pytestmark = [

@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -22,7 +21,7 @@ from devices.services import device_pair
 from orders.services import order_place
 from shopcart.money import money_format
 from tests.browser.conftest import DESKTOP, PHONE, is_png
-from tests.browser.support import device_scan
+from tests.browser.support import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, device_scan, sign_in
 from tests.devices.test_scan_api import OTHER_GTIN, b64, two_codes_photo
 from tests.factories import BarcodeFactory, ProductFactory
 
@@ -30,17 +29,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-LIVE_WITHIN_MS = 1000
-NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
-
-
-def sign_in(page, live_server, user) -> None:
-    """Give the page's browser a session of ``user`` (made by Client.force_login)."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
 
 
 @pytest.mark.parametrize(("label", "size"), [("phone", PHONE), ("desktop", DESKTOP)])

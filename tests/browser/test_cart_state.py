@@ -19,7 +19,7 @@ from carts.services import cart_add_product, cart_get_for_user, cart_pass_issue
 from devices.services import device_pair, device_unpair
 from orders.services import order_mark_paid, order_place
 from orders.services.payments import order_payment_start
-from tests.browser.test_cart_live import NO_HORIZONTAL_SCROLL, sign_in
+from tests.browser.support import NO_HORIZONTAL_SCROLL, sign_in
 from tests.factories import ProductFactory
 
 pytestmark = [

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from carts.services import cart_add_product, cart_get_for_user
 from catalog.recommendations.rebuild import recommendations_rebuild
 from tests.browser.conftest import PHONE, is_png
-from tests.browser.test_cart_live import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, sign_in
+from tests.browser.support import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, sign_in
 from tests.catalog.sales import paid_order
 from tests.factories import CategoryFactory, ProductFactory
 

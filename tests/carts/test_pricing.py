@@ -1,7 +1,5 @@
 """carts.pricing: exact Decimal totals, coupons that never over-discount, worked examples."""
 
-from decimal import Context, Decimal
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,22 +11,22 @@ from carts.pricing import (
     LineInput,
     cart_price,
 )
-from catalog.models import Category, Coupon
+from catalog.models import Category
 from shopcart.money import (
-    AMOUNT_COLUMN_MAX,
     LINES_MAX,
     PRICE_MAX,
     QUANTITY_MAX,
     money_round,
 )
-
-D = Decimal
-PLASTIC, OTHER = 1, 2
-
-
-def coupon(**terms) -> Coupon:
-    terms.setdefault("min_subtotal", D("0"))
-    return Coupon(code="TEST", **terms)
+from tests.carts.support import (
+    OTHER,
+    PLASTIC,
+    D,
+    coupon,
+    extreme_coupons,
+    fits_an_amount_column,
+    near,
+)
 
 
 def one_line(amount: str, *, category_id: int | None = None, key: int = 1) -> LineInput:
@@ -210,28 +208,12 @@ def test_pricing_invariants(lines, terms):
 
 # --- At the bounds (shopcart.money) --------------------------------------------------------------
 
-CENT = D("0.01")
-# A DecimalField(max_digits=10, decimal_places=2) reads a value back in this context: an amount
-# that does not fit raises decimal.InvalidOperation, as finding 1 of issue 18 did.
-COLUMN_CONTEXT = Context(prec=10)
-
-
-def fits_an_amount_column(amount: Decimal) -> bool:
-    amount.quantize(CENT, context=COLUMN_CONTEXT)  # raises when it would not read back
-    return D("0") <= amount <= AMOUNT_COLUMN_MAX and amount == amount.quantize(CENT)
-
-
-def _near(low: Decimal, high: Decimal) -> st.SearchStrategy[Decimal]:
-    """Amounts from ``low`` to ``high``, the ends and the cents beside them drawn often."""
-    ends = st.sampled_from([low, low + CENT, high - CENT, high])
-    return ends | st.decimals(min_value=low, max_value=high, places=2)
-
 
 extreme_lines = st.lists(
     st.builds(
         LineInput,
         key=st.integers(),
-        unit_price=_near(D("0.00"), PRICE_MAX),
+        unit_price=near(D("0.00"), PRICE_MAX),
         quantity=st.sampled_from([1, QUANTITY_MAX]) | st.integers(1, QUANTITY_MAX),
         category_id=st.sampled_from([PLASTIC, OTHER, None]),
         available=st.booleans(),
@@ -239,15 +221,6 @@ extreme_lines = st.lists(
     max_size=LINES_MAX,
     unique_by=lambda line: line.key,
 )
-# Coupons may say anything their columns hold: pricing must still never go past a column.
-extreme_coupons = st.builds(
-    coupon,
-    percent_off=st.none() | _near(CENT, D("100")),
-    amount_off=st.none() | _near(CENT, AMOUNT_COLUMN_MAX),
-    max_discount=st.none() | _near(CENT, AMOUNT_COLUMN_MAX),
-    category=st.sampled_from([Category(pk=PLASTIC, name="Plastic goods"), None]),
-    min_subtotal=_near(D("0"), AMOUNT_COLUMN_MAX),
-).filter(lambda c: c.percent_off is not None or c.amount_off is not None)
 
 
 @settings(max_examples=300)

@@ -2,12 +2,16 @@
 
 import csv
 import io
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 
 from catalog.imports import product_import_run
 from catalog.models import ProductImport
-from catalog.resources import COLUMNS, ImportProblem
+from catalog.resources import (
+    COLUMNS,
+    ImportProblem,
+)
 from tests.factories import valid_gtin13
 
 # Far from the barcodes BarcodeFactory makes (valid_gtin13(0), (1), ...).
@@ -51,3 +55,22 @@ def problems_of(product_import: ProductImport) -> list[ImportProblem]:
         ImportProblem(problem["line"], problem["column"], problem["message"])
         for problem in product_import.problems
     ]
+
+
+HEADER = ",".join(COLUMNS)
+
+
+@dataclass
+class Imported:
+    product_import: ProductImport
+    problems: list[ImportProblem]
+
+
+def csv_file(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def import_with_resource(text: str, mode: str = ProductImport.Mode.ALL_OR_NOTHING) -> Imported:
+    """Import ``text`` through the import job, as the admin does; its problems by line."""
+    product_import = import_file(text, mode=mode)
+    return Imported(product_import, problems_of(product_import))

@@ -18,12 +18,12 @@ from catalog.barcodes import ERROR_CHECK_DIGIT
 from catalog.forms import ERROR_IMAGE_TOO_LARGE, ERROR_IMAGE_TOO_MANY_PIXELS
 from catalog.models import Barcode, Product
 from catalog.services import ERROR_BARCODE_REPEATED, ERROR_BARCODE_TAKEN
+from tests.catalog.support import ADD, add_form_data
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:catalog_product_changelist")
-ADD = reverse("admin:catalog_product_add")
 CATEGORY_CHANGELIST = reverse("admin:catalog_category_changelist")
 
 
@@ -40,25 +40,6 @@ def listed(client, **params) -> list[Product]:
 def shows(response, message: str) -> bool:
     """Whether the page shows ``message`` (as the template escaped it)."""
     return escape(message) in response.content.decode()
-
-
-def add_form_data(**overrides) -> dict:
-    data = {
-        "name": "Oat milk",
-        "slug": "oat-milk",
-        "category": "",
-        "price": "1.99",
-        "stock": "12",
-        "active": "on",
-        "description": "",
-        "barcodes-TOTAL_FORMS": "1",
-        "barcodes-INITIAL_FORMS": "0",
-        "barcodes-MIN_NUM_FORMS": "0",
-        "barcodes-MAX_NUM_FORMS": "1000",
-        "barcodes-0-gtin": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def change_form_data(response, **overrides) -> dict:

@@ -8,7 +8,6 @@ reads and writes (chunks, resuming, the store answering meanwhile) is tested in
 
 import csv
 import io
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -29,7 +28,11 @@ from catalog.resources import (
     ImportProblem,
 )
 from catalog.services import ERROR_BARCODE_TAKEN
-from tests.catalog.import_files import import_file, problems_of
+from tests.catalog.import_files import (
+    HEADER,
+    csv_file,
+    import_with_resource,
+)
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +41,6 @@ UPLOAD = reverse("admin:catalog_productimport_add")
 EXPORT = reverse("admin:catalog_product_export")
 CHANGELIST = reverse("admin:catalog_product_changelist")
 
-HEADER = ",".join(COLUMNS)
 GOOD_FILE = f"""{HEADER}
 ,Tomato soup,Tins,1.25,10,1,Rich and red,0036602301467
 ,Oat milk,Dairy,1.99,4,1,,04252614|96385074
@@ -50,22 +52,6 @@ GOOD_FILE = f"""{HEADER}
 def _media(settings, tmp_path):
     # Uploaded files are kept under MEDIA_ROOT while they are imported.
     settings.MEDIA_ROOT = tmp_path
-
-
-@dataclass
-class Imported:
-    product_import: ProductImport
-    problems: list[ImportProblem]
-
-
-def csv_file(*rows: str, header: str = HEADER) -> str:
-    return "\n".join([header, *rows]) + "\n"
-
-
-def import_with_resource(text: str, mode: str = ProductImport.Mode.ALL_OR_NOTHING) -> Imported:
-    """Import ``text`` through the import job, as the admin does; its problems by line."""
-    product_import = import_file(text, mode=mode)
-    return Imported(product_import, problems_of(product_import))
 
 
 def gtins(product: Product) -> list[str]:

@@ -55,8 +55,8 @@ from catalog.models import ProductImport
 from catalog.tasks import product_import_run
 from devices.services import device_pair, device_register
 from tests.catalog.import_files import import_stored, products_csv
-from tests.conftest import second_factor_given
 from tests.factories import BarcodeFactory, UserFactory
+from tests.support import second_factor_given
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 IMPORT_ROWS = int(os.environ.get("SMARTCART_TEST_IMPORT_ROWS", "1000"))

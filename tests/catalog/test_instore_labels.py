@@ -18,7 +18,7 @@ from catalog.instore_labels import (
 )
 from catalog.models import Product
 from catalog.selectors import product_get_by_instore_label
-from tests.catalog.test_admin import add_form_data
+from tests.catalog.support import add_form_data
 from tests.factories import BarcodeFactory, ProductFactory
 from tests.settings_probe import BASE_DIR, settings_refusal
 

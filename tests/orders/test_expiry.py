@@ -17,7 +17,7 @@ from orders.tasks import orders_expire_pending as orders_expire_pending_task
 from shopcart.celery import app as celery_app
 from tests.factories import ProductFactory
 from tests.orders.factories import PaidOrderFactory
-from tests.orders.test_placement import cart_with, stock_of
+from tests.orders.support import cart_with, stock_of
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,6 @@ from carts.services import (
     CartError,
     cart_add_labelled_product,
     cart_add_product,
-    cart_apply_coupon,
     cart_close,
     cart_get_for_user,
     cart_pass_issue,
@@ -48,6 +47,7 @@ from tests.devices.test_decoding import EAN13, EAN13_GTIN
 from tests.devices.test_scan_api import scan_code
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 from tests.orders.factories import OrderFactory
+from tests.orders.support import cart_with, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -55,21 +55,6 @@ LABEL_CODE = "00201234001232"  # an in-store price label's GTIN-14 (the line's o
 
 
 # --- Helpers shared with test_expiry.py and test_placement_races.py ----------------------------
-
-
-def cart_with(user, *items, coupon: str = "") -> Cart:
-    """``user``'s cart holding ``(product, web_quantity)`` items, with ``coupon`` applied."""
-    cart = cart_get_for_user(user=user)
-    for product, quantity in items:
-        cart_add_product(cart=cart, product=product, quantity=quantity)
-    if coupon:
-        cart_apply_coupon(cart=cart, code=coupon)
-    cart.refresh_from_db()
-    return cart
-
-
-def stock_of(product: Product) -> int:
-    return Product.objects.values_list("stock", flat=True).get(pk=product.pk)
 
 
 def refused(cart: Cart, user) -> OrderError:

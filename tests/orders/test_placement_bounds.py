@@ -31,7 +31,7 @@ from shopcart.money import (
     STOCK_MAX,
     money_round,
 )
-from tests.carts.test_pricing import extreme_coupons, fits_an_amount_column
+from tests.carts.support import extreme_coupons, fits_an_amount_column
 from tests.factories import UserFactory
 
 CENT = Decimal("0.01")

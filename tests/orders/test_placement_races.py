@@ -18,7 +18,7 @@ from orders.errors import OrderError
 from orders.models import Order
 from orders.services import order_cancel, order_place, orders_expire_pending
 from tests.factories import ProductFactory, UserFactory
-from tests.orders.test_placement import cart_with, stock_of
+from tests.orders.support import cart_with, stock_of
 
 pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
 
