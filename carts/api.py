@@ -10,8 +10,7 @@ is being paid for or closed, 400 otherwise. Bad input answers 400 with messages 
 """
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -29,7 +28,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -66,7 +65,6 @@ ERROR_LABELLED_LINE = (
     'or send "delete" to remove the line.'
 )
 
-CODE_CART_CLOSED = "cart_closed"
 QUANTITY_DELETE: Final = "delete"
 TARGET_FIELDS = ("product", "barcode", "line")
 ID_MAX = 2**63 - 1  # the largest key every supported database stores; more would not be a key
@@ -124,25 +122,6 @@ EXAMPLE_CART = {
     ],
 }
 EXAMPLE_REFUSED = {"detail": "“Oat milk 1 l” is out of stock.", "code": "out_of_stock"}
-
-
-class CartRefused(APIException):
-    """A ``CartError`` as an HTTP answer: its message under ``detail``, its code under ``code``."""
-
-    status_code: int = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, error: services.CartError) -> None:
-        super().__init__({"detail": str(error), "code": error.code})
-        if error.code == CODE_CART_CLOSED:
-            self.status_code = status.HTTP_409_CONFLICT
-
-
-@contextmanager
-def _cart_errors() -> Iterator[None]:
-    try:
-        yield
-    except services.CartError as exc:
-        raise CartRefused(exc) from exc
 
 
 # --- Output -----------------------------------------------------------------------------------
@@ -499,8 +478,7 @@ class CartLineUpdateApi(APIView):
         serializer.is_valid(raise_exception=True)
         cart = _shopper_cart(request)
         target = _line_target(cart, serializer.validated_data)
-        with _cart_errors():
-            change = _line_change(cart, target, serializer.validated_data.get("quantity"))
+        change = _line_change(cart, target, serializer.validated_data.get("quantity"))
         return _cart_response(request, change.cart, change.messages)
 
 
@@ -522,10 +500,9 @@ class CartCouponApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = CartCouponInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with _cart_errors():
-            change = services.cart_apply_coupon(
-                cart=_shopper_cart(request), code=serializer.validated_data["code"]
-            )
+        change = services.cart_apply_coupon(
+            cart=_shopper_cart(request), code=serializer.validated_data["code"]
+        )
         return _cart_response(request, change.cart)
 
     @extend_schema(
@@ -535,6 +512,5 @@ class CartCouponApi(APIView):
         examples=[CART_EXAMPLE],
     )
     def delete(self, request: Request) -> Response:
-        with _cart_errors():
-            change = services.cart_remove_coupon(cart=_shopper_cart(request))
+        change = services.cart_remove_coupon(cart=_shopper_cart(request))
         return _cart_response(request, change.cart)

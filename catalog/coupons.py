@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from catalog.models import Coupon
+from shopcart.refusals import Refused
 
 ERROR_COUPON_UNKNOWN = "There is no coupon “{code}”."
 ERROR_COUPON_NOT_YET = "Coupon “{code}” is not valid yet."
@@ -19,12 +20,8 @@ ERROR_COUPON_USED_BY_YOU = "You have already used coupon “{code}”."
 CODE_SHOWN_MAX = 40  # of what the shopper typed, in a message
 
 
-class CouponRefused(ValueError):
+class CouponRefused(Refused):
     """The coupon may not be used now; the message says why, ``code`` for APIs."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def coupon_check(*, coupon: Coupon | None, code: str, user: User | None) -> None:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from carts.models import Cart
 from carts.selectors import cart_get_current, cart_summary
-from orders.errors import OrderError
+from orders.errors import OrderError, OrderPaidMeanwhile
 from orders.models import Order
 from orders.selectors import order_get_for_user, order_get_pending_for_cart
 from orders.services import order_payment_abandon, order_payment_start, order_place
@@ -94,10 +94,11 @@ def checkout_back(request: ShopperRequest) -> HttpResponse:
         return redirect("carts:detail")
     try:
         order = order_payment_abandon(order=order)
+    except OrderPaidMeanwhile as exc:  # at the gateway, just now: the webhook is on its way
+        messages.error(request, str(exc))
+        return redirect("orders:payment_success", number=order.number)
     except OrderError as exc:
         messages.error(request, str(exc))
-        if exc.code == "paid":  # at the gateway, just now: the webhook is on its way
-            return redirect("orders:payment_success", number=order.number)
         return redirect("carts:detail")
     if order.is_paid:
         messages.info(request, MESSAGE_ALREADY_PAID.format(number=order.number))

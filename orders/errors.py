@@ -1,9 +1,13 @@
 """The error every order service raises for the shopper or staff to read."""
 
+from shopcart.refusals import Refused
 
-class OrderError(ValueError):
+
+class OrderError(Refused):
     """Refused: ``str(error)`` is a message for people, ``code`` a stable word for programs."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class OrderPaidMeanwhile(OrderError):
+    """The order was paid at the gateway while the shopper asked for something else."""
+
+    code = "paid"

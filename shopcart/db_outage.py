@@ -7,8 +7,8 @@ with the same ``scan_id``, which is safe), a friendly page for people. Three way
 Django hands an exception to only one of them:
 
 - ``DatabaseOutageMiddleware.process_exception`` for Django views and templates;
-- ``api_exception_handler`` (DRF's ``EXCEPTION_HANDLER``) for DRF views, which catch their
-  own exceptions before any middleware sees them;
+- ``api_outage_response``, through DRF's ``EXCEPTION_HANDLER`` (``shopcart.api_errors``), for
+  DRF views, which catch their own exceptions before any middleware sees them;
 - ``server_error`` (``handler500``) for an exception raised inside a middleware, e.g. the
   session or user lookup.
 
@@ -121,7 +121,7 @@ class DatabaseOutageMiddleware:
         return outage_response(request, exception)
 
 
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def api_outage_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus 503 with ``Retry-After`` for a database outage."""
     if not database_unavailable(exc):
         return exception_handler(exc, context)

@@ -462,7 +462,7 @@ REST_FRAMEWORK = {
     # (shopcart/json_input.py).
     "DEFAULT_PARSER_CLASSES": ["shopcart.json_input.BoundedJSONParser"],
     # DRF's own handler, plus 503 with Retry-After when the database is away.
-    "EXCEPTION_HANDLER": "shopcart.db_outage.api_exception_handler",
+    "EXCEPTION_HANDLER": "shopcart.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smartcart API",

@@ -50,6 +50,7 @@ from carts.selectors import MESSAGE_CLAMPED, CartLineRow, cart_line_rows
 from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Coupon, Product
 from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+from shopcart.refusals import Refused
 
 # What a cart's goods may come to: what one order may (see shopcart.money).
 CART_TOTAL_MAX = ORDER_TOTAL_MAX
@@ -71,12 +72,15 @@ ERROR_COUPON_BLANK = "Enter a coupon code."
 MESSAGE_MERGED = "We added the {count} item(s) you chose before signing in to your cart."
 
 
-class CartError(ValueError):
+class CartError(Refused):
     """A cart change was refused; ``code`` says why for APIs and devices."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class CartClosed(CartError):
+    """The cart is being paid for or is closed: a conflict with its state, not bad input."""
+
+    code = "cart_closed"
+    http_status = 409
 
 
 @dataclass(frozen=True)
@@ -569,7 +573,7 @@ def _cart_lock(cart: Cart) -> Cart:
 
 def _check_open(cart: Cart) -> None:
     if not cart.is_open:
-        raise CartError(ERROR_CART_CLOSED, code="cart_closed")
+        raise CartClosed(ERROR_CART_CLOSED)
 
 
 def _cart_changed(cart: Cart, *, scan: tuple[str, str] | None = None) -> None:

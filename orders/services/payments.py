@@ -28,7 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from carts.services import cart_close
-from orders.errors import OrderError
+from orders.errors import OrderError, OrderPaidMeanwhile
 from orders.gateways import Gateway, GatewayError, gateway_get
 from orders.models import Order, Payment, Refund
 from orders.services.exits import order_audit_flag_decide
@@ -136,7 +136,7 @@ def order_payment_abandon(*, order: Order) -> Order:
             logger.warning("payment %s: checkout not closed (%s)", payment.pk, exc)
             raise OrderError(ERROR_GATEWAY, code="gateway") from None
         if not still_unpaid:
-            raise OrderError(ERROR_PAID_MEANWHILE.format(number=order.number), code="paid")
+            raise OrderPaidMeanwhile(ERROR_PAID_MEANWHILE.format(number=order.number))
     with transaction.atomic(durable=True):
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status == Order.Status.PENDING:
