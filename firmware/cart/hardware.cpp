@@ -5,6 +5,7 @@
 #include <Adafruit_GFX.h>
 #include <Adafruit_SSD1306.h>
 #include <Arduino.h>
+#include <LittleFS.h>
 #include <Preferences.h>
 #include <WiFi.h>
 #include <WiFiClientSecure.h>
@@ -143,6 +144,46 @@ class NvsStorage : public Storage {
   }
 };
 
+// The saved offline queue, on LittleFS in the partition table's data partition ("spiffs" in
+// huge_app.csv: 896 KiB, room for the six 96 KiB slots and LittleFS's copy-on-write). LittleFS
+// commits a file when it is closed; a power cut before that leaves the old file, and the core's
+// checksum catches whatever else a cut leaves.
+class LittleFsFlash : public Flash {
+ public:
+  bool begin() {
+    mounted_ = LittleFS.begin(true);  // formats a partition that has never been mounted
+    if (!mounted_) Serial.println("No LittleFS partition: scans are not kept over a power cut.");
+    return mounted_;
+  }
+  bool write(const char* name, const Part* parts, size_t count) override {
+    if (!mounted_) return false;
+    File file = LittleFS.open(name, FILE_WRITE);
+    if (!file) return false;
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; ++i) {
+      ok = file.write(parts[i].data, parts[i].length) == parts[i].length;
+    }
+    file.close();
+    return ok;
+  }
+  int read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) override {
+    if (!mounted_ || !LittleFS.exists(name)) return -1;
+    File file = LittleFS.open(name, FILE_READ);
+    if (!file) return -1;
+    int count = 0;
+    if (file.seek(offset)) count = static_cast<int>(file.read(buffer, capacity));
+    file.close();
+    return count < 0 ? 0 : count;
+  }
+  bool remove(const char* name) override {
+    if (!mounted_ || !LittleFS.exists(name)) return true;
+    return LittleFS.remove(name);
+  }
+
+ private:
+  bool mounted_ = false;
+};
+
 class CartUi : public Ui {
  public:
   void show(const char* status, const char* line1, const char* line2) override {
@@ -199,6 +240,7 @@ CartUi ui_port;
 EspBoard board_port;
 RtosLock lock_port;
 NvsStorage storage_port;
+LittleFsFlash flash_port;
 SerialOut console_port;
 
 framesize_t frame_size_of(const char* name) {
@@ -219,8 +261,8 @@ void* psram(size_t bytes) { return ps_malloc(bytes); }  // once, at boot: never 
 }  // namespace
 
 CartPorts ports() {
-  CartPorts ports = {clock_port, random_port, camera_port, net_port,
-                     ui_port,    board_port,  lock_port};
+  CartPorts ports = {clock_port, random_port, camera_port, net_port, ui_port,
+                     board_port, lock_port,   flash_port};
   return ports;
 }
 
@@ -248,6 +290,7 @@ bool buffers_allocate(CartBuffers* buffers) {
 void board_start() {
   lock_port.create();
   Serial.begin(CONSOLE_BAUD);
+  flash_port.begin();  // before the core restores the saved queue
   pinMode(PIN_FLASH_LED, OUTPUT);
   digitalWrite(PIN_FLASH_LED, LOW);
   pinMode(PIN_BUTTON, INPUT_PULLUP);

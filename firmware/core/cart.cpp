@@ -14,6 +14,7 @@ const Lines TEXT_NEEDS_SETUP = {"Needs setup", "Serial 115200"};
 const Lines TEXT_SENDING = {"Sending...", ""};
 const Lines TEXT_SAVED = {"Scan saved", "Sending later"};
 const Lines TEXT_QUEUE_FULL = {"Queue full", "Wait for Wi-Fi"};
+const Lines TEXT_NOT_SAVED = {"Not saved", "Call staff"};
 const Lines TEXT_CAMERA_ERROR = {"Camera error", "Try again"};
 const Lines TEXT_PHOTO_TOO_LARGE = {"Photo too large", "Try again"};
 const Lines TEXT_REMOVE_MODE = {"Remove mode", "Scan to remove"};
@@ -39,6 +40,7 @@ void lines_copy(char destination[2][DISPLAY_LINE_BYTES], const Lines& lines) {
 CartCore::CartCore(const CartPorts& ports, const CartBuffers& buffers)
     : ports_(ports), buffers_(buffers),
       queue_(buffers.entries, buffers.slots, buffers.slot_storage, buffers.slot_bytes, ports.lock),
+      store_(ports.flash),
       http_(ports.net, ports.clock), settings_(NULL), configured_(false), lines_since_ms_(0),
       lines_from_scan_(false), hz_(0), led_(false), drawn_once_(false), uptime_ms_(0),
       uptime_mark_(0), heartbeat_sent_(false), heartbeat_at_ms_(0), mailbox_count_(0),
@@ -55,6 +57,7 @@ bool CartCore::begin(const Settings& settings, uint32_t now) {
   configured_ = settings_check(settings) == SETTINGS_OK &&
                 server_url_parse(settings.server_url, &url_) == URL_OK;
   if (configured_) {
+    restore_saved(now);
     Feedback starting;  // idle: the first heartbeat's lines replace it at once
     lines_copy(starting.lines, TEXT_STARTING);
     starting.pattern = PATTERN_NONE;
@@ -65,6 +68,20 @@ bool CartCore::begin(const Settings& settings, uint32_t now) {
   }
   render(now);
   return configured_;
+}
+
+// Every slot whose file is whole joins the queue at its seq, as it was before the power cut.
+// The shopper heard about these scans before it: nothing is played for them now.
+void CartCore::restore_saved(uint32_t now) {
+  for (size_t i = 0; i < queue_.capacity(); ++i) {
+    PendingScan* slot = queue_.slot(i);
+    if (!store_.load(i, slot)) continue;
+    slot->attempts = 0;
+    slot->next_try_ms = now;
+    slot->waiting = false;
+    slot->told_saved = true;
+    queue_.restore(i);
+  }
 }
 
 // --- The input loop ---------------------------------------------------------------------------
@@ -148,6 +165,11 @@ void CartCore::enqueue(PendingScan* slot, ScanKind kind, size_t length, uint32_t
   slot->attempts = 0;
   slot->next_try_ms = now;
   slot->waiting = false;
+  // On flash before the shopper hears anything: from then on a power cut does not lose it.
+  if (!store_.save(queue_.index_of(slot), *slot)) {
+    present_text(TEXT_NOT_SAVED, PATTERN_ERROR, now);  // the flash is full or failing
+    return;
+  }
   // With no network, or scans already waiting, the shopper hears at once that it is kept.
   bool later = net_state() == NET_OFFLINE || queue_.depth() > 0;
   slot->told_saved = later;
@@ -281,7 +303,7 @@ void CartCore::send_scan(PendingScan& scan) {
                          buffers_.body_capacity, &request) != BUILD_OK ||
       !exchange(request, response)) {
     post(TEXT_PHOTO_TOO_LARGE, PATTERN_ERROR);  // it would never fit: sending again won't help
-    queue_.pop();
+    scan_done(scan);
     return;
   }
   RetryDecision decision = scan_decide(scan, response);
@@ -290,6 +312,14 @@ void CartCore::send_scan(PendingScan& scan) {
     return;
   }
   scan_finished(response, decision.verdict);
+  scan_done(scan);
+}
+
+// The server answered (or the scan can never be sent): off the flash, then out of the queue. A
+// power cut between the two sends it once more after the restart, with the same scan_id, and
+// the server answers that from its record.
+void CartCore::scan_done(PendingScan& scan) {
+  store_.erase(queue_.index_of(&scan));
   queue_.pop();
 }
 

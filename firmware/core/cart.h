@@ -19,6 +19,7 @@
 #include "protocol.h"
 #include "retry.h"
 #include "scan_queue.h"
+#include "scan_store.h"
 #include "settings.h"
 #include "url.h"
 
@@ -35,6 +36,7 @@ extern const Lines TEXT_NEEDS_SETUP;
 extern const Lines TEXT_SENDING;
 extern const Lines TEXT_SAVED;
 extern const Lines TEXT_QUEUE_FULL;
+extern const Lines TEXT_NOT_SAVED;
 extern const Lines TEXT_CAMERA_ERROR;
 extern const Lines TEXT_PHOTO_TOO_LARGE;
 extern const Lines TEXT_REMOVE_MODE;
@@ -52,6 +54,7 @@ struct CartPorts {
   Ui& ui;
   Board& board;
   Lock& lock;
+  Flash& flash;
 };
 
 // Every buffer the cart uses, allocated once by its owner (PSRAM on the device).
@@ -75,7 +78,8 @@ class CartCore {
   CartCore(const CartPorts& ports, const CartBuffers& buffers);
 
   // Takes settings (kept by reference); false, with "Needs setup" on screen, when
-  // settings_check() finds a problem: the cart then neither scans nor sends.
+  // settings_check() finds a problem: the cart then neither scans nor sends. Otherwise the
+  // scans saved on flash before the last power cut join the queue, in their order.
   bool begin(const Settings& settings, uint32_t now);
 
   // --- the input loop ---
@@ -103,6 +107,7 @@ class CartCore {
   Camera::Status photo_after(uint32_t pressed_ms, PendingScan* slot, size_t* length);
   PendingScan* reserve_or_refuse(uint32_t now);
   void enqueue(PendingScan* slot, ScanKind kind, size_t length, uint32_t now);
+  void restore_saved(uint32_t now);
   void present(const Feedback& feedback, uint32_t now);
   void present_text(const Lines& lines, Pattern pattern, uint32_t now);
   void drain_mailbox(uint32_t now);
@@ -112,6 +117,7 @@ class CartCore {
   // network side
   bool network_ready();
   void send_scan(PendingScan& scan);
+  void scan_done(PendingScan& scan);
   RetryDecision scan_decide(PendingScan& scan, const HttpResponse& response);
   void scan_wait(PendingScan& scan, RetryDecision decision);
   void scan_finished(const HttpResponse& response, Verdict verdict);
@@ -125,6 +131,7 @@ class CartCore {
   CartPorts ports_;
   CartBuffers buffers_;
   ScanQueue queue_;
+  ScanStore store_;
   HttpClient http_;
   Button button_;
   ModeSwitch modes_;

@@ -59,6 +59,23 @@ class Storage {
   virtual bool set(const char* key, const char* value) = 0;
 };
 
+// Files kept across power cuts (LittleFS on the device): the saved offline queue, one file a slot.
+// A power cut during write() may leave the file with its old contents, part of the new ones, or
+// none: the core writes a checksum into every file and throws away one that does not match.
+class Flash {
+ public:
+  struct Part {
+    const uint8_t* data;
+    size_t length;
+  };
+  virtual ~Flash() {}
+  // Replaces the file with the parts, one after the other; false when not all were written.
+  virtual bool write(const char* name, const Part* parts, size_t count) = 0;
+  // Up to capacity bytes from offset: how many were read, or -1 when there is no such file.
+  virtual int read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) = 0;
+  virtual bool remove(const char* name) = 0;  // true also when there was no such file
+};
+
 class Ui {
  public:
   virtual ~Ui() {}

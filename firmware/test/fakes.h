@@ -193,6 +193,23 @@ class FakeStorage : public Storage {
   }
 };
 
+// LittleFS, as a power cut leaves it at its worst: a write the power stops leaves the file with
+// only the bytes written so far. Copying it is taking the flash chip to a new board.
+class FakeFlash : public Flash {
+ public:
+  std::map<std::string, std::string> files;
+  // The power goes after this many more bytes are written; nothing is written or removed after.
+  long cut_after_bytes = -1;
+  bool cut = false;
+  bool full = false;  // every write fails, and writes nothing
+  int writes = 0;
+  int removes = 0;
+
+  bool write(const char* name, const Part* parts, size_t count) override;
+  int read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) override;
+  bool remove(const char* name) override;
+};
+
 class FakeConsoleOut : public ConsoleOut {
  public:
   std::vector<std::string> lines;
@@ -217,6 +234,7 @@ class Rig {
   FakeUi ui;
   FakeBoard board;
   FakeLock lock;
+  FakeFlash flash;
   Settings settings;
 
   Rig();

@@ -274,4 +274,26 @@ TEST_SUITE("contract") {
     REQUIRE(heartbeat_rig.net.requests.size() == 1);
     emit("heartbeat", heartbeat_rig.net.requests[0]);
   }
+
+  TEST_CASE("payloads: a scan sent just before a power cut goes again, byte for byte, after it") {
+    // The server had the scan, but the power went before the cart removed it from flash.
+    Rig before;
+    start(before);
+    before.press();
+    before.flash.cut = true;  // from here nothing reaches the flash: the power is going
+    before.net.answer(http_answer(201, golden("response_added")));
+    before.network();
+    REQUIRE(before.flash.files.size() == 1);
+
+    Rig after;
+    after.flash.files = before.flash.files;
+    after.net.heartbeat_reply = http_answer(200, golden("response_heartbeat"));
+    REQUIRE(after.begin());
+    after.net.answer(http_answer(200, golden("response_added")));
+    after.network();
+    REQUIRE(last_scan(after) == last_scan(before));
+    CHECK(after.flash.files.empty());
+    emit("scan_before_power_cut", last_scan(before));
+    emit("scan_after_power_cut", last_scan(after));
+  }
 }

@@ -40,6 +40,12 @@ SCAN_PAYLOADS = [
     ("scan_code_remove", 201, "removed"),
     ("scan_code_escaped", 201, "no_barcode"),
 ]
+# A scan the server answered just before the cart lost power, and the same scan the cart sent
+# again from its flash after the restart: both must add the product once.
+POWER_CUT_PAYLOADS = [
+    ("scan_before_power_cut", 201, "added"),
+    ("scan_after_power_cut", 200, "added"),
+]
 # The text the firmware put into scan_code_escaped (a stray 0xFF byte becomes U+FFFD).
 ESCAPED_CODE = 'A"B\\C\t\x01é\ufffd'
 # Headers the test client sets itself, or that name the firmware's test server.
@@ -143,7 +149,8 @@ def paired_cart(device, alice):
 def test_the_firmware_writes_every_request_shape(payloads):
     written = {path.stem for path in payloads.glob("*.http")}
 
-    assert written == {name for name, _, _ in SCAN_PAYLOADS} | {"heartbeat"}
+    emitted = SCAN_PAYLOADS + POWER_CUT_PAYLOADS
+    assert written == {name for name, _, _ in emitted} | {"heartbeat"}
 
 
 def test_every_scan_the_firmware_builds_is_accepted_by_the_server(
@@ -160,6 +167,21 @@ def test_every_scan_the_firmware_builds_is_accepted_by_the_server(
     line = CartLine.objects.get(cart=paired_cart)
     assert line.quantity == 2  # the photo once (its retry counted once), base64, code, remove
     assert ScanEvent.objects.get(code=ESCAPED_CODE).result == "no_barcode"
+
+
+def test_a_scan_resent_from_flash_after_a_power_cut_is_added_once(
+    payloads, paired_cart, device_key
+):
+    client = Client()
+    answers = []
+    for name, status, result in POWER_CUT_PAYLOADS:
+        response = payload_post(client, payload_read(payloads / f"{name}.http"), device_key)
+        assert_accepted(response, status, result)
+        answers.append(response.json())
+
+    assert answers[1] == answers[0]
+    assert CartLine.objects.get(cart=paired_cart).quantity == 1
+    assert ScanEvent.objects.count() == 1
 
 
 def test_the_heartbeat_the_firmware_builds_is_accepted(payloads, paired_cart, device_key):
