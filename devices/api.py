@@ -49,7 +49,7 @@ from devices.authentication import (
     device_authenticated,
 )
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
-from devices.models import Device, ScanEvent
+from devices.models import Device, ResetReason, ScanEvent
 from devices.selectors import pairing_get_active
 from devices.services import device_heartbeat_record
 from devices.services.scans import (
@@ -87,6 +87,10 @@ EXAMPLE_HEARTBEAT = {
     "wifi_rssi": -61,
     "free_heap": 141312,
     "queue_depth": 0,
+    "reset_reason": "task_watchdog",
+    "free_psram": 3407872,
+    "failed_captures": 0,
+    "camera_ok": True,
 }
 EXAMPLE_HEARTBEAT_ANSWER = {
     "server_time": "2026-11-21T11:40:39Z",
@@ -221,6 +225,11 @@ class HeartbeatApi(DeviceApi):
         wifi_rssi = serializers.IntegerField(min_value=-127, max_value=0)
         free_heap = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
         queue_depth = serializers.IntegerField(min_value=0, max_value=65535)
+        # Since firmware 1.1.0; an older cart leaves them out.
+        reset_reason = serializers.ChoiceField(choices=ResetReason.choices, required=False)
+        free_psram = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
+        failed_captures = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
+        camera_ok = serializers.BooleanField(required=False)
 
     @extend_schema_serializer(component_name="DeviceHeartbeatAnswer")
     class OutputSerializer(serializers.Serializer):

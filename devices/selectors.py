@@ -10,7 +10,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from catalog.models import Barcode
-from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.models import WATCHDOG_RESETS, Device, DeviceRestart, Pairing, ScanEvent, UnknownCode
 from devices.services import KEY_SCHEME, device_key_hash
 
 
@@ -105,6 +105,29 @@ def devices_online_count(*, now: datetime | None = None) -> tuple[int, int]:
         online=Count("pk", filter=Q(last_seen_at__gte=online_since)), registered=Count("pk")
     )
     return counts["online"], counts["registered"]
+
+
+@dataclass(frozen=True)
+class FleetHealth:
+    watchdog_restarts: int  # carts (not restarts) a watchdog restarted since the given time
+    camera_faults: int  # carts whose last heartbeat said the camera did not start
+
+
+def fleet_health(*, since: datetime) -> FleetHealth:
+    """The health of the carts in service (not revoked), for the staff dashboard."""
+    active = Device.objects.filter(revoked_at__isnull=True)
+    restarted = DeviceRestart.objects.filter(
+        device__in=active, booted_at__gte=since, reason__in=WATCHDOG_RESETS
+    )
+    return FleetHealth(
+        watchdog_restarts=restarted.values("device").distinct().count(),
+        camera_faults=active.filter(camera_ok=False).count(),
+    )
+
+
+def device_restart_list(*, device: Device, limit: int = 10) -> list[DeviceRestart]:
+    """The device's latest starts, newest first."""
+    return list(DeviceRestart.objects.filter(device=device)[:limit])
 
 
 def unknown_code_list_open() -> QuerySet[UnknownCode]:

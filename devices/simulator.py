@@ -250,6 +250,10 @@ def heartbeat_body(*, firmware_version: str = "simulator", queue_depth: int = 0)
             "wifi_rssi": -50,
             "free_heap": 100_000,
             "queue_depth": queue_depth,
+            "reset_reason": "power_on",  # every run of the simulator is a fresh start
+            "free_psram": 0,
+            "failed_captures": 0,
+            "camera_ok": True,
         }
     )
 

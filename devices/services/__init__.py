@@ -1,7 +1,8 @@
 """Device writes: the registry and keys (``registry``), pairing a device with a shopper's
 cart (``pairing``), processing the scans a device sends (``scans``), and the photos of failed
-scans (``photos``)."""
+scans (``photos``), and what carts report about their health (``health``)."""
 
+from devices.services.health import device_heartbeat_record
 from devices.services.pairing import cart_pairing_end, device_pair, device_unpair
 from devices.services.photos import scan_photo_keep, scan_photos_purge
 from devices.services.registry import (
@@ -13,7 +14,6 @@ from devices.services.registry import (
     DeviceError,
     IssuedKey,
     device_delete,
-    device_heartbeat_record,
     device_key_hash,
     device_mark_seen,
     device_register,

@@ -112,25 +112,3 @@ def device_mark_seen(*, device: Device) -> None:
         return
     Device.objects.filter(pk=device.pk).update(last_seen_at=now)
     device.last_seen_at = now
-
-
-def device_heartbeat_record(
-    *,
-    device: Device,
-    firmware_version: str,
-    uptime_seconds: int,
-    wifi_rssi: int,
-    free_heap: int,
-    queue_depth: int,
-) -> None:
-    """Store what the cart reported and when. One UPDATE: concurrent heartbeats cannot mix rows."""
-    now = timezone.now()
-    Device.objects.filter(pk=device.pk).update(
-        last_seen_at=now,
-        firmware_version=firmware_version,
-        uptime_seconds=uptime_seconds,
-        wifi_rssi=wifi_rssi,
-        free_heap=free_heap,
-        queue_depth=queue_depth,
-    )
-    device.last_seen_at = now

@@ -11,6 +11,8 @@
 #include <WiFiClientSecure.h>
 #include <Wire.h>
 #include <esp_camera.h>
+#include <esp_system.h>
+#include <esp_task_wdt.h>
 #include <string.h>
 #include <time.h>
 #if __has_include(<esp_random.h>)
@@ -33,7 +35,11 @@ const uint8_t BUZZER_CHANNEL = 2;    // LEDC channel 0 and timer 0 drive the cam
 const int32_t CONNECT_TIMEOUT_MS = 5000;
 const unsigned long HANDSHAKE_TIMEOUT_S = 8;
 const size_t QUEUE_SLOTS = 6;
-const size_t SLOT_BYTES = 96 * 1024;  // an SVGA JPEG at quality 12 is 30-70 KiB
+// SLOT_BYTES (core/config.h): 96 KiB; an SVGA JPEG at quality 12 is 30-70 KiB, and the driver's
+// buffer for one is 94 KiB, so no SVGA photo is too large for its slot.
+// Marks a restart the Wi-Fi watchdog asked for: RTC memory outlives esp_restart(), not a power cut.
+const uint32_t WIFI_RESTART_MARK = 0x57494649;  // "WIFI"
+RTC_NOINIT_ATTR uint32_t restart_mark;
 const size_t HEAD_BYTES = 1024;
 const size_t ANSWER_BYTES = 2048;
 
@@ -210,11 +216,40 @@ class CartUi : public Ui {
   void led(bool on) override { digitalWrite(LED_PIN, on != LED_ACTIVE_LOW ? HIGH : LOW); }
 };
 
+ResetReason reset_reason_read() {
+  bool wifi_restart = restart_mark == WIFI_RESTART_MARK;
+  restart_mark = 0;
+  switch (esp_reset_reason()) {
+    case ESP_RST_POWERON: return RESET_POWER_ON;
+    case ESP_RST_EXT: return RESET_EXTERNAL;
+    case ESP_RST_SW: return wifi_restart ? RESET_WIFI_WATCHDOG : RESET_SOFTWARE;
+    case ESP_RST_PANIC: return RESET_PANIC;
+    case ESP_RST_INT_WDT: return RESET_INTERRUPT_WATCHDOG;
+    case ESP_RST_TASK_WDT: return RESET_TASK_WATCHDOG;
+    case ESP_RST_WDT: return RESET_OTHER_WATCHDOG;
+    case ESP_RST_DEEPSLEEP: return RESET_DEEP_SLEEP;
+    case ESP_RST_BROWNOUT: return RESET_BROWNOUT;
+    default: return RESET_UNKNOWN;
+  }
+}
+
 class EspBoard : public Board {
  public:
+  void start() { reset_ = reset_reason_read(); }  // once, at boot: it clears the mark
   bool network_up() override { return WiFi.status() == WL_CONNECTED; }
   int wifi_rssi() override { return WiFi.RSSI(); }
   uint32_t free_heap() override { return ESP.getFreeHeap(); }
+  uint32_t free_psram() override { return ESP.getFreePsram(); }
+  ResetReason reset_reason() override { return reset_; }
+  void wifi_reconnect() override { WiFi.reconnect(); }
+  void restart_for_wifi() override {
+    Serial.println("No network for five minutes: restarting.");
+    restart_mark = WIFI_RESTART_MARK;
+    ESP.restart();
+  }
+
+ private:
+  ResetReason reset_ = RESET_UNKNOWN;
 };
 
 class RtosLock : public Lock {
@@ -249,9 +284,12 @@ framesize_t frame_size_of(const char* name) {
     framesize_t size;
   } SIZES[] = {{"VGA", FRAMESIZE_VGA},   {"SVGA", FRAMESIZE_SVGA}, {"XGA", FRAMESIZE_XGA},
                {"HD", FRAMESIZE_HD},     {"SXGA", FRAMESIZE_SXGA}, {"UXGA", FRAMESIZE_UXGA}};
-  const FrameSize* frame = frame_size_find(name);  // the core knows the default and the names
+  // The core knows the default and the names, and which sizes' JPEGs fit a slot (settings_check
+  // refused the others before the camera starts).
+  const FrameSize* frame = frame_size_find(name);
+  if (frame == nullptr || !frame_size_fits(*frame)) return FRAMESIZE_SVGA;
   for (const auto& entry : SIZES) {
-    if (frame != nullptr && strcmp(entry.name, frame->name) == 0) return entry.size;
+    if (strcmp(entry.name, frame->name) == 0) return entry.size;
   }
   return FRAMESIZE_SVGA;
 }
@@ -289,6 +327,7 @@ bool buffers_allocate(CartBuffers* buffers) {
 
 void board_start() {
   lock_port.create();
+  board_port.start();
   Serial.begin(CONSOLE_BAUD);
   flash_port.begin();  // before the core restores the saved queue
   pinMode(PIN_FLASH_LED, OUTPUT);
@@ -308,6 +347,7 @@ void board_start() {
   if (!display_ok) Serial.println("No SSD1306 OLED at 0x3C on GPIO 13/14.");
   if (SCANNER) Serial2.begin(SCANNER_BAUD, SERIAL_8N1, PIN_SCANNER_RX, -1);
   Serial.println("smartcart " SMARTCART_FIRMWARE_VERSION ": type help for the setup console.");
+  Serial.printf("Started: %s\n", reset_reason_name(board_port.reset_reason()));
 }
 
 bool camera_start(const Settings& settings) {
@@ -344,9 +384,9 @@ bool camera_start(const Settings& settings) {
   // CAMERA_GRAB_LATEST (Espressif's streaming example) keep the newest frame, but it too was
   // begun before the press: the queued frame and the one in flight are both thrown away and
   // the photo comes no sooner. The second buffer would cost w*h/5 bytes (cam_hal.c's JPEG
-  // buffer): 94 KiB at SVGA, 154 KiB at XGA, 375 KiB at UXGA, the largest `set frame` allows.
-  // Two UXGA buffers and the cart's own ~710 KiB (buffers_allocate) are ~1.4 MiB of the 4 MiB
-  // PSRAM: it would fit, and buy nothing.
+  // buffer): 94 KiB at SVGA, the largest `set frame` allows (a larger frame's JPEG might not
+  // fit a queue slot). Two SVGA buffers and the cart's own ~710 KiB (buffers_allocate) would
+  // fit the 4 MiB PSRAM easily, and buy nothing.
   config.fb_count = 1;
   config.fb_location = CAMERA_FB_IN_PSRAM;
   config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;
@@ -364,6 +404,22 @@ void network_start(const Settings& settings) {
   const char* ntp = settings.ntp_server[0] != '\0' ? settings.ntp_server : NTP_SERVER_DEFAULT;
   configTime(0, 0, ntp, NTP_SECOND_SERVER);  // UTC; the core sends nothing until it is set
 }
+
+void watchdog_start() {
+#if ESP_ARDUINO_VERSION_MAJOR >= 3
+  esp_task_wdt_config_t config = {};
+  config.timeout_ms = TASK_WATCHDOG_S * 1000;
+  config.idle_core_mask = 0;  // the idle tasks may starve while the camera or TLS works
+  config.trigger_panic = true;
+  esp_task_wdt_reconfigure(&config);
+#else
+  esp_task_wdt_init(TASK_WATCHDOG_S, true);  // already running: sets the timeout and the panic
+#endif
+}
+
+void watchdog_watch_this_task() { esp_task_wdt_add(nullptr); }
+
+void watchdog_feed() { esp_task_wdt_reset(); }
 
 void network_task_start(void (*body)(void*)) {
   // 12 KiB: the TLS handshake runs on this task's stack.

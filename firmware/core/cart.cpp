@@ -16,6 +16,7 @@ const Lines TEXT_SAVED = {"Scan saved", "Sending later"};
 const Lines TEXT_QUEUE_FULL = {"Queue full", "Wait for Wi-Fi"};
 const Lines TEXT_NOT_SAVED = {"Not saved", "Call staff"};
 const Lines TEXT_CAMERA_ERROR = {"Camera error", "Try again"};
+const Lines TEXT_CAMERA_FAULT = {"Camera fault", "Ask staff"};
 const Lines TEXT_PHOTO_TOO_LARGE = {"Photo too large", "Try again"};
 const Lines TEXT_REMOVE_MODE = {"Remove mode", "Scan to remove"};
 const Lines TEXT_ADD_MODE = {"Add mode", "Scan to add"};
@@ -44,7 +45,7 @@ CartCore::CartCore(const CartPorts& ports, const CartBuffers& buffers)
       http_(ports.net, ports.clock), settings_(NULL), configured_(false), lines_since_ms_(0),
       lines_from_scan_(false), hz_(0), led_(false), drawn_once_(false), uptime_ms_(0),
       uptime_mark_(0), heartbeat_sent_(false), heartbeat_at_ms_(0), mailbox_count_(0),
-      net_(NET_STARTING), paired_(false) {
+      net_(NET_STARTING), paired_(false), camera_fault_(false), failed_captures_(0) {
   memset(screen_, 0, sizeof screen_);
   lines_copy(lines_, TEXT_STARTING);
   lines_copy(idle_lines_, TEXT_STARTING);
@@ -108,7 +109,38 @@ PendingScan* CartCore::reserve_or_refuse(uint32_t now) {
   return slot;
 }
 
+void CartCore::camera_failed(uint32_t now) {
+  {
+    Locked held(ports_.lock);
+    camera_fault_ = true;
+  }
+  present_text(TEXT_CAMERA_FAULT, PATTERN_ERROR, now);
+  render(now);
+}
+
+bool CartCore::camera_ok() {
+  Locked held(ports_.lock);
+  return !camera_fault_;
+}
+
+uint32_t CartCore::failed_captures() {
+  Locked held(ports_.lock);
+  return failed_captures_;
+}
+
+void CartCore::capture_failed(const Lines& lines, uint32_t now) {
+  {
+    Locked held(ports_.lock);
+    ++failed_captures_;
+  }
+  present_text(lines, PATTERN_ERROR, now);
+}
+
 uint32_t CartCore::capture(uint32_t pressed_ms) {
+  if (!camera_ok()) {  // no camera to take the photo with: the shopper is sent to staff
+    capture_failed(TEXT_CAMERA_FAULT, pressed_ms);
+    return pressed_ms;
+  }
   PendingScan* slot = reserve_or_refuse(pressed_ms);
   if (slot == NULL) return pressed_ms;
   size_t length = 0;
@@ -116,9 +148,9 @@ uint32_t CartCore::capture(uint32_t pressed_ms) {
   // Waiting for the frame took a frame or two: the shopper hears the outcome from now on.
   uint32_t now = ports_.clock.millis();
   if (status == Camera::TOO_LARGE) {
-    present_text(TEXT_PHOTO_TOO_LARGE, PATTERN_ERROR, now);
+    capture_failed(TEXT_PHOTO_TOO_LARGE, now);
   } else if (status != Camera::OK || !is_jpeg(slot->payload, length)) {
-    present_text(TEXT_CAMERA_ERROR, PATTERN_ERROR, now);
+    capture_failed(TEXT_CAMERA_ERROR, now);
   } else {
     slot->symbology[0] = '\0';
     enqueue(slot, SCAN_IMAGE, length, now);
@@ -193,6 +225,7 @@ void CartCore::present_text(const Lines& lines, Pattern pattern, uint32_t now) {
 void CartCore::present(const Feedback& feedback, uint32_t now) {
   if (feedback.idle) {
     memcpy(idle_lines_, feedback.lines, sizeof idle_lines_);
+    if (!camera_ok()) return;  // "Camera fault" stays until staff have seen to it
     // A heartbeat does not wipe a scan's answer the shopper may still be reading.
     if (lines_from_scan_ && elapsed_ms(now, lines_since_ms_) < FEEDBACK_HOLD_MS) return;
   }
@@ -265,6 +298,7 @@ void CartCore::poll_network(uint32_t now) {
   uptime_ms_ += elapsed_ms(now, uptime_mark_);
   uptime_mark_ = now;
   if (!configured_) return;
+  watch_wifi(now);
   PendingScan* scan = queue_.head();
   if (!network_ready()) {
     if (scan != NULL || net_state() == NET_ONLINE) set_net(NET_OFFLINE);
@@ -279,6 +313,14 @@ void CartCore::poll_network(uint32_t now) {
   if (!heartbeat_sent_ || elapsed_ms(now, heartbeat_at_ms_) >= HEARTBEAT_INTERVAL_MS) {
     send_heartbeat(now);
   }
+}
+
+void CartCore::watch_wifi(uint32_t now) {
+  WifiWatchdog::Action action = wifi_watchdog_.update(ports_.board.network_up(), now);
+  // The queue is on flash, so a restart loses no scan; one being written just then was not
+  // yet told "saved" (the shopper sees the cart restart, and scans again).
+  if (action == WifiWatchdog::RESTART) ports_.board.restart_for_wifi();
+  if (action == WifiWatchdog::RECONNECT) ports_.board.wifi_reconnect();
 }
 
 uint16_t CartCore::jitter_permille() {
@@ -372,7 +414,13 @@ void CartCore::send_heartbeat(uint32_t now) {
   uint64_t seconds = uptime_ms_ / 1000;
   Heartbeat heartbeat = {SMARTCART_FIRMWARE_VERSION,
                          seconds > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(seconds),
-                         ports_.board.wifi_rssi(), ports_.board.free_heap(), queue_.depth()};
+                         ports_.board.wifi_rssi(),
+                         ports_.board.free_heap(),
+                         queue_.depth(),
+                         reset_reason_name(ports_.board.reset_reason()),
+                         ports_.board.free_psram(),
+                         failed_captures(),
+                         camera_ok()};
   OutgoingRequest request;
   HttpResponse response;
   if (heartbeat_request_build(heartbeat, url_, buffers_.body, buffers_.body_capacity,

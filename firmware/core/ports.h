@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "health.h"
+
 namespace smartcart {
 
 class Clock {
@@ -91,6 +93,11 @@ class Board {
   virtual bool network_up() = 0;  // Wi-Fi associated and an address obtained
   virtual int wifi_rssi() = 0;    // dBm
   virtual uint32_t free_heap() = 0;
+  virtual uint32_t free_psram() = 0;  // bytes; 0 without PSRAM
+  virtual ResetReason reset_reason() = 0;  // why this run began
+  virtual void wifi_reconnect() = 0;  // the Wi-Fi watchdog's nudge
+  // The Wi-Fi watchdog gave up: restart, and report RESET_WIFI_WATCHDOG after it.
+  virtual void restart_for_wifi() = 0;
 };
 
 // The button/camera loop and the network task share the scan queue and the feedback mailbox.

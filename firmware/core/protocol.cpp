@@ -132,6 +132,10 @@ BuildResult heartbeat_request_build(const Heartbeat& heartbeat, const ServerUrl&
   body.key("wifi_rssi").number(clamp(heartbeat.wifi_rssi, -127, 0));
   body.key("free_heap").number(clamp(heartbeat.free_heap, 0, 2147483647));
   body.key("queue_depth").number(clamp(static_cast<int64_t>(heartbeat.queue_depth), 0, 65535));
+  body.key("reset_reason").string(heartbeat.reset_reason);
+  body.key("free_psram").number(clamp(heartbeat.free_psram, 0, 2147483647));
+  body.key("failed_captures").number(clamp(heartbeat.failed_captures, 0, 2147483647));
+  body.key("camera_ok").boolean(heartbeat.camera_ok);
   body.object_end();
   if (!body.ok()) return BUILD_TOO_LARGE;
   json_body(out, body, json);

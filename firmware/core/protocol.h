@@ -51,6 +51,10 @@ struct Heartbeat {
   int wifi_rssi;
   uint32_t free_heap;
   size_t queue_depth;
+  const char* reset_reason;  // reset_reason_name()
+  uint32_t free_psram;
+  uint32_t failed_captures;  // since this start: the camera gave no usable photo
+  bool camera_ok;            // false: the camera did not start
 };
 
 BuildResult heartbeat_request_build(const Heartbeat& heartbeat, const ServerUrl& url, char* json,

@@ -163,9 +163,17 @@ class FakeBoard : public Board {
   bool up = true;
   int rssi = -61;
   uint32_t heap = 141312;
+  uint32_t psram = 3407872;
+  ResetReason reset = RESET_POWER_ON;
+  int reconnects = 0;
+  int wifi_restarts = 0;
   bool network_up() override { return up; }
   int wifi_rssi() override { return rssi; }
   uint32_t free_heap() override { return heap; }
+  uint32_t free_psram() override { return psram; }
+  ResetReason reset_reason() override { return reset; }
+  void wifi_reconnect() override { ++reconnects; }
+  void restart_for_wifi() override { ++wifi_restarts; }
 };
 
 // Like a FreeRTOS mutex, not recursive: locking it twice is a deadlock on the device, so here

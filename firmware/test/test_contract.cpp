@@ -227,6 +227,24 @@ TEST_SUITE("contract") {
     CHECK(shape(fakes::body_of(rig.net.requests[0])) == shape(golden("request_heartbeat")));
   }
 
+  TEST_CASE("the reset reasons the heartbeat names are the server's, in the same order") {
+    JsonValue root, item;
+    std::string text = fakes::file_text(fakes::fixtures_dir() + "/cart/reset_reasons.json");
+    REQUIRE(json_parse(text.data(), text.size(), &root));
+    REQUIRE(root.type == JSON_ARRAY);
+    std::vector<std::string> golden_names;
+    for (size_t i = 0; json_item(root, i, &item); ++i) {
+      char name[32];
+      REQUIRE(json_string(item, name, sizeof name));
+      golden_names.push_back(name);
+    }
+    std::vector<std::string> names;
+    for (int i = 0; i < RESET_REASON_COUNT; ++i) {
+      names.push_back(reset_reason_name(static_cast<ResetReason>(i)));
+    }
+    CHECK(names == golden_names);
+  }
+
   TEST_CASE("payloads: every request shape is written out for the server's contract test") {
     // Raw JPEG, as every photo goes by default; the first attempt gets a 503, so the second
     // is the retry the server must answer from its stored scan.

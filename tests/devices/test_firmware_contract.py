@@ -184,11 +184,15 @@ def test_a_scan_resent_from_flash_after_a_power_cut_is_added_once(
     assert ScanEvent.objects.count() == 1
 
 
-def test_the_heartbeat_the_firmware_builds_is_accepted(payloads, paired_cart, device_key):
+def test_the_heartbeat_the_firmware_builds_is_accepted(payloads, paired_cart, device_key, device):
     response = payload_post(Client(), payload_read(payloads / "heartbeat.http"), device_key)
 
     assert response.status_code == 200, response.content
     assert response.json()["paired"] is True
+    device.refresh_from_db()  # the health report, as the host tests' fake board gives it
+    assert (device.reset_reason, device.camera_ok, device.failed_captures) == ("power_on", True, 0)
+    assert device.free_psram == 3407872
+    assert device.restarts.get().reason == "power_on"
 
 
 def test_the_firmwares_json_bodies_have_the_golden_shapes(payloads):
@@ -235,6 +239,13 @@ def test_a_raw_photo_carries_its_scan_in_headers(payloads):
             "heartbeat",
             lambda p: replace(p, body=p.body.replace(b'"wifi_rssi":-61', b'"wifi_rssi":"-61dBm"')),
             id="a number sent as text",
+        ),
+        pytest.param(
+            "heartbeat",
+            lambda p: replace(
+                p, body=p.body.replace(b'"reset_reason":"power_on"', b'"reset_reason":"POWERON"')
+            ),
+            id="a reset reason the server does not know",
         ),
     ],
 )
