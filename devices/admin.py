@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from devices.admin_provisioning import ProvisioningAdminMixin
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.selectors import device_restart_list, unknown_code_list_open
 from devices.services import (
@@ -71,7 +72,7 @@ def _confirmed(request: HttpRequest) -> bool:
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ProvisioningAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "online",

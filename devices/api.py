@@ -51,7 +51,7 @@ from devices.authentication import (
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
 from devices.models import Device, ResetReason, ScanEvent
 from devices.selectors import pairing_get_active
-from devices.services import device_heartbeat_record
+from devices.services import EnrolmentRefused, device_enrol, device_heartbeat_record
 from devices.services.scans import (
     DISPLAY_LINE_MAX,
     DISPLAY_PAIRED_IDLE,
@@ -275,6 +275,86 @@ class HeartbeatApi(DeviceApi):
             display = display_lines(DISPLAY_PAIRED_IDLE, name=name or "shopper")
         answer = {"server_time": timezone.now(), "paired": pairing is not None, "display": display}
         return json_answer(self.OutputSerializer(answer).data)
+
+
+# --- Enrolment ----------------------------------------------------------------------------------
+
+ERROR_ENROL_INVALID = "The enrolment request is not valid; see errors."
+EXAMPLE_ENROL = {
+    "token": "sce_Zm9yIGV4YW1wbGUgb25seSwgbm90IGEgdG9rZW4",
+    "firmware_version": "1.1.0",
+}
+EXAMPLE_ENROL_ANSWER = {
+    "device_key": "scd_1a2b3c4d_...",
+    "device_name": "Cart 12",
+    "server_time": "2026-11-21T11:40:39Z",
+}
+
+
+class EnrolApi(DeviceApi):
+    """A cart with a provisioning QR's enrolment code gets its device key, once.
+
+    No device key here (the cart has none yet): the single-use, short-lived code is the
+    credential. It is 192 random bits, so trying codes gets nowhere in its ten minutes.
+    """
+
+    authentication_classes = []
+
+    @extend_schema_serializer(component_name="DeviceEnrolment")
+    class InputSerializer(serializers.Serializer):
+        token = serializers.RegexField(r"^sce_[A-Za-z0-9_-]{16,64}$")
+        firmware_version = serializers.RegexField(r"^[!-~]+$", max_length=32, required=False)
+
+    @extend_schema_serializer(component_name="DeviceEnrolmentAnswer")
+    class OutputSerializer(serializers.Serializer):
+        device_key = serializers.CharField(help_text="Shown this once; the server keeps a hash.")
+        device_name = serializers.CharField()
+        server_time = serializers.DateTimeField(default_timezone=dt.UTC)
+
+    @extend_schema(
+        operation_id="device_enrol",
+        summary="Exchange a provisioning QR's enrolment code for the cart's device key",
+        tags=["devices"],
+        auth=[],
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            400: OpenApiResponse(DEVICE_REFUSED, description="Not JSON, or no valid token."),
+            403: OpenApiResponse(
+                DeviceErrorSerializer,
+                description="The code is unknown, used, expired, or its device is revoked.",
+            ),
+            415: DEVICE_FAULTS[415],
+        },
+        examples=[
+            OpenApiExample("Enrolment", value=EXAMPLE_ENROL, request_only=True),
+            OpenApiExample("Enrolled", value=EXAMPLE_ENROL_ANSWER, response_only=True),
+        ],
+    )
+    def post(self, request: HttpRequest) -> HttpResponse:
+        serializer = self.InputSerializer(data=self.body(request, request.body))
+        if not serializer.is_valid():
+            raise DeviceRefused(
+                ERROR_ENROL_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors
+            )
+        try:
+            device, raw_key = device_enrol(token=serializer.validated_data["token"])
+        except EnrolmentRefused as exc:
+            raise DeviceRefused(str(exc), status.HTTP_403_FORBIDDEN) from None
+        answer = {"device_key": raw_key, "device_name": device.name, "server_time": timezone.now()}
+        return json_answer(self.OutputSerializer(answer).data, status.HTTP_201_CREATED)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            answer = refusal(
+                ERROR_METHOD.format(method=request.method), status.HTTP_405_METHOD_NOT_ALLOWED
+            )
+            answer["Allow"] = "POST"
+            return answer
+        try:
+            return self.post(request)
+        except DeviceRefused as exc:
+            return refusal(str(exc), exc.status, **exc.extra)
 
 
 # --- Scans ------------------------------------------------------------------------------------

@@ -128,6 +128,36 @@ class DeviceRestart(models.Model):
         return f"{self.device} started {self.booted_at:%Y-%m-%d %H:%M} ({self.reason or 'unknown'})"
 
 
+class EnrolmentToken(models.Model):
+    """The one-time code in a cart's provisioning QR: shown to the enrolment endpoint, it gives
+    the cart its device key, once, within ``settings.DEVICE_ENROLMENT_TTL`` seconds.
+
+    Only the SHA-256 of the token is kept (``devices.services.enrolment``); the QR holds the
+    token itself, never a device key.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="enrolment_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else "unused"
+        return f"enrolment of {self.device} ({state}, until {self.expires_at:%H:%M})"
+
+
 class PairingQuerySet(models.QuerySet["Pairing"]):
     def active(self) -> "PairingQuerySet":
         """Pairings not ended yet, including those whose pass no longer works (``in_force``)."""

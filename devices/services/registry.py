@@ -84,6 +84,30 @@ def device_rotate_key(*, device: Device) -> str:
     return key.raw
 
 
+def device_key_replace(*, device: Device) -> str:
+    """Give ``device`` a new key and return it; every earlier key is refused at once (no
+    grace: the cart that enrols is the one to use the device from now on). Call inside the
+    caller's transaction with the device row locked. Raises ``DeviceError`` for a revoked
+    device."""
+    if device.is_revoked:
+        raise DeviceError(ERROR_DEVICE_REVOKED.format(name=device.name))
+    key = _key_issue()
+    device_keys_changed(key_hashes=[device.key_hash, device.previous_key_hash])
+    device.key_prefix, device.key_hash = key.prefix, key.hash
+    device.previous_key_prefix, device.previous_key_hash = "", ""
+    device.previous_key_valid_until = None
+    device.save(
+        update_fields=[
+            "key_prefix",
+            "key_hash",
+            "previous_key_prefix",
+            "previous_key_hash",
+            "previous_key_valid_until",
+        ]
+    )
+    return key.raw
+
+
 def device_revoke(*, device: Device) -> None:
     """Refuse every key of ``device`` from its next request on: at once in this process, in
     the others as ``devices.key_cache`` says. Idempotent."""
