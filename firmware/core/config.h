@@ -15,6 +15,7 @@ namespace smartcart {
 // --- Protocol v1 ------------------------------------------------------------------------------
 static const char SCAN_PATH[] = "/api/devices/v1/scans/";
 static const char HEARTBEAT_PATH[] = "/api/devices/v1/heartbeat/";
+static const char ENROL_PATH[] = "/api/devices/v1/enrol/";
 static const char USER_AGENT[] = "smartcart-cart/" SMARTCART_FIRMWARE_VERSION;
 
 const size_t DISPLAY_LINE_CHARS = 16;  // what the server sends and the OLED shows per line

@@ -142,6 +142,33 @@ BuildResult heartbeat_request_build(const Heartbeat& heartbeat, const ServerUrl&
   return BUILD_OK;
 }
 
+BuildResult enrol_request_build(const char* token, const char* firmware_version,
+                                const ServerUrl& url, char* json, size_t json_capacity,
+                                OutgoingRequest* out) {
+  if (!request_start(url, ENROL_PATH, out)) return BUILD_TOO_LARGE;
+  JsonWriter body(json, json_capacity);
+  body.object_begin();
+  body.key("token").string(token);
+  body.key("firmware_version").string(firmware_version);
+  body.object_end();
+  if (!body.ok()) return BUILD_TOO_LARGE;
+  json_body(out, body, json);
+  return BUILD_OK;
+}
+
+bool enrol_answer_parse(const char* body, size_t length, EnrolAnswer* out) {
+  JsonValue root, key, name;
+  if (!json_parse(body, length, &root) || root.type != JSON_OBJECT) return false;
+  if (!json_member(root, "device_key", &key) || !json_member(root, "device_name", &name)) {
+    return false;
+  }
+  if (!json_string(key, out->device_key, sizeof out->device_key) ||
+      !json_string(name, out->device_name, sizeof out->device_name)) {
+    return false;
+  }
+  return strncmp(out->device_key, "scd_", 4) == 0;
+}
+
 bool scan_answer_parse(const char* body, size_t length, ScanAnswer* out) {
   JsonValue root, result, beep;
   if (!json_parse(body, length, &root) || root.type != JSON_OBJECT) return false;

@@ -87,6 +87,20 @@ struct HeartbeatAnswer {
 
 bool heartbeat_answer_parse(const char* body, size_t length, HeartbeatAnswer* out);
 
+// Enrolment: a provisioning QR's code (provisioning.h) for the cart's device key. Sent without
+// an Authorization header (the cart has no key yet).
+BuildResult enrol_request_build(const char* token, const char* firmware_version,
+                                const ServerUrl& url, char* json, size_t json_capacity,
+                                OutgoingRequest* out);
+
+struct EnrolAnswer {
+  char device_key[100];  // Settings::device_key's size
+  char device_name[81];
+};
+
+// The 201 answer: false when a field is missing, too long, or the key is no device key.
+bool enrol_answer_parse(const char* body, size_t length, EnrolAnswer* out);
+
 Pattern pattern_for_beep(BeepCode beep);
 
 }  // namespace smartcart
