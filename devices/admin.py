@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from devices.admin_firmware import FirmwareReleaseAdmin  # noqa: F401 - registers it
 from devices.admin_provisioning import ProvisioningAdminMixin
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
 from devices.selectors import device_restart_list, unknown_code_list_open

@@ -27,12 +27,15 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     inline_serializer,
 )
@@ -50,7 +53,11 @@ from devices.authentication import (
 )
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
 from devices.models import Device, ResetReason, ScanEvent
-from devices.selectors import pairing_get_active
+from devices.selectors import (
+    firmware_release_for_device,
+    firmware_update_for,
+    pairing_get_active,
+)
 from devices.services import EnrolmentRefused, device_enrol, device_heartbeat_record
 from devices.services.scans import (
     DISPLAY_LINE_MAX,
@@ -77,6 +84,8 @@ ERROR_MEDIA_TYPE = 'Unsupported media type "{media_type}" in request.'
 ERROR_JSON = "JSON parse error - {error}"
 MEDIA_JSON = "application/json"
 MEDIA_JPEG = "image/jpeg"
+MEDIA_BINARY = "application/octet-stream"
+ERROR_NO_SUCH_RELEASE = "No such firmware release for this cart."
 
 UINT32_MAX = 2**32 - 1
 INT32_MAX = 2**31 - 1
@@ -153,9 +162,10 @@ class DeviceApi(APIView):
     parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     media_types: tuple[str, ...] = (MEDIA_JSON,)  # the bodies ``body`` accepts
+    method = "POST"  # the one method the endpoint answers; others get 405
     device: Device
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         now = time.time()
         try:
             self.device, counts = device_authenticated(
@@ -170,13 +180,16 @@ class DeviceApi(APIView):
             answer = refusal(device_throttled_detail(wait), status.HTTP_429_TOO_MANY_REQUESTS)
             answer["Retry-After"] = str(wait)
             return answer
-        if request.method != "POST":
+        if request.method != self.method:
             answer = refusal(
                 ERROR_METHOD.format(method=request.method), status.HTTP_405_METHOD_NOT_ALLOWED
             )
-            answer["Allow"] = "POST"
+            answer["Allow"] = self.method
             return answer
         try:
+            if self.method == "GET":  # (a GET endpoint defines get(); the schema lists it alone)
+                handler: Any = getattr(self, "get")  # noqa: B009
+                return handler(request, **kwargs)
             return self.post(request)
         except DeviceRefused as exc:
             return refusal(str(exc), exc.status, **exc.extra)
@@ -231,6 +244,14 @@ class HeartbeatApi(DeviceApi):
         failed_captures = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
         camera_ok = serializers.BooleanField(required=False)
 
+    @extend_schema_serializer(component_name="DeviceUpdateOffer")
+    class UpdateSerializer(serializers.Serializer):
+        version = serializers.CharField()
+        url = serializers.CharField(help_text="Where to download it, with this device's key.")
+        size = serializers.IntegerField()
+        sha256 = serializers.CharField()
+        signature = serializers.CharField(help_text="Ed25519 over the SHA-256 digest, base64.")
+
     @extend_schema_serializer(component_name="DeviceHeartbeatAnswer")
     class OutputSerializer(serializers.Serializer):
         server_time = serializers.DateTimeField(default_timezone=dt.UTC)
@@ -238,6 +259,37 @@ class HeartbeatApi(DeviceApi):
         display = serializers.ListField(
             child=serializers.CharField(max_length=DISPLAY_LINE_MAX), min_length=2, max_length=2
         )
+        # (A field of this name hides Serializer.update, which an output serializer never uses.)
+        update = serializers.SerializerMethodField(  # type: ignore[assignment]
+            help_text="A newer release meant for this cart, or null. The cart installs it only "
+            "while idle and not paired, after checking its SHA-256 and signature."
+        )
+
+        @extend_schema_field(
+            inline_serializer(
+                name="DeviceUpdateOfferOrNull",
+                fields={
+                    "version": serializers.CharField(),
+                    "url": serializers.CharField(),
+                    "size": serializers.IntegerField(),
+                    "sha256": serializers.CharField(),
+                    "signature": serializers.CharField(),
+                },
+                allow_null=True,
+            )
+        )
+        def get_update(self, answer: dict[str, Any]) -> dict[str, Any] | None:
+            release = answer.get("update")
+            if release is None:
+                return None
+            url = reverse("devices-api:firmware", kwargs={"version": release.version})
+            return {
+                "version": release.version,
+                "url": url,
+                "size": release.size,
+                "sha256": release.sha256,
+                "signature": release.signature,
+            }
 
     @extend_schema(
         operation_id="device_heartbeat",
@@ -273,8 +325,46 @@ class HeartbeatApi(DeviceApi):
         if pairing is not None:
             name = pairing.cart.owner.first_name if pairing.cart.owner else ""
             display = display_lines(DISPLAY_PAIRED_IDLE, name=name or "shopper")
-        answer = {"server_time": timezone.now(), "paired": pairing is not None, "display": display}
+        update = firmware_update_for(
+            device=self.device, running_version=serializer.validated_data["firmware_version"]
+        )
+        answer = {
+            "server_time": timezone.now(),
+            "paired": pairing is not None,
+            "display": display,
+            "update": update,
+        }
         return json_answer(self.OutputSerializer(answer).data)
+
+
+class FirmwareDownloadApi(DeviceApi):
+    """The binary of a release offered to this cart (``update.url`` in the heartbeat answer).
+
+    Only a release meant for the calling device is served; any other version is 404, as is one
+    that does not exist. The cart checks the SHA-256 and the signature before installing it.
+    """
+
+    method = "GET"
+    http_method_names = ["get"]  # the schema documents GET only, not the base class's POST
+
+    @extend_schema(
+        operation_id="device_firmware_download",
+        summary="Download a firmware release offered to this cart",
+        tags=["devices"],
+        request=None,
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The binary."),
+            404: OpenApiResponse(DeviceErrorSerializer, description="Not offered to this cart."),
+            **DEVICE_FAULTS,
+        },
+    )
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        release = firmware_release_for_device(device=self.device, version=kwargs["version"])
+        if release is None:
+            raise DeviceRefused(ERROR_NO_SUCH_RELEASE, status.HTTP_404_NOT_FOUND)
+        response = FileResponse(release.binary.open("rb"), content_type=MEDIA_BINARY)
+        response["X-Firmware-SHA256"] = release.sha256
+        return response
 
 
 # --- Enrolment ----------------------------------------------------------------------------------

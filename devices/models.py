@@ -158,6 +158,57 @@ class EnrolmentToken(models.Model):
         return f"enrolment of {self.device} ({state}, until {self.expires_at:%H:%M})"
 
 
+def firmware_path(release: "FirmwareRelease", filename: str) -> str:
+    """Where a release's binary goes under MEDIA_ROOT: its version and a random name."""
+    return f"firmware/{release.version}/{secrets.token_urlsafe(16)}.bin"
+
+
+ERROR_ROLLOUT_PERCENT = "The rollout reaches 0 to 100 percent of the fleet."
+
+
+class FirmwareRelease(models.Model):
+    """A cart firmware build, signed offline with the store's release key and checked on upload
+    (``devices.firmware``), and which carts it is offered to: the ones chosen, and a share of
+    the fleet (``rollout_percent``, the same carts each time for one release)."""
+
+    version = models.CharField(max_length=32, unique=True, help_text="For example 1.2.0.")
+    binary = models.FileField(upload_to=firmware_path)
+    size = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the binary, hex.")
+    signature = models.CharField(
+        max_length=100, help_text="Ed25519 signature of the binary's SHA-256 digest, base64."
+    )
+    notes = models.TextField(blank=True)
+    rollout_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Offer it to this share of the carts (0 to 100)."
+    )
+    target_devices = models.ManyToManyField(
+        Device, blank=True, related_name="firmware_targets", help_text="And to these carts."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rollout_percent__lte=100),
+                name="firmware_rollout_percent_at_most_100",
+                violation_error_message=ERROR_ROLLOUT_PERCENT,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"firmware {self.version}"
+
+
 class PairingQuerySet(models.QuerySet["Pairing"]):
     def active(self) -> "PairingQuerySet":
         """Pairings not ended yet, including those whose pass no longer works (``in_force``)."""

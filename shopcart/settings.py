@@ -495,6 +495,10 @@ CART_WIFI_PASSWORD = env.str("CART_WIFI_PASSWORD", default="")
 CART_SERVER_URL = env.str("CART_SERVER_URL", default="") or SITE_URL
 CART_CA_SHA256 = env.str("CART_CA_SHA256", default="").replace(":", "").strip().lower()
 DEVICE_ENROLMENT_TTL = env.int("DEVICE_ENROLMENT_TTL", default=10 * 60)
+# Over-the-air updates: the store's Ed25519 release public key (the 32 raw bytes, base64). A
+# firmware release uploaded in the admin must be signed with its private key, kept offline;
+# carts have the same public key compiled in. Empty: no release can be uploaded.
+FIRMWARE_RELEASE_PUBLIC_KEY = env.str("FIRMWARE_RELEASE_PUBLIC_KEY", default="").strip()
 # In-store price and weight labels (prefixes 02, 20-29) follow this country's GS1 layout,
 # named by biip's region code ("de", "se", "gb", ...). Empty: labels off, such codes are
 # ordinary barcodes (catalog/instore_labels.py).

@@ -153,6 +153,10 @@ RULES: dict[str, Rule] = {
     ),
     # The enrolment code is the credential, not a key or a session: anyone may try (POST only).
     "devices-api:enrol": Rule("get", every(405)),
+    # A release is served only to the carts it is meant for (test_firmware_releases.py).
+    "devices-api:firmware": Rule(
+        "get", {**API_DEVICE, "device": 404}, lambda w: {"version": "9.9.9"}
+    ),
     "devices-api:heartbeat": Rule("get", API_DEVICE),
     "devices-api:scans": Rule("get", API_DEVICE),
 }

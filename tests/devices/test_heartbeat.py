@@ -47,7 +47,8 @@ def test_a_heartbeat_is_recorded_and_answered_with_time_pairing_and_display(devi
 
     assert response.status_code == 200
     answer = response.json()
-    assert set(answer) == {"server_time", "paired", "display"}
+    assert set(answer) == {"server_time", "paired", "display", "update"}
+    assert answer["update"] is None  # no release rolling out
     assert answer["server_time"].endswith("Z")
     server_time = dt.datetime.fromisoformat(answer["server_time"])
     assert abs(server_time - timezone.now()) < dt.timedelta(seconds=5)
@@ -153,12 +154,12 @@ def test_a_heartbeat_costs_a_fixed_number_of_queries(
     time_machine.move_to(dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC), tick=False)
     # The first heartbeat of a start also records the restart (an UPDATE and an INSERT in a
     # savepoint).
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert _post(device_client).status_code == 200
     time_machine.shift(dt.timedelta(seconds=60))
     # A running cart's: find the device by key, mark it seen (at most every 30 s), store its
-    # health, its pairing.
-    with django_assert_max_num_queries(4):
+    # health, its pairing, the releases rolling out (for the update offer).
+    with django_assert_max_num_queries(5):
         body = {**HEARTBEAT, "uptime_seconds": 86400 + 60}
         assert _post(device_client, body).status_code == 200
 
@@ -173,7 +174,7 @@ def test_the_schema_documents_the_heartbeat_with_an_example_and_the_device_key(c
     assert operation["security"] == [{"deviceKey": []}]
     assert {"200", "400", "401", "415", "429"} <= set(operation["responses"])
     answer = schema["components"]["schemas"]["DeviceHeartbeatAnswer"]
-    assert set(answer["required"]) == {"server_time", "paired", "display"}
+    assert set(answer["required"]) == {"server_time", "paired", "display", "update"}
 
 
 def test_a_heartbeat_from_firmware_1_0_is_still_taken(device_client, device):
