@@ -4,6 +4,7 @@
     simulate_cart --images photos/ --mode remove
     simulate_cart --demo      # against make run: pairs as alice and fills her cart
     simulate_cart --enrol qr.png --pass "SC1:…" 4006381333931   # provisioned by QR first
+    simulate_cart --key scd_… --firmware-version 1.1.0 --update   # follow an update offer
 
 The protocol logic (retries, request bodies, the display) lives in ``devices.simulator``.
 """
@@ -12,9 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from devices import simulator, simulator_enrol
+from devices import simulator, simulator_enrol, simulator_update
 from devices.services.scans import MODES
 
 
@@ -45,6 +47,19 @@ class Command(BaseCommand):
             "enrol with its code first, and run with the key the server gives.",
         )
         parser.add_argument(
+            "--firmware-version",
+            default="simulator",
+            help="The version the heartbeat reports; a release's (1.1.0) gets update offers.",
+        )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="Send a heartbeat and follow its update offer: download the release and check "
+            "its SHA-256 and signature (FIRMWARE_RELEASE_PUBLIC_KEY, or --release-key); "
+            "nothing is installed.",
+        )
+        parser.add_argument("--release-key", help="The release public key (32 bytes, base64).")
+        parser.add_argument(
             "--demo",
             action="store_true",
             help="Use the local demo data: pair the 'Demo cart' with alice and scan products.",
@@ -61,8 +76,10 @@ class Command(BaseCommand):
         except simulator.SimulatorError as exc:
             raise CommandError(str(exc)) from exc
 
-    def _cart(self, server: str, key: str) -> simulator.Cart:
-        return simulator.Cart(server=server, key=key, out=self.stdout.write)
+    def _cart(self, server: str, key: str, version: str = "simulator") -> simulator.Cart:
+        return simulator.Cart(
+            server=server, key=key, out=self.stdout.write, firmware_version=version
+        )
 
     def _enrol(self, options: dict[str, Any]) -> str:
         path: Path = options["enrol"]
@@ -96,9 +113,12 @@ class Command(BaseCommand):
                 simulator.code_request(code=code, symbology=symbology, mode=mode, qty=qty)
             )
         photos = simulator.image_paths(options["images"]) if options["images"] else []
-        if options["enrol"] and not requests and not photos:
-            return  # enrolled: nothing to scan this time
-        cart = self._cart(options["server"], key)
+        cart = self._cart(options["server"], key, options["firmware_version"])
+        if options["update"]:
+            public_key = options["release_key"] or settings.FIRMWARE_RELEASE_PUBLIC_KEY
+            simulator_update.update_follow(cart, public_key=public_key)
+        if not requests and not photos:
+            return  # enrolled or updated: nothing to scan this time
         pause = options["pause"] or 0.0
         cart.scan_all(requests, pause=pause)
         if photos:
