@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json_reader.h"
+#include "sha256.h"
 #include "text.h"
 #include "url.h"
 
@@ -49,7 +50,55 @@ bool sha256_hex_normalise(char* hex) {
   return true;
 }
 
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// The SHA-256 of the base64 text from body to end (whitespace skipped, padding ends it), decoded
+// as it goes: no buffer for the DER. False when a character is not base64.
+bool der_digest(const char* body, const char* end, char hex[2 * SHA256_BYTES + 1]) {
+  Sha256 hash;
+  uint32_t bits = 0;
+  int count = 0;
+  for (const char* at = body; at < end && *at != '='; ++at) {
+    if (*at == '\n' || *at == '\r' || *at == ' ' || *at == '\t') continue;
+    int value = base64_value(*at);
+    if (value < 0) return false;
+    bits = (bits << 6) | static_cast<uint32_t>(value);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      uint8_t byte = static_cast<uint8_t>(bits >> count);
+      hash.update(&byte, 1);
+    }
+  }
+  uint8_t digest[SHA256_BYTES];
+  hash.finish(digest);
+  sha256_hex(digest, hex);
+  return true;
+}
+
+const char PEM_BEGIN[] = "-----BEGIN CERTIFICATE-----";
+const char PEM_END[] = "-----END CERTIFICATE-----";
+
 }  // namespace
+
+bool ca_pem_matches(const char* pem, const char* ca_sha256) {
+  for (const char* begin = strstr(pem, PEM_BEGIN); begin != NULL;
+       begin = strstr(begin + 1, PEM_BEGIN)) {
+    const char* body = begin + strlen(PEM_BEGIN);
+    const char* end = strstr(body, PEM_END);
+    if (end == NULL) return false;
+    char hex[2 * SHA256_BYTES + 1];
+    if (der_digest(body, end, hex) && strcmp(hex, ca_sha256) == 0) return true;
+  }
+  return false;
+}
 
 ProvisioningResult provisioning_parse(const char* text, size_t length, Provisioning* out) {
   memset(out, 0, sizeof *out);

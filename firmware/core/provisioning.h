@@ -41,6 +41,12 @@ enum ProvisioningResult {
 // Reads a provisioning QR's text into out.
 ProvisioningResult provisioning_parse(const char* text, size_t length, Provisioning* out);
 
+// Whether a certificate in pem (one or more PEM certificates, e.g. fetched from the server
+// before the CA is trusted) has the SHA-256 fingerprint ca_sha256 (64 lower-case hex digits,
+// of the DER bytes, as openssl x509 -fingerprint -sha256 prints it). The cart keeps a CA
+// certificate only when it matches the QR's fingerprint.
+bool ca_pem_matches(const char* pem, const char* ca_sha256);
+
 // The settings the cart keeps after enrolling: the QR's Wi-Fi and server, the answer's key.
 // The CA certificate, frame, upload and NTP settings are left as they are.
 void provisioning_apply(const Provisioning& provisioning, const EnrolAnswer& answer,

@@ -109,4 +109,31 @@ TEST_SUITE("provisioning") {
     const char ok[] = "{\"device_key\":\"scd_1_x\",\"device_name\":\"Cart 12\"}";
     CHECK(enrol_answer_parse(ok, strlen(ok), &answer));
   }
+
+  TEST_CASE("the CA certificate is kept only when it has the QR's fingerprint") {
+    // A test CA; its fingerprint as "openssl x509 -noout -fingerprint -sha256" printed it.
+    const char pem[] =
+        "-----BEGIN CERTIFICATE-----\n"
+        "MIIBjTCCATOgAwIBAgIUB7tPXEbmvO5B2KWz/RKqaZqZjY4wCgYIKoZIzj0EAwIw\n"
+        "HDEaMBgGA1UEAwwRc21hcnRjYXJ0IHRlc3QgQ0EwHhcNMjYxMjA2MDQzODU5WhcN\n"
+        "MzYxMjAzMDQzODU5WjAcMRowGAYDVQQDDBFzbWFydGNhcnQgdGVzdCBDQTBZMBMG\n"
+        "ByqGSM49AgEGCCqGSM49AwEHA0IABAccfm6HOvlV/gO4xE0TSGtaa+vvXnbxxr9g\n"
+        "Q4AhFA00+LgrjeyD/GXYV1CHBJ/iMaOul80pPEc5MtKXTk2os5qjUzBRMB0GA1Ud\n"
+        "DgQWBBRpjLMTG2+aAZhhMqVP7TtXDjmg0jAfBgNVHSMEGDAWgBRpjLMTG2+aAZhh\n"
+        "MqVP7TtXDjmg0jAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIHb5\n"
+        "zWUgTV5KW/3SxmUVLhIX2Ejf8ERawWUH/jq6A8tqAiEA2LlXZZuanTl4ox6OhLCY\n"
+        "lKYchYH+4FRy47014rcVV3M=\n"
+        "-----END CERTIFICATE-----\n";
+    const char fingerprint[] = "6c848ede2b5cc6a5b92efeda92167fcbbb3da0ca5946f38058041ed2b0e447c3";
+    CHECK(ca_pem_matches(pem, fingerprint));
+    std::string bundle = std::string(fakes::TEST_CA_PEM) + pem;  // an intermediate first
+    CHECK(ca_pem_matches(bundle.c_str(), fingerprint));
+    std::string other = fingerprint;
+    other[0] = '7';
+    CHECK_FALSE(ca_pem_matches(pem, other.c_str()));
+    std::string changed = pem;
+    changed[100] = changed[100] == 'A' ? 'B' : 'A';  // one character of the DER
+    CHECK_FALSE(ca_pem_matches(changed.c_str(), fingerprint));
+    CHECK_FALSE(ca_pem_matches("no certificate here", fingerprint));
+  }
 }
