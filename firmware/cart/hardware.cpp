@@ -11,6 +11,7 @@
 #include <WiFiClientSecure.h>
 #include <Wire.h>
 #include <esp_camera.h>
+#include <esp_ota_ops.h>
 #include <esp_system.h>
 #include <esp_task_wdt.h>
 #include <string.h>
@@ -242,6 +243,12 @@ class EspBoard : public Board {
   uint32_t free_psram() override { return ESP.getFreePsram(); }
   ResetReason reset_reason() override { return reset_; }
   void wifi_reconnect() override { WiFi.reconnect(); }
+  bool image_pending_verify() override {
+    esp_ota_img_states_t state;
+    return esp_ota_get_state_partition(esp_ota_get_running_partition(), &state) == ESP_OK &&
+           state == ESP_OTA_IMG_PENDING_VERIFY;
+  }
+  void image_mark_valid() override { esp_ota_mark_app_valid_cancel_rollback(); }
   void restart_for_wifi() override {
     Serial.println("No network for five minutes: restarting.");
     restart_mark = WIFI_RESTART_MARK;

@@ -428,6 +428,8 @@ void CartCore::send_heartbeat(uint32_t now) {
       !exchange(request, response) || response.status != 200) {
     return;  // not retried: the next one is due in HEARTBEAT_INTERVAL_MS
   }
+  // The server took this image's heartbeat: an update on trial has proved itself.
+  if (ports_.board.image_pending_verify()) ports_.board.image_mark_valid();
   HeartbeatAnswer answer;
   if (response.body_truncated ||
       !heartbeat_answer_parse(response.body, response.body_length, &answer)) {

@@ -98,6 +98,10 @@ class Board {
   virtual void wifi_reconnect() = 0;  // the Wi-Fi watchdog's nudge
   // The Wi-Fi watchdog gave up: restart, and report RESET_WIFI_WATCHDOG after it.
   virtual void restart_for_wifi() = 0;
+  // An updated image runs on trial until it has reached the server (update.h): then it is
+  // marked valid; a restart before that boots the previous image again.
+  virtual bool image_pending_verify() = 0;
+  virtual void image_mark_valid() = 0;
 };
 
 // The button/camera loop and the network task share the scan queue and the feedback mailbox.

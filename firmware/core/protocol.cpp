@@ -189,6 +189,11 @@ bool heartbeat_answer_parse(const char* body, size_t length, HeartbeatAnswer* ou
   if (!json_member(root, "server_time", &server_time) ||
       !json_string(server_time, out->server_time, sizeof out->server_time))
     return false;
+  // An offer not understood is no offer: the idle lines and the pairing still count.
+  JsonValue update;
+  if (!json_member(root, "update", &update) || !update_offer_parse(update, &out->update)) {
+    memset(&out->update, 0, sizeof out->update);
+  }
   return display_lines(root, out->display);
 }
 

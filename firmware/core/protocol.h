@@ -13,6 +13,7 @@
 #include "feedback.h"
 #include "http.h"
 #include "scan_queue.h"
+#include "update.h"
 #include "url.h"
 
 namespace smartcart {
@@ -83,6 +84,7 @@ struct HeartbeatAnswer {
   bool paired;
   char display[2][DISPLAY_LINE_BYTES];
   char server_time[32];
+  UpdateOffer update;  // update.offered is false without an offer (or with one not understood)
 };
 
 bool heartbeat_answer_parse(const char* body, size_t length, HeartbeatAnswer* out);

@@ -174,6 +174,13 @@ class FakeBoard : public Board {
   ResetReason reset_reason() override { return reset; }
   void wifi_reconnect() override { ++reconnects; }
   void restart_for_wifi() override { ++wifi_restarts; }
+  bool pending_verify = false;  // running an update on trial
+  int marked_valid = 0;
+  bool image_pending_verify() override { return pending_verify; }
+  void image_mark_valid() override {
+    ++marked_valid;
+    pending_verify = false;
+  }
 };
 
 // Like a FreeRTOS mutex, not recursive: locking it twice is a deadlock on the device, so here

@@ -318,6 +318,9 @@ def test_the_firmware_contract_tests_pass_on_the_golden_files(fixtures_copy, tmp
         pytest.param("response_enrol.json", '"device_key"', '"key"', id="enrol key renamed"),
         pytest.param("cart/provisioning.json", "provision/1", "provision/2", id="QR format"),
         pytest.param("cart/reset_reasons.json", '"brownout"', '"brown_out"', id="reset reason"),
+        pytest.param(
+            "cart/heartbeat_update_offer.json", '"sha256"', '"digest"', id="update offer key"
+        ),
     ],
 )
 def test_a_fixture_changed_on_the_server_side_fails_the_firmware(
