@@ -52,7 +52,7 @@ from devices.authentication import (
     device_authenticated,
 )
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
-from devices.models import Device, ResetReason, ScanEvent
+from devices.models import Device, ScanEvent
 from devices.selectors import (
     firmware_release_for_device,
     firmware_update_for,
@@ -239,7 +239,7 @@ class HeartbeatApi(DeviceApi):
         free_heap = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
         queue_depth = serializers.IntegerField(min_value=0, max_value=65535)
         # Since firmware 1.1.0; an older cart leaves them out.
-        reset_reason = serializers.ChoiceField(choices=ResetReason.choices, required=False)
+        reset_reason = serializers.ChoiceField(choices=Device.ResetReason.choices, required=False)
         free_psram = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
         failed_captures = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
         camera_ok = serializers.BooleanField(required=False)

@@ -29,35 +29,23 @@ ERROR_PAIRING_NEEDS_PASS = "An active pairing needs its cart pass."  # noqa: S10
 ERROR_SCAN_EVENT_ONCE = "This device already sent a scan with this scan id."
 
 
-class ResetReason(models.TextChoices):
-    """Why a cart last started, as its heartbeat names it (firmware/core/health.h; the list is
-    tests/fixtures/devices/cart/reset_reasons.json, in the firmware's order)."""
-
-    UNKNOWN = "unknown", "unknown"
-    POWER_ON = "power_on", "power on"
-    EXTERNAL = "external", "reset button"
-    SOFTWARE = "software", "restart asked for"
-    PANIC = "panic", "crash"
-    INTERRUPT_WATCHDOG = "interrupt_watchdog", "interrupt watchdog"
-    TASK_WATCHDOG = "task_watchdog", "task watchdog (a hung loop)"
-    OTHER_WATCHDOG = "other_watchdog", "other watchdog"
-    DEEP_SLEEP = "deep_sleep", "wake from deep sleep"
-    BROWNOUT = "brownout", "brown-out (weak supply)"
-    WIFI_WATCHDOG = "wifi_watchdog", "Wi-Fi watchdog (no network for minutes)"
-
-
-# The restarts a watchdog made: the cart hung, or lost the network for minutes.
-WATCHDOG_RESETS = frozenset(
-    {
-        ResetReason.TASK_WATCHDOG,
-        ResetReason.INTERRUPT_WATCHDOG,
-        ResetReason.OTHER_WATCHDOG,
-        ResetReason.WIFI_WATCHDOG,
-    }
-)
-
-
 class Device(models.Model):
+    class ResetReason(models.TextChoices):
+        """Why a cart last started, as its heartbeat names it (firmware/core/health.h; the list is
+        tests/fixtures/devices/cart/reset_reasons.json, in the firmware's order)."""
+
+        UNKNOWN = "unknown", "unknown"
+        POWER_ON = "power_on", "power on"
+        EXTERNAL = "external", "reset button"
+        SOFTWARE = "software", "restart asked for"
+        PANIC = "panic", "crash"
+        INTERRUPT_WATCHDOG = "interrupt_watchdog", "interrupt watchdog"
+        TASK_WATCHDOG = "task_watchdog", "task watchdog (a hung loop)"
+        OTHER_WATCHDOG = "other_watchdog", "other watchdog"
+        DEEP_SLEEP = "deep_sleep", "wake from deep sleep"
+        BROWNOUT = "brownout", "brown-out (weak supply)"
+        WIFI_WATCHDOG = "wifi_watchdog", "Wi-Fi watchdog (no network for minutes)"
+
     name = models.CharField(max_length=80, unique=True, help_text="For example “Cart 12”.")
     key_prefix = models.CharField(max_length=16, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)  # sha256 hex of the whole key
@@ -113,11 +101,22 @@ class Device(models.Model):
         return silent_for <= timedelta(seconds=settings.DEVICE_OFFLINE_AFTER)
 
 
+# The restarts a watchdog made: the cart hung, or lost the network for minutes.
+WATCHDOG_RESETS = frozenset(
+    {
+        Device.ResetReason.TASK_WATCHDOG,
+        Device.ResetReason.INTERRUPT_WATCHDOG,
+        Device.ResetReason.OTHER_WATCHDOG,
+        Device.ResetReason.WIFI_WATCHDOG,
+    }
+)
+
+
 class DeviceRestart(models.Model):
     """A start of a cart's firmware, recorded from the first heartbeat after it."""
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="restarts")
-    reason = models.CharField(max_length=24, choices=ResetReason.choices, blank=True)
+    reason = models.CharField(max_length=24, choices=Device.ResetReason.choices, blank=True)
     booted_at = models.DateTimeField(db_index=True)
     reported_at = models.DateTimeField(auto_now_add=True)
 

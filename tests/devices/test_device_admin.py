@@ -19,7 +19,7 @@ from devices.admin import (
     MESSAGE_KEY_NOT_SHOWN_AGAIN,
     MESSAGE_REVOKED,
 )
-from devices.models import Device, DeviceRestart, ResetReason, ScanEvent
+from devices.models import Device, DeviceRestart, ScanEvent
 from devices.selectors import device_authenticate
 from devices.services import ERROR_DEVICE_REVOKED, device_register, device_revoke
 
@@ -117,13 +117,15 @@ def test_the_change_page_shows_the_health_read_only(staff_client, device):
 def test_the_change_page_shows_the_carts_health_and_its_recent_starts(staff_client, device):
     booted = timezone.now() - timedelta(hours=1)
     Device.objects.filter(pk=device.pk).update(
-        reset_reason=ResetReason.TASK_WATCHDOG,
+        reset_reason=Device.ResetReason.TASK_WATCHDOG,
         booted_at=booted,
         free_psram=3407872,
         failed_captures=4,
         camera_ok=False,
     )
-    DeviceRestart.objects.create(device=device, reason=ResetReason.TASK_WATCHDOG, booted_at=booted)
+    DeviceRestart.objects.create(
+        device=device, reason=Device.ResetReason.TASK_WATCHDOG, booted_at=booted
+    )
 
     page = staff_client.get(reverse("admin:devices_device_change", args=[device.pk])).content
     page = page.decode()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 
 from devices.api import DISPLAY_LINE_MAX, DISPLAY_UNPAIRED, ERROR_HEARTBEAT_INVALID
-from devices.models import DeviceRestart, ResetReason
+from devices.models import Device, DeviceRestart
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +187,9 @@ def test_a_heartbeat_from_firmware_1_0_is_still_taken(device_client, device):
 
 
 def test_the_reset_reasons_are_the_firmwares_in_its_order():
-    assert json.loads(RESET_REASONS.read_text()) == [value for value, _ in ResetReason.choices]
+    assert json.loads(RESET_REASONS.read_text()) == [
+        value for value, _ in Device.ResetReason.choices
+    ]
 
 
 @pytest.fixture
@@ -206,7 +208,7 @@ def test_the_first_heartbeat_of_a_start_records_the_restart_and_its_reason(
     _beat(device_client, 90, reset_reason="task_watchdog")
 
     restart = DeviceRestart.objects.get(device=device)
-    assert restart.reason == ResetReason.TASK_WATCHDOG
+    assert restart.reason == Device.ResetReason.TASK_WATCHDOG
     assert restart.booted_at == timezone.now() - dt.timedelta(seconds=90)
     device.refresh_from_db()
     assert device.booted_at == restart.booted_at

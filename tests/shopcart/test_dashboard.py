@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from devices.models import Device, DeviceRestart, ResetReason, ScanEvent, UnknownCode
+from devices.models import Device, DeviceRestart, ScanEvent, UnknownCode
 from devices.selectors import devices_online_count, fleet_health, scan_activity
 from devices.services import device_register
 from orders.models import Order, order_number_new
@@ -176,20 +176,20 @@ def test_carts_restarted_by_a_watchdog_today_are_counted_once_each(device):
     other, _ = device_register(name="Cart 2")
     powered, _ = device_register(name="Cart 3")
     revoked, _ = device_register(name="Cart 4")
-    restart(device, ResetReason.TASK_WATCHDOG, ago=timedelta(hours=1))
-    restart(device, ResetReason.TASK_WATCHDOG, ago=timedelta(hours=2))  # the same cart again
-    restart(other, ResetReason.WIFI_WATCHDOG, ago=timedelta(hours=3))
-    restart(other, ResetReason.TASK_WATCHDOG, ago=timedelta(days=1))  # yesterday
-    restart(powered, ResetReason.POWER_ON, ago=timedelta(hours=1))  # not a watchdog
-    restart(revoked, ResetReason.PANIC, ago=timedelta(hours=1))
-    restart(revoked, ResetReason.TASK_WATCHDOG, ago=timedelta(hours=1))
+    restart(device, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(hours=1))
+    restart(device, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(hours=2))  # the same cart again
+    restart(other, Device.ResetReason.WIFI_WATCHDOG, ago=timedelta(hours=3))
+    restart(other, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(days=1))  # yesterday
+    restart(powered, Device.ResetReason.POWER_ON, ago=timedelta(hours=1))  # not a watchdog
+    restart(revoked, Device.ResetReason.PANIC, ago=timedelta(hours=1))
+    restart(revoked, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(hours=1))
     Device.objects.filter(pk=revoked.pk).update(revoked_at=NOW)
 
     assert fleet_health(since=NOW - timedelta(hours=12)).watchdog_restarts == 2
 
 
 def test_staff_see_the_watchdog_restarts_and_camera_faults(staff_client, device):
-    restart(device, ResetReason.INTERRUPT_WATCHDOG, ago=timedelta(hours=1))
+    restart(device, Device.ResetReason.INTERRUPT_WATCHDOG, ago=timedelta(hours=1))
     faulty, _ = device_register(name="Cart 2")
     Device.objects.filter(pk=faulty.pk).update(camera_ok=False)
     device_register(name="Cart 3")  # camera unknown: an older firmware
