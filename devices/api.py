@@ -73,6 +73,7 @@ from devices.throttling import (
     device_throttle_wait,
     device_throttle_windows,
     device_throttled_detail,
+    enrol_throttle_wait,
 )
 from shopcart.json_input import ERROR_CHARSET, JSON_DEPTH_MAX, BoundedJSONParser, json_loads
 from shopcart.money import QUANTITY_MAX
@@ -415,6 +416,7 @@ class EnrolApi(DeviceApi):
                 description="The code is unknown, used, expired, or its device is revoked.",
             ),
             415: DEVICE_FAULTS[415],
+            429: DEVICE_FAULTS[429],
         },
         examples=[
             OpenApiExample("Enrolment", value=EXAMPLE_ENROL, request_only=True),
@@ -440,6 +442,11 @@ class EnrolApi(DeviceApi):
                 ERROR_METHOD.format(method=request.method), status.HTTP_405_METHOD_NOT_ALLOWED
             )
             answer["Allow"] = "POST"
+            return answer
+        wait = enrol_throttle_wait()
+        if wait is not None:
+            answer = refusal(device_throttled_detail(wait), status.HTTP_429_TOO_MANY_REQUESTS)
+            answer["Retry-After"] = str(wait)
             return answer
         try:
             return self.post(request)

@@ -495,6 +495,8 @@ CART_WIFI_PASSWORD = env.str("CART_WIFI_PASSWORD", default="")
 CART_SERVER_URL = env.str("CART_SERVER_URL", default="") or SITE_URL
 CART_CA_SHA256 = env.str("CART_CA_SHA256", default="").replace(":", "").strip().lower()
 DEVICE_ENROLMENT_TTL = env.int("DEVICE_ENROLMENT_TTL", default=10 * 60)
+# Enrolment attempts for the whole store (there is no device to count them by yet).
+DEVICE_ENROL_THROTTLE_RATE = env.str("DEVICE_ENROL_THROTTLE_RATE", default="30/min")
 # Over-the-air updates: the store's Ed25519 release public key (the 32 raw bytes, base64). A
 # firmware release uploaded in the admin must be signed with its private key, kept offline;
 # carts have the same public key compiled in. Empty: no release can be uploaded.

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 import yaml
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from drf_spectacular.validation import validate_schema
@@ -34,6 +35,7 @@ from devices.services.enrolment import (
     ERROR_ENROL_UNKNOWN,
     ERROR_ENROL_USED,
 )
+from devices.throttling import enrol_throttle_windows
 
 pytestmark = pytest.mark.django_db
 
@@ -267,3 +269,15 @@ def test_device_enrol_is_the_service_behind_the_endpoint():
 
     assert device == provisioning.device
     assert key != existing
+
+
+def test_enrolments_have_one_budget_for_the_store_then_429(settings):
+    settings.DEVICE_ENROL_THROTTLE_RATE = "2/min"
+    cache.delete_many(enrol_throttle_windows().keys())  # earlier tests ran at the same moment
+    forged = "sce_" + "C" * 32
+
+    answers = [enrol(forged) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [403, 403, 429]
+    assert int(answers[2]["Retry-After"]) >= 1
+    assert "throttled" in answers[2].json()["detail"]
