@@ -6,11 +6,12 @@
 
 namespace smartcart {
 
-const char* const ENROL_TEXTS[4][2] = {
+const char* const ENROL_TEXTS[5][2] = {
     {"Cart enrolled", "Restarting..."},
     {"Code refused", "Ask for new QR"},
     {"No server", "Check Wi-Fi"},
     {"Odd answer", "Ask staff"},
+    {"Server busy", "Show QR again"},
 };
 
 EnrolOutcome enrol_exchange(HttpClient& http, const Provisioning& provisioning,
@@ -31,6 +32,7 @@ EnrolOutcome enrol_exchange(HttpClient& http, const Provisioning& provisioning,
                 request.http.body_length, response, HTTP_TIMEOUT_MS);
   if (response.status == STATUS_NO_ANSWER) return ENROL_NO_ANSWER;
   if (response.status == 403) return ENROL_REFUSED;
+  if (response.status == 429 || response.status >= 500) return ENROL_BUSY;
   if (response.status != 201 || response.body_truncated ||
       !enrol_answer_parse(response.body, response.body_length, answer)) {
     return ENROL_ODD_ANSWER;

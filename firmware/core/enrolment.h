@@ -18,11 +18,12 @@ enum EnrolOutcome {
   ENROL_DONE,       // answer holds the key: provisioning_apply, save, restart
   ENROL_REFUSED,    // 403: the code is unknown, used, expired, or the device revoked
   ENROL_NO_ANSWER,  // no server: the Wi-Fi, the address or the CA is wrong
-  ENROL_ODD_ANSWER  // another status, or an answer that is not an enrolment's
+  ENROL_ODD_ANSWER,  // another status, or an answer that is not an enrolment's
+  ENROL_BUSY         // 429 or 5xx: the code was not used; show the QR again in a moment
 };
 
 // What the cart shows for each outcome.
-extern const char* const ENROL_TEXTS[4][2];
+extern const char* const ENROL_TEXTS[5][2];
 
 struct EnrolBuffers {
   char* body;

@@ -69,7 +69,15 @@ TEST_SUITE("enrolment") {
 
     Enroller server_error;
     server_error.net.answer(http_answer(500, "{}"));
-    CHECK(server_error.run() == ENROL_ODD_ANSWER);
+    CHECK(server_error.run() == ENROL_BUSY);
+
+    Enroller throttled;
+    throttled.net.answer(http_answer(429, "{}", std::vector<std::string>(1, "Retry-After: 2")));
+    CHECK(throttled.run() == ENROL_BUSY);
+
+    Enroller teapot;
+    teapot.net.answer(http_answer(418, "{}"));
+    CHECK(teapot.run() == ENROL_ODD_ANSWER);
 
     Enroller no_key;
     no_key.net.answer(http_answer(201, "{\"device_name\":\"Cart 12\"}"));
@@ -77,7 +85,7 @@ TEST_SUITE("enrolment") {
   }
 
   TEST_CASE("what the cart shows fits its screen") {
-    for (size_t i = 0; i < 4; ++i) {
+    for (size_t i = 0; i < 5; ++i) {
       CHECK(strlen(ENROL_TEXTS[i][0]) <= DISPLAY_LINE_CHARS);
       CHECK(strlen(ENROL_TEXTS[i][1]) <= DISPLAY_LINE_CHARS);
     }
