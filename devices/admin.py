@@ -18,10 +18,13 @@ from django.forms import ModelForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from devices.admin_firmware import FirmwareReleaseAdmin  # noqa: F401 - registers it
+from devices.admin_provisioning import ProvisioningAdminMixin
 from devices.models import Device, Pairing, ScanEvent, UnknownCode
-from devices.selectors import unknown_code_list_open
+from devices.selectors import device_restart_list, unknown_code_list_open
 from devices.services import (
     DeviceError,
     device_delete,
@@ -55,6 +58,12 @@ READ_ONLY_FIELDS = (
     "wifi_rssi",
     "free_heap",
     "queue_depth",
+    "reset_reason",
+    "booted_at",
+    "recent_restarts",
+    "free_psram",
+    "failed_captures",
+    "camera_ok",
     "previous_key_valid_until",
 )
 
@@ -64,7 +73,7 @@ def _confirmed(request: HttpRequest) -> bool:
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ProvisioningAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "online",
@@ -73,11 +82,13 @@ class DeviceAdmin(admin.ModelAdmin):
         "wifi_rssi",
         "free_heap",
         "queue_depth",
+        "camera_ok",
+        "reset_reason",
         "paired_shopper",
         "scans_today",
         "revoked",
     )
-    list_filter = ("revoked_at",)
+    list_filter = ("revoked_at", "camera_ok", "reset_reason")
     search_fields = ("name", "key_prefix")
     ordering = ("name",)
     actions = ("revoke", "rotate_key", "end_pairing")
@@ -114,6 +125,26 @@ class DeviceAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Device | None = None
     ) -> tuple[str, ...]:
         return () if obj is None else READ_ONLY_FIELDS
+
+    @admin.display(description="recent starts")
+    def recent_restarts(self, device: Device) -> str:
+        restarts = device_restart_list(device=device)
+        if not restarts:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} — {}</li>",
+                (
+                    (
+                        f"{timezone.localtime(restart.booted_at):%Y-%m-%d %H:%M}",
+                        restart.get_reason_display() or "—",
+                    )
+                    for restart in restarts
+                ),
+            ),
+        )
 
     @admin.display(boolean=True, description="online")
     def online(self, device: Device) -> bool:

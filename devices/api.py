@@ -27,12 +27,15 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     inline_serializer,
 )
@@ -50,8 +53,12 @@ from devices.authentication import (
 )
 from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
 from devices.models import Device, ScanEvent
-from devices.selectors import pairing_get_active
-from devices.services import device_heartbeat_record
+from devices.selectors import (
+    firmware_release_for_device,
+    firmware_update_for,
+    pairing_get_active,
+)
+from devices.services import EnrolmentRefused, device_enrol, device_heartbeat_record
 from devices.services.scans import (
     DISPLAY_LINE_MAX,
     DISPLAY_PAIRED_IDLE,
@@ -66,6 +73,7 @@ from devices.throttling import (
     device_throttle_wait,
     device_throttle_windows,
     device_throttled_detail,
+    enrol_throttle_wait,
 )
 from shopcart.json_input import ERROR_CHARSET, JSON_DEPTH_MAX, BoundedJSONParser, json_loads
 from shopcart.money import QUANTITY_MAX
@@ -77,6 +85,8 @@ ERROR_MEDIA_TYPE = 'Unsupported media type "{media_type}" in request.'
 ERROR_JSON = "JSON parse error - {error}"
 MEDIA_JSON = "application/json"
 MEDIA_JPEG = "image/jpeg"
+MEDIA_BINARY = "application/octet-stream"
+ERROR_NO_SUCH_RELEASE = "No such firmware release for this cart."
 
 UINT32_MAX = 2**32 - 1
 INT32_MAX = 2**31 - 1
@@ -87,6 +97,10 @@ EXAMPLE_HEARTBEAT = {
     "wifi_rssi": -61,
     "free_heap": 141312,
     "queue_depth": 0,
+    "reset_reason": "task_watchdog",
+    "free_psram": 3407872,
+    "failed_captures": 0,
+    "camera_ok": True,
 }
 EXAMPLE_HEARTBEAT_ANSWER = {
     "server_time": "2026-11-21T11:40:39Z",
@@ -149,9 +163,10 @@ class DeviceApi(APIView):
     parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     media_types: tuple[str, ...] = (MEDIA_JSON,)  # the bodies ``body`` accepts
+    method = "POST"  # the one method the endpoint answers; others get 405
     device: Device
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         now = time.time()
         try:
             self.device, counts = device_authenticated(
@@ -166,13 +181,16 @@ class DeviceApi(APIView):
             answer = refusal(device_throttled_detail(wait), status.HTTP_429_TOO_MANY_REQUESTS)
             answer["Retry-After"] = str(wait)
             return answer
-        if request.method != "POST":
+        if request.method != self.method:
             answer = refusal(
                 ERROR_METHOD.format(method=request.method), status.HTTP_405_METHOD_NOT_ALLOWED
             )
-            answer["Allow"] = "POST"
+            answer["Allow"] = self.method
             return answer
         try:
+            if self.method == "GET":  # (a GET endpoint defines get(); the schema lists it alone)
+                handler: Any = getattr(self, "get")  # noqa: B009
+                return handler(request, **kwargs)
             return self.post(request)
         except DeviceRefused as exc:
             return refusal(str(exc), exc.status, **exc.extra)
@@ -221,6 +239,19 @@ class HeartbeatApi(DeviceApi):
         wifi_rssi = serializers.IntegerField(min_value=-127, max_value=0)
         free_heap = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
         queue_depth = serializers.IntegerField(min_value=0, max_value=65535)
+        # Since firmware 1.1.0; an older cart leaves them out.
+        reset_reason = serializers.ChoiceField(choices=Device.ResetReason.choices, required=False)
+        free_psram = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
+        failed_captures = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
+        camera_ok = serializers.BooleanField(required=False)
+
+    @extend_schema_serializer(component_name="DeviceUpdateOffer")
+    class UpdateSerializer(serializers.Serializer):
+        version = serializers.CharField()
+        url = serializers.CharField(help_text="Where to download it, with this device's key.")
+        size = serializers.IntegerField()
+        sha256 = serializers.CharField()
+        signature = serializers.CharField(help_text="Ed25519 over the SHA-256 digest, base64.")
 
     @extend_schema_serializer(component_name="DeviceHeartbeatAnswer")
     class OutputSerializer(serializers.Serializer):
@@ -229,6 +260,37 @@ class HeartbeatApi(DeviceApi):
         display = serializers.ListField(
             child=serializers.CharField(max_length=DISPLAY_LINE_MAX), min_length=2, max_length=2
         )
+        # (A field of this name hides Serializer.update, which an output serializer never uses.)
+        update = serializers.SerializerMethodField(  # type: ignore[assignment]
+            help_text="A newer release meant for this cart, or null. The cart installs it only "
+            "while idle and not paired, after checking its SHA-256 and signature."
+        )
+
+        @extend_schema_field(
+            inline_serializer(
+                name="DeviceUpdateOfferOrNull",
+                fields={
+                    "version": serializers.CharField(),
+                    "url": serializers.CharField(),
+                    "size": serializers.IntegerField(),
+                    "sha256": serializers.CharField(),
+                    "signature": serializers.CharField(),
+                },
+                allow_null=True,
+            )
+        )
+        def get_update(self, answer: dict[str, Any]) -> dict[str, Any] | None:
+            release = answer.get("update")
+            if release is None:
+                return None
+            url = reverse("devices-api:firmware", kwargs={"version": release.version})
+            return {
+                "version": release.version,
+                "url": url,
+                "size": release.size,
+                "sha256": release.sha256,
+                "signature": release.signature,
+            }
 
     @extend_schema(
         operation_id="device_heartbeat",
@@ -264,8 +326,132 @@ class HeartbeatApi(DeviceApi):
         if pairing is not None:
             name = pairing.cart.owner.first_name if pairing.cart.owner else ""
             display = display_lines(DISPLAY_PAIRED_IDLE, name=name or "shopper")
-        answer = {"server_time": timezone.now(), "paired": pairing is not None, "display": display}
+        update = firmware_update_for(
+            device=self.device, running_version=serializer.validated_data["firmware_version"]
+        )
+        answer = {
+            "server_time": timezone.now(),
+            "paired": pairing is not None,
+            "display": display,
+            "update": update,
+        }
         return json_answer(self.OutputSerializer(answer).data)
+
+
+class FirmwareDownloadApi(DeviceApi):
+    """The binary of a release offered to this cart (``update.url`` in the heartbeat answer).
+
+    Only a release meant for the calling device is served; any other version is 404, as is one
+    that does not exist. The cart checks the SHA-256 and the signature before installing it.
+    """
+
+    method = "GET"
+    http_method_names = ["get"]  # the schema documents GET only, not the base class's POST
+
+    @extend_schema(
+        operation_id="device_firmware_download",
+        summary="Download a firmware release offered to this cart",
+        tags=["devices"],
+        request=None,
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The binary."),
+            404: OpenApiResponse(DeviceErrorSerializer, description="Not offered to this cart."),
+            **DEVICE_FAULTS,
+        },
+    )
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        release = firmware_release_for_device(device=self.device, version=kwargs["version"])
+        if release is None:
+            raise DeviceRefused(ERROR_NO_SUCH_RELEASE, status.HTTP_404_NOT_FOUND)
+        response = FileResponse(release.binary.open("rb"), content_type=MEDIA_BINARY)
+        response["X-Firmware-SHA256"] = release.sha256
+        return response
+
+
+# --- Enrolment ----------------------------------------------------------------------------------
+
+ERROR_ENROL_INVALID = "The enrolment request is not valid; see errors."
+EXAMPLE_ENROL = {
+    "token": "sce_Zm9yIGV4YW1wbGUgb25seSwgbm90IGEgdG9rZW4",
+    "firmware_version": "1.1.0",
+}
+EXAMPLE_ENROL_ANSWER = {
+    "device_key": "scd_1a2b3c4d_...",
+    "device_name": "Cart 12",
+    "server_time": "2026-11-21T11:40:39Z",
+}
+
+
+class EnrolApi(DeviceApi):
+    """A cart with a provisioning QR's enrolment code gets its device key, once.
+
+    No device key here (the cart has none yet): the single-use, short-lived code is the
+    credential. It is 192 random bits, so trying codes gets nowhere in its ten minutes.
+    """
+
+    authentication_classes = []
+
+    @extend_schema_serializer(component_name="DeviceEnrolment")
+    class InputSerializer(serializers.Serializer):
+        token = serializers.RegexField(r"^sce_[A-Za-z0-9_-]{16,64}$")
+        firmware_version = serializers.RegexField(r"^[!-~]+$", max_length=32, required=False)
+
+    @extend_schema_serializer(component_name="DeviceEnrolmentAnswer")
+    class OutputSerializer(serializers.Serializer):
+        device_key = serializers.CharField(help_text="Shown this once; the server keeps a hash.")
+        device_name = serializers.CharField()
+        server_time = serializers.DateTimeField(default_timezone=dt.UTC)
+
+    @extend_schema(
+        operation_id="device_enrol",
+        summary="Exchange a provisioning QR's enrolment code for the cart's device key",
+        tags=["devices"],
+        auth=[],
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            400: OpenApiResponse(DEVICE_REFUSED, description="Not JSON, or no valid token."),
+            403: OpenApiResponse(
+                DeviceErrorSerializer,
+                description="The code is unknown, used, expired, or its device is revoked.",
+            ),
+            415: DEVICE_FAULTS[415],
+            429: DEVICE_FAULTS[429],
+        },
+        examples=[
+            OpenApiExample("Enrolment", value=EXAMPLE_ENROL, request_only=True),
+            OpenApiExample("Enrolled", value=EXAMPLE_ENROL_ANSWER, response_only=True),
+        ],
+    )
+    def post(self, request: HttpRequest) -> HttpResponse:
+        serializer = self.InputSerializer(data=self.body(request, request.body))
+        if not serializer.is_valid():
+            raise DeviceRefused(
+                ERROR_ENROL_INVALID, status.HTTP_400_BAD_REQUEST, errors=serializer.errors
+            )
+        try:
+            device, raw_key = device_enrol(token=serializer.validated_data["token"])
+        except EnrolmentRefused as exc:
+            raise DeviceRefused(str(exc), status.HTTP_403_FORBIDDEN) from None
+        answer = {"device_key": raw_key, "device_name": device.name, "server_time": timezone.now()}
+        return json_answer(self.OutputSerializer(answer).data, status.HTTP_201_CREATED)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            answer = refusal(
+                ERROR_METHOD.format(method=request.method), status.HTTP_405_METHOD_NOT_ALLOWED
+            )
+            answer["Allow"] = "POST"
+            return answer
+        wait = enrol_throttle_wait()
+        if wait is not None:
+            answer = refusal(device_throttled_detail(wait), status.HTTP_429_TOO_MANY_REQUESTS)
+            answer["Retry-After"] = str(wait)
+            return answer
+        try:
+            return self.post(request)
+        except DeviceRefused as exc:
+            return refusal(str(exc), exc.status, **exc.extra)
 
 
 # --- Scans ------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from devices.api import HeartbeatApi, ScanCreateApi
+from devices.api import EnrolApi, FirmwareDownloadApi, HeartbeatApi, ScanCreateApi
 
 app_name = "devices-api"
 
 urlpatterns = [
+    path("enrol/", EnrolApi.as_view(), name="enrol"),
+    path("firmware/<str:version>/", FirmwareDownloadApi.as_view(), name="firmware"),
     path("heartbeat/", HeartbeatApi.as_view(), name="heartbeat"),
     path("scans/", ScanCreateApi.as_view(), name="scans"),
 ]

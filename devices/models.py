@@ -30,6 +30,22 @@ ERROR_SCAN_EVENT_ONCE = "This device already sent a scan with this scan id."
 
 
 class Device(models.Model):
+    class ResetReason(models.TextChoices):
+        """Why a cart last started, as its heartbeat names it (firmware/core/health.h; the list is
+        tests/fixtures/devices/cart/reset_reasons.json, in the firmware's order)."""
+
+        UNKNOWN = "unknown", "unknown"
+        POWER_ON = "power_on", "power on"
+        EXTERNAL = "external", "reset button"
+        SOFTWARE = "software", "restart asked for"
+        PANIC = "panic", "crash"
+        INTERRUPT_WATCHDOG = "interrupt_watchdog", "interrupt watchdog"
+        TASK_WATCHDOG = "task_watchdog", "task watchdog (a hung loop)"
+        OTHER_WATCHDOG = "other_watchdog", "other watchdog"
+        DEEP_SLEEP = "deep_sleep", "wake from deep sleep"
+        BROWNOUT = "brownout", "brown-out (weak supply)"
+        WIFI_WATCHDOG = "wifi_watchdog", "Wi-Fi watchdog (no network for minutes)"
+
     name = models.CharField(max_length=80, unique=True, help_text="For example “Cart 12”.")
     key_prefix = models.CharField(max_length=16, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)  # sha256 hex of the whole key
@@ -51,6 +67,20 @@ class Device(models.Model):
         null=True, blank=True, editable=False, verbose_name="free heap (bytes)"
     )
     queue_depth = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    reset_reason = models.CharField(
+        max_length=24, choices=ResetReason.choices, blank=True, editable=False
+    )
+    # When the running firmware started: the heartbeat's time less its uptime.
+    booted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    free_psram = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, verbose_name="free PSRAM (bytes)"
+    )
+    failed_captures = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="Presses that gave no photo, since start."
+    )
+    camera_ok = models.BooleanField(
+        null=True, blank=True, editable=False, verbose_name="camera working"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -69,6 +99,113 @@ class Device(models.Model):
             return False
         silent_for = timezone.now() - self.last_seen_at
         return silent_for <= timedelta(seconds=settings.DEVICE_OFFLINE_AFTER)
+
+
+# The restarts a watchdog made: the cart hung, or lost the network for minutes.
+WATCHDOG_RESETS = frozenset(
+    {
+        Device.ResetReason.TASK_WATCHDOG,
+        Device.ResetReason.INTERRUPT_WATCHDOG,
+        Device.ResetReason.OTHER_WATCHDOG,
+        Device.ResetReason.WIFI_WATCHDOG,
+    }
+)
+
+
+class DeviceRestart(models.Model):
+    """A start of a cart's firmware, recorded from the first heartbeat after it."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="restarts")
+    reason = models.CharField(max_length=24, choices=Device.ResetReason.choices, blank=True)
+    booted_at = models.DateTimeField(db_index=True)
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-booted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.device} started {self.booted_at:%Y-%m-%d %H:%M} ({self.reason or 'unknown'})"
+
+
+class EnrolmentToken(models.Model):
+    """The one-time code in a cart's provisioning QR: shown to the enrolment endpoint, it gives
+    the cart its device key, once, within ``settings.DEVICE_ENROLMENT_TTL`` seconds.
+
+    Only the SHA-256 of the token is kept (``devices.services.enrolment``); the QR holds the
+    token itself, never a device key.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="enrolment_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else "unused"
+        return f"enrolment of {self.device} ({state}, until {self.expires_at:%H:%M})"
+
+
+def firmware_path(release: "FirmwareRelease", filename: str) -> str:
+    """Where a release's binary goes under MEDIA_ROOT: its version and a random name."""
+    return f"firmware/{release.version}/{secrets.token_urlsafe(16)}.bin"
+
+
+ERROR_ROLLOUT_PERCENT = "The rollout reaches 0 to 100 percent of the fleet."
+
+
+class FirmwareRelease(models.Model):
+    """A cart firmware build, signed offline with the store's release key and checked on upload
+    (``devices.firmware``), and which carts it is offered to: the ones chosen, and a share of
+    the fleet (``rollout_percent``, the same carts each time for one release)."""
+
+    version = models.CharField(max_length=32, unique=True, help_text="For example 1.2.0.")
+    binary = models.FileField(upload_to=firmware_path)
+    size = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the binary, hex.")
+    signature = models.CharField(
+        max_length=100, help_text="Ed25519 signature of the binary's SHA-256 digest, base64."
+    )
+    notes = models.TextField(blank=True)
+    rollout_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Offer it to this share of the carts (0 to 100)."
+    )
+    target_devices = models.ManyToManyField(
+        Device, blank=True, related_name="firmware_targets", help_text="And to these carts."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rollout_percent__lte=100),
+                name="firmware_rollout_percent_at_most_100",
+                violation_error_message=ERROR_ROLLOUT_PERCENT,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"firmware {self.version}"
 
 
 class PairingQuerySet(models.QuerySet["Pairing"]):

@@ -10,7 +10,16 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from catalog.models import Barcode
-from devices.models import Device, Pairing, ScanEvent, UnknownCode
+from devices.firmware import rollout_bucket, version_key
+from devices.models import (
+    WATCHDOG_RESETS,
+    Device,
+    DeviceRestart,
+    FirmwareRelease,
+    Pairing,
+    ScanEvent,
+    UnknownCode,
+)
 from devices.services import KEY_SCHEME, device_key_hash
 
 
@@ -105,6 +114,78 @@ def devices_online_count(*, now: datetime | None = None) -> tuple[int, int]:
         online=Count("pk", filter=Q(last_seen_at__gte=online_since)), registered=Count("pk")
     )
     return counts["online"], counts["registered"]
+
+
+@dataclass(frozen=True)
+class FleetHealth:
+    watchdog_restarts: int  # carts (not restarts) a watchdog restarted since the given time
+    camera_faults: int  # carts whose last heartbeat said the camera did not start
+
+
+def fleet_health(*, since: datetime) -> FleetHealth:
+    """The health of the carts in service (not revoked), for the staff dashboard."""
+    active = Device.objects.filter(revoked_at__isnull=True)
+    restarted = DeviceRestart.objects.filter(
+        device__in=active, booted_at__gte=since, reason__in=WATCHDOG_RESETS
+    )
+    return FleetHealth(
+        watchdog_restarts=restarted.values("device").distinct().count(),
+        camera_faults=active.filter(camera_ok=False).count(),
+    )
+
+
+def device_restart_list(*, device: Device, limit: int = 10) -> list[DeviceRestart]:
+    """The device's latest starts, newest first."""
+    return list(DeviceRestart.objects.filter(device=device)[:limit])
+
+
+def _releases_for(device: Device) -> QuerySet[FirmwareRelease]:
+    """Releases rolling out, each annotated ``chosen`` (staff chose this device): one query."""
+    chosen = FirmwareRelease.target_devices.through.objects.filter(
+        firmwarerelease=OuterRef("pk"), device=device
+    )
+    return FirmwareRelease.objects.annotate(chosen=Exists(chosen)).filter(
+        Q(rollout_percent__gt=0) | Q(chosen=True)
+    )
+
+
+def _meant_for(release: FirmwareRelease, device: Device) -> bool:
+    bucket = rollout_bucket(version=release.version, device_id=device.pk)
+    return bool(getattr(release, "chosen", False)) or bucket < release.rollout_percent
+
+
+def firmware_update_for(*, device: Device, running_version: str) -> FirmwareRelease | None:
+    """The newest release meant for ``device`` (chosen for it, or its share of the fleet) that
+    is newer than ``running_version``; None when there is none, or the cart runs a build
+    whose version is not a release's (a developer's, the simulator's)."""
+    running = version_key(running_version)
+    if running is None:
+        return None
+    best, best_key = None, running
+    for release in _releases_for(device):
+        key = version_key(release.version)
+        if key is not None and key > best_key and _meant_for(release, device):
+            best, best_key = release, key
+    return best
+
+
+def firmware_release_for_device(*, device: Device, version: str) -> FirmwareRelease | None:
+    """The release ``version`` if it is meant for ``device`` (it may download it), else None."""
+    release = _releases_for(device).filter(version=version).first()
+    return release if release is not None and _meant_for(release, device) else None
+
+
+def firmware_rollout_progress(release: FirmwareRelease) -> tuple[int, int]:
+    """(carts running the release, carts it is meant for), among the carts in service."""
+    devices = Device.objects.filter(revoked_at__isnull=True).only("pk", "firmware_version")
+    chosen = set(release.target_devices.values_list("pk", flat=True))
+    meant = [
+        device
+        for device in devices
+        if device.pk in chosen
+        or rollout_bucket(version=release.version, device_id=device.pk) < release.rollout_percent
+    ]
+    return sum(device.firmware_version == release.version for device in meant), len(meant)
 
 
 def unknown_code_list_open() -> QuerySet[UnknownCode]:

@@ -250,6 +250,10 @@ def heartbeat_body(*, firmware_version: str = "simulator", queue_depth: int = 0)
             "wifi_rssi": -50,
             "free_heap": 100_000,
             "queue_depth": queue_depth,
+            "reset_reason": "power_on",  # every run of the simulator is a fresh start
+            "free_psram": 0,
+            "failed_captures": 0,
+            "camera_ok": True,
         }
     )
 
@@ -280,6 +284,7 @@ class Cart:
     jitter: Callable[[], float] = random.random
     out: Callable[[str], None] = print
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    firmware_version: str = "simulator"  # a release's version (1.1.0) gets update offers
 
     def _headers(self, content_type: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {
@@ -299,7 +304,7 @@ class Cart:
             answer = self.transport(
                 self._url(HEARTBEAT_PATH),
                 headers=self._headers("application/json"),
-                body=heartbeat_body(),
+                body=heartbeat_body(firmware_version=self.firmware_version),
             )
         except TransportError as exc:
             raise SimulatorError(ERROR_NOT_RUNNING.format(server=self.server)) from exc

@@ -12,6 +12,10 @@ period.
 The counters are read in the same round trip as the device key's stamp (``devices.api``) and
 the current one written once. Two requests of one device at the same moment may count as one:
 a budget, not a ledger.
+
+Enrolment (``devices-api:enrol``) has no device yet: it has one budget for the whole store,
+``settings.DEVICE_ENROL_THROTTLE_RATE``, the same way (``enrol_throttle_wait``). A store adds a
+cart every few minutes at most; the budget keeps a flood of made-up codes off the database.
 """
 
 import math
@@ -42,30 +46,53 @@ class Windows:
         return [self.current, self.previous]
 
 
-def device_throttle_rate() -> tuple[int, int]:
-    """(requests, seconds) of ``settings.DEVICE_THROTTLE_RATE``, read per request so that tests
-    and operators can change it."""
-    count, _, period = settings.DEVICE_THROTTLE_RATE.partition("/")
+def _rate(text: str) -> tuple[int, int]:
+    count, _, period = text.partition("/")
     return int(count), PERIODS[period[0]]
 
 
-def device_throttle_windows(device_pk: int, now: float | None = None) -> Windows:
-    _, duration = device_throttle_rate()
+def device_throttle_rate() -> tuple[int, int]:
+    """(requests, seconds) of ``settings.DEVICE_THROTTLE_RATE``, read per request so that tests
+    and operators can change it."""
+    return _rate(settings.DEVICE_THROTTLE_RATE)
+
+
+def _windows(name: str, duration: int, now: float | None) -> Windows:
     now = time.time() if now is None else now
     index, elapsed = divmod(now, duration)
     return Windows(
-        current=f"{KEY_PREFIX}{device_pk}:{int(index)}",
-        previous=f"{KEY_PREFIX}{device_pk}:{int(index) - 1}",
+        current=f"{KEY_PREFIX}{name}:{int(index)}",
+        previous=f"{KEY_PREFIX}{name}:{int(index) - 1}",
         elapsed=elapsed,
         duration=duration,
     )
+
+
+def device_throttle_windows(device_pk: int, now: float | None = None) -> Windows:
+    return _windows(str(device_pk), device_throttle_rate()[1], now)
+
+
+def enrol_throttle_windows(now: float | None = None) -> Windows:
+    return _windows("enrol", _rate(settings.DEVICE_ENROL_THROTTLE_RATE)[1], now)
+
+
+def enrol_throttle_wait(now: float | None = None) -> int | None:
+    """None when one more enrolment may be tried now (and it is counted); otherwise the whole
+    seconds to wait. One budget for the store: ``settings.DEVICE_ENROL_THROTTLE_RATE``."""
+    windows = enrol_throttle_windows(now)
+    allowed = _rate(settings.DEVICE_ENROL_THROTTLE_RATE)[0]
+    return _throttle_wait(windows, cache.get_many(windows.keys()), allowed)
 
 
 def device_throttle_wait(windows: Windows, counts: Mapping[str, Any]) -> int | None:
     """None when the device may make this request, which is then counted (one cache write);
     otherwise the whole seconds to wait. ``counts`` is what the shared cache held under
     ``windows.keys()`` (a key missing: nothing counted)."""
-    allowed, duration = device_throttle_rate()
+    return _throttle_wait(windows, counts, device_throttle_rate()[0])
+
+
+def _throttle_wait(windows: Windows, counts: Mapping[str, Any], allowed: int) -> int | None:
+    duration = windows.duration
     current = int(counts.get(windows.current) or 0)
     previous = int(counts.get(windows.previous) or 0)
     left_of_previous = 1 - windows.elapsed / duration  # the part the sliding window covers

@@ -7,7 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from devices.selectors import devices_online_count, scan_activity, unknown_codes_count
+from devices.selectors import (
+    devices_online_count,
+    fleet_health,
+    scan_activity,
+    unknown_codes_count,
+)
 from orders.selectors import sales_summary
 from shopcart.dates import local_day_start
 from shopcart.staff_mfa import staff_page_required
@@ -35,6 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "carts_online": online,
         "carts_registered": registered,
         "unknown_codes": unknown_codes_count(),
+        "fleet": fleet_health(since=local_day_start(now)),
         "sales": sales_summary(since=local_day_start(now)),
     }
     return TemplateResponse(request, "admin/dashboard.html", context)

@@ -487,6 +487,20 @@ DEVICE_KEY_CACHE_SECONDS = env.float("DEVICE_KEY_CACHE_SECONDS", default=5.0)
 DEVICE_OFFLINE_AFTER = 180
 # Requests per device (never per IP: every cart sits behind the store's one NAT address).
 DEVICE_THROTTLE_RATE = env.str("DEVICE_THROTTLE_RATE", default="600/min")
+# Provisioning by QR ("Add a cart" in the admin, devices/provisioning.py): the carts' Wi-Fi, the
+# address they call (default SITE_URL), the SHA-256 fingerprint (hex) of the CA certificate
+# that signed the server's chain, and how long a provisioning QR's enrolment code works.
+CART_WIFI_SSID = env.str("CART_WIFI_SSID", default="")
+CART_WIFI_PASSWORD = env.str("CART_WIFI_PASSWORD", default="")
+CART_SERVER_URL = env.str("CART_SERVER_URL", default="") or SITE_URL
+CART_CA_SHA256 = env.str("CART_CA_SHA256", default="").replace(":", "").strip().lower()
+DEVICE_ENROLMENT_TTL = env.int("DEVICE_ENROLMENT_TTL", default=10 * 60)
+# Enrolment attempts for the whole store (there is no device to count them by yet).
+DEVICE_ENROL_THROTTLE_RATE = env.str("DEVICE_ENROL_THROTTLE_RATE", default="30/min")
+# Over-the-air updates: the store's Ed25519 release public key (the 32 raw bytes, base64). A
+# firmware release uploaded in the admin must be signed with its private key, kept offline;
+# carts have the same public key compiled in. Empty: no release can be uploaded.
+FIRMWARE_RELEASE_PUBLIC_KEY = env.str("FIRMWARE_RELEASE_PUBLIC_KEY", default="").strip()
 # In-store price and weight labels (prefixes 02, 20-29) follow this country's GS1 layout,
 # named by biip's region code ("de", "se", "gb", ...). Empty: labels off, such codes are
 # ordinary barcodes (catalog/instore_labels.py).

@@ -127,6 +127,14 @@ def _device_keys_forgotten():
 
 
 @pytest.fixture(autouse=True)
+def _enrolment_budget_ample(settings):
+    """The store's enrolment budget (devices.throttling) is counted in the shared cache, which
+    outlives a test's database and the frozen clocks of many tests: ample here, so one test's
+    enrolments never throttle another's. The throttle's own test sets its rate."""
+    settings.DEVICE_ENROL_THROTTLE_RATE = "1000000/min"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher is deliberately slow; tests create many users and need no protection.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

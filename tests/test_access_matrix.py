@@ -151,6 +151,12 @@ RULES: dict[str, Rule] = {
     "carts-api:coupon": Rule(
         "post", {**API_SHOPPER, **dict.fromkeys(("owner", "shopper", "staff"), 400)}
     ),
+    # The enrolment code is the credential, not a key or a session: anyone may try (POST only).
+    "devices-api:enrol": Rule("get", every(405)),
+    # A release is served only to the carts it is meant for (test_firmware_releases.py).
+    "devices-api:firmware": Rule(
+        "get", {**API_DEVICE, "device": 404}, lambda w: {"version": "9.9.9"}
+    ),
     "devices-api:heartbeat": Rule("get", API_DEVICE),
     "devices-api:scans": Rule("get", API_DEVICE),
 }
@@ -195,10 +201,11 @@ class World:
     order: Any
     payment: Payment
     clients: dict[str, Client]
+    device: Any
 
 
 @pytest.fixture
-def world(alice, alice_client, bob_client, staff_client, device_key) -> World:
+def world(alice, alice_client, bob_client, staff_client, device, device_key) -> World:
     product = BarcodeFactory(product__name="Oat milk", product__price=Decimal("1.50")).product
     cart = cart_get_for_user(user=alice)
     line = CartLine.objects.create(
@@ -214,7 +221,7 @@ def world(alice, alice_client, bob_client, staff_client, device_key) -> World:
         "device": Client(headers={"Authorization": f"Device {device_key}"}),
         "staff": staff_client,
     }
-    return World(alice, product, cart, line, order, payment, clients)
+    return World(alice, product, cart, line, order, payment, clients, device)
 
 
 def is_login_redirect(response) -> bool:
@@ -286,6 +293,24 @@ def test_staff_open_every_admin_list_and_a_row_of_each(world):
             info = (model._meta.app_label, model._meta.model_name)
             change = reverse("admin:{}_{}_change".format(*info), args=[row.pk])
             assert client.get(change).status_code in (200, 403), change
+
+
+# The admin's routes are the library's, but these pages are the project's own.
+PROJECT_ADMIN_PAGES = [
+    ("admin:devices_device_provision", lambda world: {}),
+    ("admin:devices_device_reprovision", lambda world: {"object_id": world.device.pk}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "kwargs"), PROJECT_ADMIN_PAGES)
+def test_the_projects_admin_pages_are_for_staff_only(world, role, name, kwargs):
+    response = world.clients[role].get(reverse(name, kwargs=kwargs(world)))
+
+    if role == "staff":
+        assert response.status_code == 200
+    else:
+        assert is_login_redirect(response), (name, role, response.status_code)
 
 
 # --- Two factors on every staff surface ----------------------------------------------------------

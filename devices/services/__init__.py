@@ -1,7 +1,14 @@
 """Device writes: the registry and keys (``registry``), pairing a device with a shopper's
 cart (``pairing``), processing the scans a device sends (``scans``), and the photos of failed
-scans (``photos``)."""
+scans (``photos``), and what carts report about their health (``health``)."""
 
+from devices.services.enrolment import (
+    EnrolmentRefused,
+    Provisioning,
+    device_enrol,
+    device_provisioning_start,
+)
+from devices.services.health import device_heartbeat_record
 from devices.services.pairing import cart_pairing_end, device_pair, device_unpair
 from devices.services.photos import scan_photo_keep, scan_photos_purge
 from devices.services.registry import (
@@ -13,8 +20,8 @@ from devices.services.registry import (
     DeviceError,
     IssuedKey,
     device_delete,
-    device_heartbeat_record,
     device_key_hash,
+    device_key_replace,
     device_mark_seen,
     device_register,
     device_revoke,
@@ -29,16 +36,21 @@ __all__ = [
     "KEY_SECRET_BYTES",
     "LAST_SEEN_WRITE_INTERVAL",
     "DeviceError",
+    "EnrolmentRefused",
     "IssuedKey",
+    "Provisioning",
     "ScanAnswer",
     "ScanConflict",
     "ScanInput",
     "cart_pairing_end",
     "device_delete",
+    "device_enrol",
     "device_heartbeat_record",
     "device_key_hash",
+    "device_key_replace",
     "device_mark_seen",
     "device_pair",
+    "device_provisioning_start",
     "device_register",
     "device_revoke",
     "device_rotate_key",

@@ -84,6 +84,30 @@ def device_rotate_key(*, device: Device) -> str:
     return key.raw
 
 
+def device_key_replace(*, device: Device) -> str:
+    """Give ``device`` a new key and return it; every earlier key is refused at once (no
+    grace: the cart that enrols is the one to use the device from now on). Call inside the
+    caller's transaction with the device row locked. Raises ``DeviceError`` for a revoked
+    device."""
+    if device.is_revoked:
+        raise DeviceError(ERROR_DEVICE_REVOKED.format(name=device.name))
+    key = _key_issue()
+    device_keys_changed(key_hashes=[device.key_hash, device.previous_key_hash])
+    device.key_prefix, device.key_hash = key.prefix, key.hash
+    device.previous_key_prefix, device.previous_key_hash = "", ""
+    device.previous_key_valid_until = None
+    device.save(
+        update_fields=[
+            "key_prefix",
+            "key_hash",
+            "previous_key_prefix",
+            "previous_key_hash",
+            "previous_key_valid_until",
+        ]
+    )
+    return key.raw
+
+
 def device_revoke(*, device: Device) -> None:
     """Refuse every key of ``device`` from its next request on: at once in this process, in
     the others as ``devices.key_cache`` says. Idempotent."""
@@ -111,26 +135,4 @@ def device_mark_seen(*, device: Device) -> None:
     if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_WRITE_INTERVAL:
         return
     Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-    device.last_seen_at = now
-
-
-def device_heartbeat_record(
-    *,
-    device: Device,
-    firmware_version: str,
-    uptime_seconds: int,
-    wifi_rssi: int,
-    free_heap: int,
-    queue_depth: int,
-) -> None:
-    """Store what the cart reported and when. One UPDATE: concurrent heartbeats cannot mix rows."""
-    now = timezone.now()
-    Device.objects.filter(pk=device.pk).update(
-        last_seen_at=now,
-        firmware_version=firmware_version,
-        uptime_seconds=uptime_seconds,
-        wifi_rssi=wifi_rssi,
-        free_heap=free_heap,
-        queue_depth=queue_depth,
-    )
     device.last_seen_at = now

@@ -10,10 +10,13 @@ static CartCore* cart;
 static Console* console;
 static char scanner_buffer[CODE_MAX + 8];
 static LineReader scanner_lines(scanner_buffer, sizeof scanner_buffer);
+static bool watched = false;  // the loop task is under the task watchdog once the cart runs
 
 static void network_loop(void*) {
   Clock& clock = hardware::ports().clock;
+  hardware::watchdog_watch_this_task();
   for (;;) {
+    hardware::watchdog_feed();
     cart->poll_network(clock.millis());
     clock.sleep_ms(10);
   }
@@ -32,13 +35,17 @@ void setup() {
     hardware::console_out().line(CONSOLE_HELP);
     return;
   }
-  hardware::camera_start(settings);
+  if (!hardware::camera_start(settings)) cart->camera_failed(hardware::ports().clock.millis());
+  hardware::watchdog_start();
+  hardware::watchdog_watch_this_task();  // the input loop: setup() and loop() run in one task
+  watched = true;
   hardware::network_start(settings);
   hardware::network_task_start(network_loop);
 }
 
 void loop() {
   Clock& clock = hardware::ports().clock;
+  if (watched) hardware::watchdog_feed();
   if (cart != nullptr) cart->poll_input(hardware::button_pressed(), clock.millis());
   for (int c; (c = hardware::scanner_read()) >= 0;) {
     const char* line = scanner_lines.feed(static_cast<char>(c));

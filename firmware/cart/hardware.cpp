@@ -5,11 +5,15 @@
 #include <Adafruit_GFX.h>
 #include <Adafruit_SSD1306.h>
 #include <Arduino.h>
+#include <LittleFS.h>
 #include <Preferences.h>
 #include <WiFi.h>
 #include <WiFiClientSecure.h>
 #include <Wire.h>
 #include <esp_camera.h>
+#include <esp_ota_ops.h>
+#include <esp_system.h>
+#include <esp_task_wdt.h>
 #include <string.h>
 #include <time.h>
 #if __has_include(<esp_random.h>)
@@ -32,7 +36,11 @@ const uint8_t BUZZER_CHANNEL = 2;    // LEDC channel 0 and timer 0 drive the cam
 const int32_t CONNECT_TIMEOUT_MS = 5000;
 const unsigned long HANDSHAKE_TIMEOUT_S = 8;
 const size_t QUEUE_SLOTS = 6;
-const size_t SLOT_BYTES = 96 * 1024;  // an SVGA JPEG at quality 12 is 30-70 KiB
+// SLOT_BYTES (core/config.h): 96 KiB; an SVGA JPEG at quality 12 is 30-70 KiB, and the driver's
+// buffer for one is 94 KiB, so no SVGA photo is too large for its slot.
+// Marks a restart the Wi-Fi watchdog asked for: RTC memory outlives esp_restart(), not a power cut.
+const uint32_t WIFI_RESTART_MARK = 0x57494649;  // "WIFI"
+RTC_NOINIT_ATTR uint32_t restart_mark;
 const size_t HEAD_BYTES = 1024;
 const size_t ANSWER_BYTES = 2048;
 
@@ -143,6 +151,46 @@ class NvsStorage : public Storage {
   }
 };
 
+// The saved offline queue, on LittleFS in the partition table's data partition ("spiffs" in
+// huge_app.csv: 896 KiB, room for the six 96 KiB slots and LittleFS's copy-on-write). LittleFS
+// commits a file when it is closed; a power cut before that leaves the old file, and the core's
+// checksum catches whatever else a cut leaves.
+class LittleFsFlash : public Flash {
+ public:
+  bool begin() {
+    mounted_ = LittleFS.begin(true);  // formats a partition that has never been mounted
+    if (!mounted_) Serial.println("No LittleFS partition: scans are not kept over a power cut.");
+    return mounted_;
+  }
+  bool write(const char* name, const Part* parts, size_t count) override {
+    if (!mounted_) return false;
+    File file = LittleFS.open(name, FILE_WRITE);
+    if (!file) return false;
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; ++i) {
+      ok = file.write(parts[i].data, parts[i].length) == parts[i].length;
+    }
+    file.close();
+    return ok;
+  }
+  int read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) override {
+    if (!mounted_ || !LittleFS.exists(name)) return -1;
+    File file = LittleFS.open(name, FILE_READ);
+    if (!file) return -1;
+    int count = 0;
+    if (file.seek(offset)) count = static_cast<int>(file.read(buffer, capacity));
+    file.close();
+    return count < 0 ? 0 : count;
+  }
+  bool remove(const char* name) override {
+    if (!mounted_ || !LittleFS.exists(name)) return true;
+    return LittleFS.remove(name);
+  }
+
+ private:
+  bool mounted_ = false;
+};
+
 class CartUi : public Ui {
  public:
   void show(const char* status, const char* line1, const char* line2) override {
@@ -169,11 +217,46 @@ class CartUi : public Ui {
   void led(bool on) override { digitalWrite(LED_PIN, on != LED_ACTIVE_LOW ? HIGH : LOW); }
 };
 
+ResetReason reset_reason_read() {
+  bool wifi_restart = restart_mark == WIFI_RESTART_MARK;
+  restart_mark = 0;
+  switch (esp_reset_reason()) {
+    case ESP_RST_POWERON: return RESET_POWER_ON;
+    case ESP_RST_EXT: return RESET_EXTERNAL;
+    case ESP_RST_SW: return wifi_restart ? RESET_WIFI_WATCHDOG : RESET_SOFTWARE;
+    case ESP_RST_PANIC: return RESET_PANIC;
+    case ESP_RST_INT_WDT: return RESET_INTERRUPT_WATCHDOG;
+    case ESP_RST_TASK_WDT: return RESET_TASK_WATCHDOG;
+    case ESP_RST_WDT: return RESET_OTHER_WATCHDOG;
+    case ESP_RST_DEEPSLEEP: return RESET_DEEP_SLEEP;
+    case ESP_RST_BROWNOUT: return RESET_BROWNOUT;
+    default: return RESET_UNKNOWN;
+  }
+}
+
 class EspBoard : public Board {
  public:
+  void start() { reset_ = reset_reason_read(); }  // once, at boot: it clears the mark
   bool network_up() override { return WiFi.status() == WL_CONNECTED; }
   int wifi_rssi() override { return WiFi.RSSI(); }
   uint32_t free_heap() override { return ESP.getFreeHeap(); }
+  uint32_t free_psram() override { return ESP.getFreePsram(); }
+  ResetReason reset_reason() override { return reset_; }
+  void wifi_reconnect() override { WiFi.reconnect(); }
+  bool image_pending_verify() override {
+    esp_ota_img_states_t state;
+    return esp_ota_get_state_partition(esp_ota_get_running_partition(), &state) == ESP_OK &&
+           state == ESP_OTA_IMG_PENDING_VERIFY;
+  }
+  void image_mark_valid() override { esp_ota_mark_app_valid_cancel_rollback(); }
+  void restart_for_wifi() override {
+    Serial.println("No network for five minutes: restarting.");
+    restart_mark = WIFI_RESTART_MARK;
+    ESP.restart();
+  }
+
+ private:
+  ResetReason reset_ = RESET_UNKNOWN;
 };
 
 class RtosLock : public Lock {
@@ -199,6 +282,7 @@ CartUi ui_port;
 EspBoard board_port;
 RtosLock lock_port;
 NvsStorage storage_port;
+LittleFsFlash flash_port;
 SerialOut console_port;
 
 framesize_t frame_size_of(const char* name) {
@@ -207,9 +291,12 @@ framesize_t frame_size_of(const char* name) {
     framesize_t size;
   } SIZES[] = {{"VGA", FRAMESIZE_VGA},   {"SVGA", FRAMESIZE_SVGA}, {"XGA", FRAMESIZE_XGA},
                {"HD", FRAMESIZE_HD},     {"SXGA", FRAMESIZE_SXGA}, {"UXGA", FRAMESIZE_UXGA}};
-  const FrameSize* frame = frame_size_find(name);  // the core knows the default and the names
+  // The core knows the default and the names, and which sizes' JPEGs fit a slot (settings_check
+  // refused the others before the camera starts).
+  const FrameSize* frame = frame_size_find(name);
+  if (frame == nullptr || !frame_size_fits(*frame)) return FRAMESIZE_SVGA;
   for (const auto& entry : SIZES) {
-    if (frame != nullptr && strcmp(entry.name, frame->name) == 0) return entry.size;
+    if (strcmp(entry.name, frame->name) == 0) return entry.size;
   }
   return FRAMESIZE_SVGA;
 }
@@ -219,8 +306,8 @@ void* psram(size_t bytes) { return ps_malloc(bytes); }  // once, at boot: never 
 }  // namespace
 
 CartPorts ports() {
-  CartPorts ports = {clock_port, random_port, camera_port, net_port,
-                     ui_port,    board_port,  lock_port};
+  CartPorts ports = {clock_port, random_port, camera_port, net_port, ui_port,
+                     board_port, lock_port,   flash_port};
   return ports;
 }
 
@@ -247,7 +334,9 @@ bool buffers_allocate(CartBuffers* buffers) {
 
 void board_start() {
   lock_port.create();
+  board_port.start();
   Serial.begin(CONSOLE_BAUD);
+  flash_port.begin();  // before the core restores the saved queue
   pinMode(PIN_FLASH_LED, OUTPUT);
   digitalWrite(PIN_FLASH_LED, LOW);
   pinMode(PIN_BUTTON, INPUT_PULLUP);
@@ -265,6 +354,7 @@ void board_start() {
   if (!display_ok) Serial.println("No SSD1306 OLED at 0x3C on GPIO 13/14.");
   if (SCANNER) Serial2.begin(SCANNER_BAUD, SERIAL_8N1, PIN_SCANNER_RX, -1);
   Serial.println("smartcart " SMARTCART_FIRMWARE_VERSION ": type help for the setup console.");
+  Serial.printf("Started: %s\n", reset_reason_name(board_port.reset_reason()));
 }
 
 bool camera_start(const Settings& settings) {
@@ -301,9 +391,9 @@ bool camera_start(const Settings& settings) {
   // CAMERA_GRAB_LATEST (Espressif's streaming example) keep the newest frame, but it too was
   // begun before the press: the queued frame and the one in flight are both thrown away and
   // the photo comes no sooner. The second buffer would cost w*h/5 bytes (cam_hal.c's JPEG
-  // buffer): 94 KiB at SVGA, 154 KiB at XGA, 375 KiB at UXGA, the largest `set frame` allows.
-  // Two UXGA buffers and the cart's own ~710 KiB (buffers_allocate) are ~1.4 MiB of the 4 MiB
-  // PSRAM: it would fit, and buy nothing.
+  // buffer): 94 KiB at SVGA, the largest `set frame` allows (a larger frame's JPEG might not
+  // fit a queue slot). Two SVGA buffers and the cart's own ~710 KiB (buffers_allocate) would
+  // fit the 4 MiB PSRAM easily, and buy nothing.
   config.fb_count = 1;
   config.fb_location = CAMERA_FB_IN_PSRAM;
   config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;
@@ -321,6 +411,22 @@ void network_start(const Settings& settings) {
   const char* ntp = settings.ntp_server[0] != '\0' ? settings.ntp_server : NTP_SERVER_DEFAULT;
   configTime(0, 0, ntp, NTP_SECOND_SERVER);  // UTC; the core sends nothing until it is set
 }
+
+void watchdog_start() {
+#if ESP_ARDUINO_VERSION_MAJOR >= 3
+  esp_task_wdt_config_t config = {};
+  config.timeout_ms = TASK_WATCHDOG_S * 1000;
+  config.idle_core_mask = 0;  // the idle tasks may starve while the camera or TLS works
+  config.trigger_panic = true;
+  esp_task_wdt_reconfigure(&config);
+#else
+  esp_task_wdt_init(TASK_WATCHDOG_S, true);  // already running: sets the timeout and the panic
+#endif
+}
+
+void watchdog_watch_this_task() { esp_task_wdt_add(nullptr); }
+
+void watchdog_feed() { esp_task_wdt_reset(); }
 
 void network_task_start(void (*body)(void*)) {
   // 12 KiB: the TLS handshake runs on this task's stack.

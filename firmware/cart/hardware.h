@@ -40,6 +40,12 @@ bool camera_start(const smartcart::Settings& settings);
 void network_start(const smartcart::Settings& settings);
 void network_task_start(void (*body)(void*));  // a FreeRTOS task on core 0
 
+// The task watchdog: a task that has been watched and then not fed for TASK_WATCHDOG_S
+// restarts the cart (the heartbeat after it reports task_watchdog).
+void watchdog_start();
+void watchdog_watch_this_task();
+void watchdog_feed();
+
 bool button_pressed();
 int console_read();  // a character typed on the serial console, or -1
 int scanner_read();  // a character from the scanner module, or -1 (always, without one)

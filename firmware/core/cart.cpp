@@ -14,7 +14,9 @@ const Lines TEXT_NEEDS_SETUP = {"Needs setup", "Serial 115200"};
 const Lines TEXT_SENDING = {"Sending...", ""};
 const Lines TEXT_SAVED = {"Scan saved", "Sending later"};
 const Lines TEXT_QUEUE_FULL = {"Queue full", "Wait for Wi-Fi"};
+const Lines TEXT_NOT_SAVED = {"Not saved", "Call staff"};
 const Lines TEXT_CAMERA_ERROR = {"Camera error", "Try again"};
+const Lines TEXT_CAMERA_FAULT = {"Camera fault", "Ask staff"};
 const Lines TEXT_PHOTO_TOO_LARGE = {"Photo too large", "Try again"};
 const Lines TEXT_REMOVE_MODE = {"Remove mode", "Scan to remove"};
 const Lines TEXT_ADD_MODE = {"Add mode", "Scan to add"};
@@ -39,10 +41,11 @@ void lines_copy(char destination[2][DISPLAY_LINE_BYTES], const Lines& lines) {
 CartCore::CartCore(const CartPorts& ports, const CartBuffers& buffers)
     : ports_(ports), buffers_(buffers),
       queue_(buffers.entries, buffers.slots, buffers.slot_storage, buffers.slot_bytes, ports.lock),
+      store_(ports.flash),
       http_(ports.net, ports.clock), settings_(NULL), configured_(false), lines_since_ms_(0),
       lines_from_scan_(false), hz_(0), led_(false), drawn_once_(false), uptime_ms_(0),
       uptime_mark_(0), heartbeat_sent_(false), heartbeat_at_ms_(0), mailbox_count_(0),
-      net_(NET_STARTING), paired_(false) {
+      net_(NET_STARTING), paired_(false), camera_fault_(false), failed_captures_(0) {
   memset(screen_, 0, sizeof screen_);
   lines_copy(lines_, TEXT_STARTING);
   lines_copy(idle_lines_, TEXT_STARTING);
@@ -55,6 +58,7 @@ bool CartCore::begin(const Settings& settings, uint32_t now) {
   configured_ = settings_check(settings) == SETTINGS_OK &&
                 server_url_parse(settings.server_url, &url_) == URL_OK;
   if (configured_) {
+    restore_saved(now);
     Feedback starting;  // idle: the first heartbeat's lines replace it at once
     lines_copy(starting.lines, TEXT_STARTING);
     starting.pattern = PATTERN_NONE;
@@ -65,6 +69,20 @@ bool CartCore::begin(const Settings& settings, uint32_t now) {
   }
   render(now);
   return configured_;
+}
+
+// Every slot whose file is whole joins the queue at its seq, as it was before the power cut.
+// The shopper heard about these scans before it: nothing is played for them now.
+void CartCore::restore_saved(uint32_t now) {
+  for (size_t i = 0; i < queue_.capacity(); ++i) {
+    PendingScan* slot = queue_.slot(i);
+    if (!store_.load(i, slot)) continue;
+    slot->attempts = 0;
+    slot->next_try_ms = now;
+    slot->waiting = false;
+    slot->told_saved = true;
+    queue_.restore(i);
+  }
 }
 
 // --- The input loop ---------------------------------------------------------------------------
@@ -91,7 +109,38 @@ PendingScan* CartCore::reserve_or_refuse(uint32_t now) {
   return slot;
 }
 
+void CartCore::camera_failed(uint32_t now) {
+  {
+    Locked held(ports_.lock);
+    camera_fault_ = true;
+  }
+  present_text(TEXT_CAMERA_FAULT, PATTERN_ERROR, now);
+  render(now);
+}
+
+bool CartCore::camera_ok() {
+  Locked held(ports_.lock);
+  return !camera_fault_;
+}
+
+uint32_t CartCore::failed_captures() {
+  Locked held(ports_.lock);
+  return failed_captures_;
+}
+
+void CartCore::capture_failed(const Lines& lines, uint32_t now) {
+  {
+    Locked held(ports_.lock);
+    ++failed_captures_;
+  }
+  present_text(lines, PATTERN_ERROR, now);
+}
+
 uint32_t CartCore::capture(uint32_t pressed_ms) {
+  if (!camera_ok()) {  // no camera to take the photo with: the shopper is sent to staff
+    capture_failed(TEXT_CAMERA_FAULT, pressed_ms);
+    return pressed_ms;
+  }
   PendingScan* slot = reserve_or_refuse(pressed_ms);
   if (slot == NULL) return pressed_ms;
   size_t length = 0;
@@ -99,9 +148,9 @@ uint32_t CartCore::capture(uint32_t pressed_ms) {
   // Waiting for the frame took a frame or two: the shopper hears the outcome from now on.
   uint32_t now = ports_.clock.millis();
   if (status == Camera::TOO_LARGE) {
-    present_text(TEXT_PHOTO_TOO_LARGE, PATTERN_ERROR, now);
+    capture_failed(TEXT_PHOTO_TOO_LARGE, now);
   } else if (status != Camera::OK || !is_jpeg(slot->payload, length)) {
-    present_text(TEXT_CAMERA_ERROR, PATTERN_ERROR, now);
+    capture_failed(TEXT_CAMERA_ERROR, now);
   } else {
     slot->symbology[0] = '\0';
     enqueue(slot, SCAN_IMAGE, length, now);
@@ -148,6 +197,11 @@ void CartCore::enqueue(PendingScan* slot, ScanKind kind, size_t length, uint32_t
   slot->attempts = 0;
   slot->next_try_ms = now;
   slot->waiting = false;
+  // On flash before the shopper hears anything: from then on a power cut does not lose it.
+  if (!store_.save(queue_.index_of(slot), *slot)) {
+    present_text(TEXT_NOT_SAVED, PATTERN_ERROR, now);  // the flash is full or failing
+    return;
+  }
   // With no network, or scans already waiting, the shopper hears at once that it is kept.
   bool later = net_state() == NET_OFFLINE || queue_.depth() > 0;
   slot->told_saved = later;
@@ -171,6 +225,7 @@ void CartCore::present_text(const Lines& lines, Pattern pattern, uint32_t now) {
 void CartCore::present(const Feedback& feedback, uint32_t now) {
   if (feedback.idle) {
     memcpy(idle_lines_, feedback.lines, sizeof idle_lines_);
+    if (!camera_ok()) return;  // "Camera fault" stays until staff have seen to it
     // A heartbeat does not wipe a scan's answer the shopper may still be reading.
     if (lines_from_scan_ && elapsed_ms(now, lines_since_ms_) < FEEDBACK_HOLD_MS) return;
   }
@@ -243,6 +298,7 @@ void CartCore::poll_network(uint32_t now) {
   uptime_ms_ += elapsed_ms(now, uptime_mark_);
   uptime_mark_ = now;
   if (!configured_) return;
+  watch_wifi(now);
   PendingScan* scan = queue_.head();
   if (!network_ready()) {
     if (scan != NULL || net_state() == NET_ONLINE) set_net(NET_OFFLINE);
@@ -257,6 +313,14 @@ void CartCore::poll_network(uint32_t now) {
   if (!heartbeat_sent_ || elapsed_ms(now, heartbeat_at_ms_) >= HEARTBEAT_INTERVAL_MS) {
     send_heartbeat(now);
   }
+}
+
+void CartCore::watch_wifi(uint32_t now) {
+  WifiWatchdog::Action action = wifi_watchdog_.update(ports_.board.network_up(), now);
+  // The queue is on flash, so a restart loses no scan; one being written just then was not
+  // yet told "saved" (the shopper sees the cart restart, and scans again).
+  if (action == WifiWatchdog::RESTART) ports_.board.restart_for_wifi();
+  if (action == WifiWatchdog::RECONNECT) ports_.board.wifi_reconnect();
 }
 
 uint16_t CartCore::jitter_permille() {
@@ -281,7 +345,7 @@ void CartCore::send_scan(PendingScan& scan) {
                          buffers_.body_capacity, &request) != BUILD_OK ||
       !exchange(request, response)) {
     post(TEXT_PHOTO_TOO_LARGE, PATTERN_ERROR);  // it would never fit: sending again won't help
-    queue_.pop();
+    scan_done(scan);
     return;
   }
   RetryDecision decision = scan_decide(scan, response);
@@ -290,6 +354,14 @@ void CartCore::send_scan(PendingScan& scan) {
     return;
   }
   scan_finished(response, decision.verdict);
+  scan_done(scan);
+}
+
+// The server answered (or the scan can never be sent): off the flash, then out of the queue. A
+// power cut between the two sends it once more after the restart, with the same scan_id, and
+// the server answers that from its record.
+void CartCore::scan_done(PendingScan& scan) {
+  store_.erase(queue_.index_of(&scan));
   queue_.pop();
 }
 
@@ -342,7 +414,13 @@ void CartCore::send_heartbeat(uint32_t now) {
   uint64_t seconds = uptime_ms_ / 1000;
   Heartbeat heartbeat = {SMARTCART_FIRMWARE_VERSION,
                          seconds > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(seconds),
-                         ports_.board.wifi_rssi(), ports_.board.free_heap(), queue_.depth()};
+                         ports_.board.wifi_rssi(),
+                         ports_.board.free_heap(),
+                         queue_.depth(),
+                         reset_reason_name(ports_.board.reset_reason()),
+                         ports_.board.free_psram(),
+                         failed_captures(),
+                         camera_ok()};
   OutgoingRequest request;
   HttpResponse response;
   if (heartbeat_request_build(heartbeat, url_, buffers_.body, buffers_.body_capacity,
@@ -350,6 +428,8 @@ void CartCore::send_heartbeat(uint32_t now) {
       !exchange(request, response) || response.status != 200) {
     return;  // not retried: the next one is due in HEARTBEAT_INTERVAL_MS
   }
+  // The server took this image's heartbeat: an update on trial has proved itself.
+  if (ports_.board.image_pending_verify()) ports_.board.image_mark_valid();
   HeartbeatAnswer answer;
   if (response.body_truncated ||
       !heartbeat_answer_parse(response.body, response.body_length, &answer)) {

@@ -13,12 +13,14 @@
 #include "button.h"
 #include "config.h"
 #include "feedback.h"
+#include "health.h"
 #include "http.h"
 #include "mode.h"
 #include "ports.h"
 #include "protocol.h"
 #include "retry.h"
 #include "scan_queue.h"
+#include "scan_store.h"
 #include "settings.h"
 #include "url.h"
 
@@ -35,7 +37,9 @@ extern const Lines TEXT_NEEDS_SETUP;
 extern const Lines TEXT_SENDING;
 extern const Lines TEXT_SAVED;
 extern const Lines TEXT_QUEUE_FULL;
+extern const Lines TEXT_NOT_SAVED;
 extern const Lines TEXT_CAMERA_ERROR;
+extern const Lines TEXT_CAMERA_FAULT;
 extern const Lines TEXT_PHOTO_TOO_LARGE;
 extern const Lines TEXT_REMOVE_MODE;
 extern const Lines TEXT_ADD_MODE;
@@ -52,6 +56,7 @@ struct CartPorts {
   Ui& ui;
   Board& board;
   Lock& lock;
+  Flash& flash;
 };
 
 // Every buffer the cart uses, allocated once by its owner (PSRAM on the device).
@@ -75,14 +80,21 @@ class CartCore {
   CartCore(const CartPorts& ports, const CartBuffers& buffers);
 
   // Takes settings (kept by reference); false, with "Needs setup" on screen, when
-  // settings_check() finds a problem: the cart then neither scans nor sends.
+  // settings_check() finds a problem: the cart then neither scans nor sends. Otherwise the
+  // scans saved on flash before the last power cut join the queue, in their order.
   bool begin(const Settings& settings, uint32_t now);
 
   // --- the input loop ---
   void poll_input(bool button_pressed, uint32_t now);
   void scan_code(const char* code, const char* symbology, uint32_t now);  // a scanner module
 
+  // The camera did not start (esp_camera_init failed): "Camera fault / Ask staff" stays on
+  // screen, presses take no photo, and every heartbeat reports it. Call before the network
+  // task starts.
+  void camera_failed(uint32_t now);
+
   // --- the network task ---
+  // Also runs the Wi-Fi watchdog: reconnect, and restart after minutes without a network.
   void poll_network(uint32_t now);
 
   size_t queue_depth() { return queue_.depth(); }
@@ -90,6 +102,8 @@ class CartCore {
   NetState net_state();
   bool paired();
   uint64_t uptime_ms() const { return uptime_ms_; }
+  bool camera_ok();
+  uint32_t failed_captures();  // since start: presses that gave no usable photo
 
  private:
   struct Feedback {
@@ -103,19 +117,23 @@ class CartCore {
   Camera::Status photo_after(uint32_t pressed_ms, PendingScan* slot, size_t* length);
   PendingScan* reserve_or_refuse(uint32_t now);
   void enqueue(PendingScan* slot, ScanKind kind, size_t length, uint32_t now);
+  void restore_saved(uint32_t now);
   void present(const Feedback& feedback, uint32_t now);
   void present_text(const Lines& lines, Pattern pattern, uint32_t now);
   void drain_mailbox(uint32_t now);
+  void capture_failed(const Lines& lines, uint32_t now);
   void render(uint32_t now);
   LedState led_state();
 
   // network side
   bool network_ready();
   void send_scan(PendingScan& scan);
+  void scan_done(PendingScan& scan);
   RetryDecision scan_decide(PendingScan& scan, const HttpResponse& response);
   void scan_wait(PendingScan& scan, RetryDecision decision);
   void scan_finished(const HttpResponse& response, Verdict verdict);
   void send_heartbeat(uint32_t now);
+  void watch_wifi(uint32_t now);
   bool exchange(const OutgoingRequest& request, HttpResponse& response);
   void post(const Lines& lines, Pattern pattern);
   void post_answer(const char lines[2][DISPLAY_LINE_BYTES], Pattern pattern, bool idle);
@@ -125,6 +143,7 @@ class CartCore {
   CartPorts ports_;
   CartBuffers buffers_;
   ScanQueue queue_;
+  ScanStore store_;
   HttpClient http_;
   Button button_;
   ModeSwitch modes_;
@@ -148,6 +167,7 @@ class CartCore {
   uint32_t uptime_mark_;
   bool heartbeat_sent_;
   uint32_t heartbeat_at_ms_;
+  WifiWatchdog wifi_watchdog_;
 
   // shared, behind the lock
   static const size_t MAILBOX_SIZE = 4;
@@ -155,6 +175,8 @@ class CartCore {
   size_t mailbox_count_;
   NetState net_;
   bool paired_;
+  bool camera_fault_;
+  uint32_t failed_captures_;
 };
 
 }  // namespace smartcart

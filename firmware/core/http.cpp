@@ -17,7 +17,11 @@ size_t http_head_write(const char* host, uint16_t port, const char* device_key,
   head.add("POST ").add(request.path).add(" HTTP/1.1\r\n");
   head.add("Host: ").add(host);
   if (port != 443) head.add(":").add_uint(port);
-  head.add("\r\nAuthorization: Device ").add(device_key).add("\r\n");
+  head.add("\r\n");
+  // No key yet (enrolment: the cart is getting its key): no Authorization header at all.
+  if (device_key != NULL && device_key[0] != '\0') {
+    head.add("Authorization: Device ").add(device_key).add("\r\n");
+  }
   head.add("Content-Type: ").add(request.content_type).add("\r\n");
   head.add("Content-Length: ").add_uint(request.body_length).add("\r\n");
   head.add("Accept: application/json\r\n");

@@ -26,8 +26,9 @@ struct HttpRequest {
   size_t body_length;
 };
 
-// POST head for request (Host, Authorization: Device <key>, Content-Type, Content-Length and
-// the extra headers); its length, or 0 when it does not fit (nothing is sent then).
+// POST head for request (Host, Authorization: Device <key> unless the key is empty or NULL,
+// Content-Type, Content-Length and the extra headers); its length, or 0 when it does not fit
+// (nothing is sent then).
 size_t http_head_write(const char* host, uint16_t port, const char* device_key,
                        const HttpRequest& request, char* out, size_t capacity);
 

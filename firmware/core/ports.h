@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "health.h"
+
 namespace smartcart {
 
 class Clock {
@@ -59,6 +61,23 @@ class Storage {
   virtual bool set(const char* key, const char* value) = 0;
 };
 
+// Files kept across power cuts (LittleFS on the device): the saved offline queue, one file a slot.
+// A power cut during write() may leave the file with its old contents, part of the new ones, or
+// none: the core writes a checksum into every file and throws away one that does not match.
+class Flash {
+ public:
+  struct Part {
+    const uint8_t* data;
+    size_t length;
+  };
+  virtual ~Flash() {}
+  // Replaces the file with the parts, one after the other; false when not all were written.
+  virtual bool write(const char* name, const Part* parts, size_t count) = 0;
+  // Up to capacity bytes from offset: how many were read, or -1 when there is no such file.
+  virtual int read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) = 0;
+  virtual bool remove(const char* name) = 0;  // true also when there was no such file
+};
+
 class Ui {
  public:
   virtual ~Ui() {}
@@ -74,6 +93,15 @@ class Board {
   virtual bool network_up() = 0;  // Wi-Fi associated and an address obtained
   virtual int wifi_rssi() = 0;    // dBm
   virtual uint32_t free_heap() = 0;
+  virtual uint32_t free_psram() = 0;  // bytes; 0 without PSRAM
+  virtual ResetReason reset_reason() = 0;  // why this run began
+  virtual void wifi_reconnect() = 0;  // the Wi-Fi watchdog's nudge
+  // The Wi-Fi watchdog gave up: restart, and report RESET_WIFI_WATCHDOG after it.
+  virtual void restart_for_wifi() = 0;
+  // An updated image runs on trial until it has reached the server (update.h): then it is
+  // marked valid; a restart before that boots the previous image again.
+  virtual bool image_pending_verify() = 0;
+  virtual void image_mark_valid() = 0;
 };
 
 // The button/camera loop and the network task share the scan queue and the feedback mailbox.

@@ -132,10 +132,41 @@ BuildResult heartbeat_request_build(const Heartbeat& heartbeat, const ServerUrl&
   body.key("wifi_rssi").number(clamp(heartbeat.wifi_rssi, -127, 0));
   body.key("free_heap").number(clamp(heartbeat.free_heap, 0, 2147483647));
   body.key("queue_depth").number(clamp(static_cast<int64_t>(heartbeat.queue_depth), 0, 65535));
+  body.key("reset_reason").string(heartbeat.reset_reason);
+  body.key("free_psram").number(clamp(heartbeat.free_psram, 0, 2147483647));
+  body.key("failed_captures").number(clamp(heartbeat.failed_captures, 0, 2147483647));
+  body.key("camera_ok").boolean(heartbeat.camera_ok);
   body.object_end();
   if (!body.ok()) return BUILD_TOO_LARGE;
   json_body(out, body, json);
   return BUILD_OK;
+}
+
+BuildResult enrol_request_build(const char* token, const char* firmware_version,
+                                const ServerUrl& url, char* json, size_t json_capacity,
+                                OutgoingRequest* out) {
+  if (!request_start(url, ENROL_PATH, out)) return BUILD_TOO_LARGE;
+  JsonWriter body(json, json_capacity);
+  body.object_begin();
+  body.key("token").string(token);
+  body.key("firmware_version").string(firmware_version);
+  body.object_end();
+  if (!body.ok()) return BUILD_TOO_LARGE;
+  json_body(out, body, json);
+  return BUILD_OK;
+}
+
+bool enrol_answer_parse(const char* body, size_t length, EnrolAnswer* out) {
+  JsonValue root, key, name;
+  if (!json_parse(body, length, &root) || root.type != JSON_OBJECT) return false;
+  if (!json_member(root, "device_key", &key) || !json_member(root, "device_name", &name)) {
+    return false;
+  }
+  if (!json_string(key, out->device_key, sizeof out->device_key) ||
+      !json_string(name, out->device_name, sizeof out->device_name)) {
+    return false;
+  }
+  return strncmp(out->device_key, "scd_", 4) == 0;
 }
 
 bool scan_answer_parse(const char* body, size_t length, ScanAnswer* out) {
@@ -158,6 +189,11 @@ bool heartbeat_answer_parse(const char* body, size_t length, HeartbeatAnswer* ou
   if (!json_member(root, "server_time", &server_time) ||
       !json_string(server_time, out->server_time, sizeof out->server_time))
     return false;
+  // An offer not understood is no offer: the idle lines and the pairing still count.
+  JsonValue update;
+  if (!json_member(root, "update", &update) || !update_offer_parse(update, &out->update)) {
+    memset(&out->update, 0, sizeof out->update);
+  }
   return display_lines(root, out->display);
 }
 

@@ -13,6 +13,7 @@
 #include "feedback.h"
 #include "http.h"
 #include "scan_queue.h"
+#include "update.h"
 #include "url.h"
 
 namespace smartcart {
@@ -51,6 +52,10 @@ struct Heartbeat {
   int wifi_rssi;
   uint32_t free_heap;
   size_t queue_depth;
+  const char* reset_reason;  // reset_reason_name()
+  uint32_t free_psram;
+  uint32_t failed_captures;  // since this start: the camera gave no usable photo
+  bool camera_ok;            // false: the camera did not start
 };
 
 BuildResult heartbeat_request_build(const Heartbeat& heartbeat, const ServerUrl& url, char* json,
@@ -79,9 +84,24 @@ struct HeartbeatAnswer {
   bool paired;
   char display[2][DISPLAY_LINE_BYTES];
   char server_time[32];
+  UpdateOffer update;  // update.offered is false without an offer (or with one not understood)
 };
 
 bool heartbeat_answer_parse(const char* body, size_t length, HeartbeatAnswer* out);
+
+// Enrolment: a provisioning QR's code (provisioning.h) for the cart's device key. Sent without
+// an Authorization header (the cart has no key yet).
+BuildResult enrol_request_build(const char* token, const char* firmware_version,
+                                const ServerUrl& url, char* json, size_t json_capacity,
+                                OutgoingRequest* out);
+
+struct EnrolAnswer {
+  char device_key[100];  // Settings::device_key's size
+  char device_name[81];
+};
+
+// The 201 answer: false when a field is missing, too long, or the key is no device key.
+bool enrol_answer_parse(const char* body, size_t length, EnrolAnswer* out);
 
 Pattern pattern_for_beep(BeepCode beep);
 

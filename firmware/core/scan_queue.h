@@ -1,7 +1,9 @@
-// The scans the shopper made that the server has not answered yet: a small ring, oldest first.
+// The scans the shopper made that the server has not answered yet: a few slots, oldest first.
 //
-// The button loop fills a slot (reserve, capture into it, commit); the network task sends the
-// head and pops it when done. A full ring refuses new scans; it never drops an accepted one.
+// The button loop fills a free slot (reserve, capture into it, save it to flash, commit); the
+// network task sends the head and pops it when done. Order is by each scan's sequence number,
+// not by slot, so the queue saved on flash comes back in order whichever slots it was in
+// (ScanStore, CartCore::begin). Full, it refuses new scans; it never drops an accepted one.
 #ifndef SMARTCART_SCAN_QUEUE_H
 #define SMARTCART_SCAN_QUEUE_H
 
@@ -30,6 +32,8 @@ struct PendingScan {
   uint32_t next_try_ms;
   bool waiting;  // next_try_ms holds
   bool told_saved;  // the shopper heard the offline pattern for it
+  uint32_t seq;     // its place in the queue: a later scan has a larger number
+  bool used;        // in the queue
 };
 
 class ScanQueue {
@@ -37,19 +41,28 @@ class ScanQueue {
   // slots entries, each with slot_bytes of storage (slots * slot_bytes bytes at storage).
   ScanQueue(PendingScan* entries, size_t slots, uint8_t* storage, size_t slot_bytes, Lock& lock);
 
-  PendingScan* reserve();  // the slot to fill next, or NULL when the ring is full
-  void commit();           // the reserved slot joins the queue
-  PendingScan* head();     // the oldest pending scan, or NULL
-  void pop();              // the head is finished with
+  // A free slot to fill next, its seq already set to come after every queued scan; NULL when
+  // all are taken.
+  PendingScan* reserve();
+  void commit();  // the reserved slot joins the queue, at the end
+  // A slot filled from flash at start-up joins the queue at its seq; later scans come after.
+  void restore(size_t index);
+  PendingScan* head();  // the oldest pending scan, or NULL
+  void pop();           // the head is finished with
   size_t depth();
   size_t capacity() const { return slots_; }
+  PendingScan* slot(size_t index) { return &entries_[index]; }
+  size_t index_of(const PendingScan* entry) const { return static_cast<size_t>(entry - entries_); }
 
  private:
+  PendingScan* oldest();  // the lock held
+
   PendingScan* entries_;
   size_t slots_;
   Lock& lock_;
-  size_t head_;
   size_t count_;
+  uint32_t next_seq_;
+  PendingScan* reserved_;
 };
 
 }  // namespace smartcart

@@ -42,6 +42,7 @@ const char* const PROBLEM_TEXTS[SETTINGS_PROBLEM_COUNT] = {
     "no CA certificate: type ca and paste the server's CA certificate",
     "the CA certificate is not a PEM certificate",
     "frame must be one of VGA SVGA XGA HD SXGA UXGA",
+    "frame too large: its photos may not fit a 96 KiB slot; use VGA or SVGA",
     "upload must be raw or json",
 };
 
@@ -98,6 +99,10 @@ const FrameSize* frame_size_find(const char* name) {
   return NULL;
 }
 
+bool frame_size_fits(const FrameSize& frame) {
+  return jpeg_bytes_max(frame.width, frame.height) <= SLOT_BYTES;
+}
+
 ImageUpload image_upload_of(const Settings& settings) {
   return strcmp(settings.upload, "json") == 0 ? UPLOAD_JSON_BASE64 : UPLOAD_RAW_JPEG;
 }
@@ -113,7 +118,9 @@ SettingsProblem settings_check(const Settings& settings) {
   if (!key_valid(settings.device_key)) return SETTINGS_KEY_INVALID;
   if (settings.ca_pem[0] == '\0') return SETTINGS_NO_CA;
   if (!pem_valid(settings.ca_pem)) return SETTINGS_CA_INVALID;
-  if (frame_size_find(settings.frame) == NULL) return SETTINGS_FRAME_UNKNOWN;
+  const FrameSize* frame = frame_size_find(settings.frame);
+  if (frame == NULL) return SETTINGS_FRAME_UNKNOWN;
+  if (!frame_size_fits(*frame)) return SETTINGS_FRAME_TOO_LARGE;
   if (settings.upload[0] != '\0' && strcmp(settings.upload, "raw") != 0 &&
       strcmp(settings.upload, "json") != 0)
     return SETTINGS_UPLOAD_UNKNOWN;

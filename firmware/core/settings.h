@@ -33,6 +33,9 @@ struct FrameSize {
 };
 
 const FrameSize* frame_size_find(const char* name);  // "" gives the default; NULL if unknown
+// Whether the largest JPEG the driver makes at this size fits a queue slot (SLOT_BYTES): VGA
+// and SVGA do; XGA and larger are refused by settings_check.
+bool frame_size_fits(const FrameSize& frame);
 ImageUpload image_upload_of(const Settings& settings);
 
 enum SettingsProblem {
@@ -46,6 +49,7 @@ enum SettingsProblem {
   SETTINGS_NO_CA,
   SETTINGS_CA_INVALID,
   SETTINGS_FRAME_UNKNOWN,
+  SETTINGS_FRAME_TOO_LARGE,
   SETTINGS_UPLOAD_UNKNOWN,
   SETTINGS_PROBLEM_COUNT
 };

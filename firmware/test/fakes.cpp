@@ -200,6 +200,41 @@ int FakeStorage::get(const char* key, char* buffer, size_t capacity) {
   return static_cast<int>(found->second.size());
 }
 
+bool FakeFlash::write(const char* name, const Part* parts, size_t count) {
+  if (cut) return false;
+  ++writes;
+  if (full) return false;
+  std::string& file = files[name];
+  file.clear();
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t at = 0; at < parts[i].length; ++at) {
+      if (cut_after_bytes == 0) {
+        cut = true;
+        return false;
+      }
+      if (cut_after_bytes > 0) --cut_after_bytes;
+      file.push_back(static_cast<char>(parts[i].data[at]));
+    }
+  }
+  return true;
+}
+
+int FakeFlash::read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) {
+  std::map<std::string, std::string>::const_iterator found = files.find(name);
+  if (found == files.end()) return -1;
+  if (offset >= found->second.size()) return 0;
+  size_t count = std::min(capacity, found->second.size() - offset);
+  memcpy(buffer, found->second.data() + offset, count);
+  return static_cast<int>(count);
+}
+
+bool FakeFlash::remove(const char* name) {
+  if (cut) return false;
+  ++removes;
+  files.erase(name);
+  return true;
+}
+
 void settings_valid(Settings* settings) {
   settings_clear(settings);
   strcpy(settings->wifi_ssid, "StoreNet");
@@ -221,7 +256,7 @@ Rig::Rig()
   random.state = 0x9E3779B9u * ++rigs;
   camera.jpeg = file_bytes(frame_jpeg_path());
   camera.start(1, FakeCamera::GRAB_WHEN_EMPTY);  // as cart/hardware.cpp configures the driver
-  CartPorts ports = {clock, random, camera, net, ui, board, lock};
+  CartPorts ports = {clock, random, camera, net, ui, board, lock, flash};
   CartBuffers buffers = {entries_.data(), SLOTS,       slots_.data(), SLOT_BYTES,
                          body_.data(),    body_.size(), head_.data(), head_.size(),
                          answer_.data(),  answer_.size()};

@@ -163,9 +163,24 @@ class FakeBoard : public Board {
   bool up = true;
   int rssi = -61;
   uint32_t heap = 141312;
+  uint32_t psram = 3407872;
+  ResetReason reset = RESET_POWER_ON;
+  int reconnects = 0;
+  int wifi_restarts = 0;
   bool network_up() override { return up; }
   int wifi_rssi() override { return rssi; }
   uint32_t free_heap() override { return heap; }
+  uint32_t free_psram() override { return psram; }
+  ResetReason reset_reason() override { return reset; }
+  void wifi_reconnect() override { ++reconnects; }
+  void restart_for_wifi() override { ++wifi_restarts; }
+  bool pending_verify = false;  // running an update on trial
+  int marked_valid = 0;
+  bool image_pending_verify() override { return pending_verify; }
+  void image_mark_valid() override {
+    ++marked_valid;
+    pending_verify = false;
+  }
 };
 
 // Like a FreeRTOS mutex, not recursive: locking it twice is a deadlock on the device, so here
@@ -193,6 +208,23 @@ class FakeStorage : public Storage {
   }
 };
 
+// LittleFS, as a power cut leaves it at its worst: a write the power stops leaves the file with
+// only the bytes written so far. Copying it is taking the flash chip to a new board.
+class FakeFlash : public Flash {
+ public:
+  std::map<std::string, std::string> files;
+  // The power goes after this many more bytes are written; nothing is written or removed after.
+  long cut_after_bytes = -1;
+  bool cut = false;
+  bool full = false;  // every write fails, and writes nothing
+  int writes = 0;
+  int removes = 0;
+
+  bool write(const char* name, const Part* parts, size_t count) override;
+  int read(const char* name, size_t offset, uint8_t* buffer, size_t capacity) override;
+  bool remove(const char* name) override;
+};
+
 class FakeConsoleOut : public ConsoleOut {
  public:
   std::vector<std::string> lines;
@@ -217,6 +249,7 @@ class Rig {
   FakeUi ui;
   FakeBoard board;
   FakeLock lock;
+  FakeFlash flash;
   Settings settings;
 
   Rig();

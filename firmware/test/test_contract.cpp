@@ -18,6 +18,7 @@
 #include "helpers.h"
 #include "json_reader.h"
 #include "protocol.h"
+#include "provisioning.h"
 
 using namespace smartcart;
 using fakes::Rig;
@@ -129,6 +130,7 @@ TEST_SUITE("contract") {
     std::set<std::string> known;
     for (const Expected& e : SCAN_ANSWERS) known.insert(e.file);
     known.insert("response_heartbeat");
+    known.insert("response_enrol");
     CHECK(fixture_names("response_") == known);
   }
 
@@ -227,6 +229,24 @@ TEST_SUITE("contract") {
     CHECK(shape(fakes::body_of(rig.net.requests[0])) == shape(golden("request_heartbeat")));
   }
 
+  TEST_CASE("the reset reasons the heartbeat names are the server's, in the same order") {
+    JsonValue root, item;
+    std::string text = fakes::file_text(fakes::fixtures_dir() + "/cart/reset_reasons.json");
+    REQUIRE(json_parse(text.data(), text.size(), &root));
+    REQUIRE(root.type == JSON_ARRAY);
+    std::vector<std::string> golden_names;
+    for (size_t i = 0; json_item(root, i, &item); ++i) {
+      char name[32];
+      REQUIRE(json_string(item, name, sizeof name));
+      golden_names.push_back(name);
+    }
+    std::vector<std::string> names;
+    for (int i = 0; i < RESET_REASON_COUNT; ++i) {
+      names.push_back(reset_reason_name(static_cast<ResetReason>(i)));
+    }
+    CHECK(names == golden_names);
+  }
+
   TEST_CASE("payloads: every request shape is written out for the server's contract test") {
     // Raw JPEG, as every photo goes by default; the first attempt gets a 503, so the second
     // is the retry the server must answer from its stored scan.
@@ -273,5 +293,68 @@ TEST_SUITE("contract") {
     heartbeat_rig.network();
     REQUIRE(heartbeat_rig.net.requests.size() == 1);
     emit("heartbeat", heartbeat_rig.net.requests[0]);
+  }
+
+  TEST_CASE("payloads: a scan sent just before a power cut goes again, byte for byte, after it") {
+    // The server had the scan, but the power went before the cart removed it from flash.
+    Rig before;
+    start(before);
+    before.press();
+    before.flash.cut = true;  // from here nothing reaches the flash: the power is going
+    before.net.answer(http_answer(201, golden("response_added")));
+    before.network();
+    REQUIRE(before.flash.files.size() == 1);
+
+    Rig after;
+    after.flash.files = before.flash.files;
+    after.net.heartbeat_reply = http_answer(200, golden("response_heartbeat"));
+    REQUIRE(after.begin());
+    after.net.answer(http_answer(200, golden("response_added")));
+    after.network();
+    REQUIRE(last_scan(after) == last_scan(before));
+    CHECK(after.flash.files.empty());
+    emit("scan_before_power_cut", last_scan(before));
+    emit("scan_after_power_cut", last_scan(after));
+  }
+
+  TEST_CASE("the golden provisioning QR is read, and the enrolment built from it and answered") {
+    std::string qr = fakes::file_text(fakes::fixtures_dir() + "/cart/provisioning.json");
+    Provisioning provisioning;
+    REQUIRE(provisioning_parse(qr.data(), qr.size(), &provisioning) == PROVISIONING_OK);
+    CHECK(std::string(provisioning.wifi_ssid) == "Store-Carts");
+    CHECK(std::string(provisioning.server_url) == "https://shop.example.com");
+
+    ServerUrl url;
+    REQUIRE(server_url_parse(provisioning.server_url, &url) == URL_OK);
+    char json[256];
+    OutgoingRequest request;
+    REQUIRE(enrol_request_build(provisioning.token, SMARTCART_FIRMWARE_VERSION, url, json,
+                                sizeof json, &request) == BUILD_OK);
+    std::string body(reinterpret_cast<const char*>(request.http.body), request.http.body_length);
+    CHECK(shape(body) == shape(golden("request_enrol")));
+    char head[512];
+    size_t head_length =
+        http_head_write(url.host, url.port, "", request.http, head, sizeof head);
+    REQUIRE(head_length > 0);
+    std::string bytes = std::string(head, head_length) + body;
+    CHECK(bytes.find("POST /api/devices/v1/enrol/ HTTP/1.1\r\n") == 0);
+    CHECK(bytes.find("Authorization") == std::string::npos);  // the cart has no key yet
+    CHECK(fakes::body_of(bytes).find(provisioning.token) != std::string::npos);
+    emit("enrol", bytes);
+
+    std::string answer = golden("response_enrol");
+    EnrolAnswer enrolled;
+    REQUIRE(enrol_answer_parse(answer.data(), answer.size(), &enrolled));
+    CHECK(std::string(enrolled.device_name) == "Cart 12");
+    CHECK(std::string(enrolled.device_key).compare(0, 4, "scd_") == 0);
+  }
+
+  TEST_CASE("an enrolment answer with a key renamed is not understood") {
+    std::string answer = golden("response_enrol");
+    size_t at = answer.find("\"device_key\"");
+    REQUIRE(at != std::string::npos);
+    answer.replace(at, 12, "\"key\"");
+    EnrolAnswer enrolled;
+    CHECK_FALSE(enrol_answer_parse(answer.data(), answer.size(), &enrolled));
   }
 }

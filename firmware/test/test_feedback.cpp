@@ -99,6 +99,8 @@ TEST_SUITE("settings") {
         {settings.ca_pem, "", SETTINGS_NO_CA},
         {settings.ca_pem, "-----BEGIN CERTIFICATE-----\nabc\n", SETTINGS_CA_INVALID},
         {settings.frame, "QQVGA", SETTINGS_FRAME_UNKNOWN},
+        {settings.frame, "XGA", SETTINGS_FRAME_TOO_LARGE},  // its JPEG may outgrow a slot
+        {settings.frame, "UXGA", SETTINGS_FRAME_TOO_LARGE},
         {settings.upload, "gzip", SETTINGS_UPLOAD_UNKNOWN},
     };
     for (const Breakage& b : breakages) {

@@ -19,7 +19,7 @@ from devices.admin import (
     MESSAGE_KEY_NOT_SHOWN_AGAIN,
     MESSAGE_REVOKED,
 )
-from devices.models import Device, ScanEvent
+from devices.models import Device, DeviceRestart, ScanEvent
 from devices.selectors import device_authenticate
 from devices.services import ERROR_DEVICE_REVOKED, device_register, device_revoke
 
@@ -112,6 +112,30 @@ def test_the_change_page_shows_the_health_read_only(staff_client, device):
 
     assert response.status_code == 200
     assert list(response.context["adminform"].form.fields) == ["name"]
+
+
+def test_the_change_page_shows_the_carts_health_and_its_recent_starts(staff_client, device):
+    booted = timezone.now() - timedelta(hours=1)
+    Device.objects.filter(pk=device.pk).update(
+        reset_reason=Device.ResetReason.TASK_WATCHDOG,
+        booted_at=booted,
+        free_psram=3407872,
+        failed_captures=4,
+        camera_ok=False,
+    )
+    DeviceRestart.objects.create(
+        device=device, reason=Device.ResetReason.TASK_WATCHDOG, booted_at=booted
+    )
+
+    page = staff_client.get(reverse("admin:devices_device_change", args=[device.pk])).content
+    page = page.decode()
+
+    assert "task watchdog (a hung loop)" in page
+    assert "3407872" in page
+    assert "Free PSRAM (bytes)" in page
+    assert "Failed captures" in page
+    assert "Camera working" in page
+    assert f"<li>{timezone.localtime(booted):%Y-%m-%d %H:%M} — task watchdog" in page
 
 
 def test_revoke_asks_for_confirmation_first(staff_client, device):

@@ -21,7 +21,8 @@ from django.test import Client
 from carts.models import CartLine
 from carts.services import cart_pass_issue
 from devices.models import ScanEvent
-from devices.services import device_pair
+from devices.services import device_pair, device_provisioning_start
+from devices.services.enrolment import enrolment_token_hash
 from tests.devices.test_decoding import EAN13_GTIN
 from tests.devices.test_golden_payloads import FIXTURES, golden, shape
 from tests.factories import BarcodeFactory, ProductFactory
@@ -39,6 +40,12 @@ SCAN_PAYLOADS = [
     ("scan_code", 201, "added"),
     ("scan_code_remove", 201, "removed"),
     ("scan_code_escaped", 201, "no_barcode"),
+]
+# A scan the server answered just before the cart lost power, and the same scan the cart sent
+# again from its flash after the restart: both must add the product once.
+POWER_CUT_PAYLOADS = [
+    ("scan_before_power_cut", 201, "added"),
+    ("scan_after_power_cut", 200, "added"),
 ]
 # The text the firmware put into scan_code_escaped (a stray 0xFF byte becomes U+FFFD).
 ESCAPED_CODE = 'A"B\\C\t\x01é\ufffd'
@@ -143,7 +150,8 @@ def paired_cart(device, alice):
 def test_the_firmware_writes_every_request_shape(payloads):
     written = {path.stem for path in payloads.glob("*.http")}
 
-    assert written == {name for name, _, _ in SCAN_PAYLOADS} | {"heartbeat"}
+    emitted = SCAN_PAYLOADS + POWER_CUT_PAYLOADS
+    assert written == {name for name, _, _ in emitted} | {"heartbeat", "enrol"}
 
 
 def test_every_scan_the_firmware_builds_is_accepted_by_the_server(
@@ -162,11 +170,45 @@ def test_every_scan_the_firmware_builds_is_accepted_by_the_server(
     assert ScanEvent.objects.get(code=ESCAPED_CODE).result == "no_barcode"
 
 
-def test_the_heartbeat_the_firmware_builds_is_accepted(payloads, paired_cart, device_key):
+def test_a_scan_resent_from_flash_after_a_power_cut_is_added_once(
+    payloads, paired_cart, device_key
+):
+    client = Client()
+    answers = []
+    for name, status, result in POWER_CUT_PAYLOADS:
+        response = payload_post(client, payload_read(payloads / f"{name}.http"), device_key)
+        assert_accepted(response, status, result)
+        answers.append(response.json())
+
+    assert answers[1] == answers[0]
+    assert CartLine.objects.get(cart=paired_cart).quantity == 1
+    assert ScanEvent.objects.count() == 1
+
+
+def test_the_enrolment_the_firmware_builds_from_the_golden_qr_gets_a_key(payloads, db):
+    payload = payload_read(payloads / "enrol.http")
+    token = json.loads(payload.body)["token"]
+    provisioning = device_provisioning_start(name="Cart 12")
+    provisioning.device.enrolment_tokens.update(token_hash=enrolment_token_hash(token))
+    assert "Authorization" not in payload.headers
+
+    response = Client().generic(
+        "POST", payload.path, data=payload.body, content_type=payload.headers["Content-Type"]
+    )
+
+    assert response.status_code == 201, response.content
+    assert shape(response.json()) == shape(golden("response_enrol"))
+
+
+def test_the_heartbeat_the_firmware_builds_is_accepted(payloads, paired_cart, device_key, device):
     response = payload_post(Client(), payload_read(payloads / "heartbeat.http"), device_key)
 
     assert response.status_code == 200, response.content
     assert response.json()["paired"] is True
+    device.refresh_from_db()  # the health report, as the host tests' fake board gives it
+    assert (device.reset_reason, device.camera_ok, device.failed_captures) == ("power_on", True, 0)
+    assert device.free_psram == 3407872
+    assert device.restarts.get().reason == "power_on"
 
 
 def test_the_firmwares_json_bodies_have_the_golden_shapes(payloads):
@@ -176,6 +218,7 @@ def test_the_firmwares_json_bodies_have_the_golden_shapes(payloads):
         ("scan_code_escaped", "request_scan_no_barcode"),
         ("scan_json_image", "request_scan_image"),
         ("heartbeat", "request_heartbeat"),
+        ("enrol", "request_enrol"),
     ]
     for emitted, golden_name in pairs:
         assert json_shape(payload_read(payloads / f"{emitted}.http")) == shape(golden(golden_name))
@@ -213,6 +256,13 @@ def test_a_raw_photo_carries_its_scan_in_headers(payloads):
             "heartbeat",
             lambda p: replace(p, body=p.body.replace(b'"wifi_rssi":-61', b'"wifi_rssi":"-61dBm"')),
             id="a number sent as text",
+        ),
+        pytest.param(
+            "heartbeat",
+            lambda p: replace(
+                p, body=p.body.replace(b'"reset_reason":"power_on"', b'"reset_reason":"POWERON"')
+            ),
+            id="a reset reason the server does not know",
         ),
     ],
 )
@@ -265,6 +315,12 @@ def test_the_firmware_contract_tests_pass_on_the_golden_files(fixtures_copy, tmp
         pytest.param("response_no_barcode.json", '"No barcode read",', "", id="one display line"),
         pytest.param("request_scan_code.json", '"symbology"', '"format"', id="request key renamed"),
         pytest.param("cart/retry_script.json", '"delay_ms": 750', '"delay_ms": 700', id="retry"),
+        pytest.param("response_enrol.json", '"device_key"', '"key"', id="enrol key renamed"),
+        pytest.param("cart/provisioning.json", "provision/1", "provision/2", id="QR format"),
+        pytest.param("cart/reset_reasons.json", '"brownout"', '"brown_out"', id="reset reason"),
+        pytest.param(
+            "cart/heartbeat_update_offer.json", '"sha256"', '"digest"', id="update offer key"
+        ),
     ],
 )
 def test_a_fixture_changed_on_the_server_side_fails_the_firmware(

@@ -12,7 +12,9 @@ import pytest
 from django.urls import reverse
 
 from carts.services import cart_close, cart_pass_issue
-from devices.services import device_pair
+from devices.provisioning import provisioning_parse, provisioning_payload_for, provisioning_text
+from devices.services import device_pair, device_provisioning_start
+from devices.services.enrolment import enrolment_token_hash
 from tests.devices.test_decoding import EAN13_GTIN
 from tests.devices.test_scan_api import OTHER_GTIN, b64, two_codes_photo
 from tests.factories import BarcodeFactory, ProductFactory
@@ -21,6 +23,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "devices"
 PASS_PLACEHOLDER = "{{PASS}}"
 SCANS = reverse("devices-api:scans")
 HEARTBEAT = reverse("devices-api:heartbeat")
+ENROL = reverse("devices-api:enrol")
 
 
 def golden(name: str) -> dict[str, Any]:
@@ -142,8 +145,32 @@ def test_the_heartbeat_answer_is_shaped_like_its_golden_response(
 def test_every_fixture_file_is_used():
     used = {name for case in SCAN_CASES for name in (case.values[0], case.values[2])}
     used |= {"request_heartbeat", "response_heartbeat", "response_ambiguous"}
+    used |= {"request_enrol", "response_enrol"}
 
     assert {path.stem for path in FIXTURES.glob("*.json")} == used
+
+
+def test_the_enrolment_answer_is_shaped_like_its_golden_response(client, db):
+    request = golden("request_enrol")
+    provisioning = device_provisioning_start(name="Cart 12")
+    provisioning.device.enrolment_tokens.update(token_hash=enrolment_token_hash(request["token"]))
+
+    response = post(client, ENROL, request)
+
+    assert response.status_code == 201, response.content
+    assert_same_shape(response.json(), golden("response_enrol"))
+
+
+def test_the_provisioning_qr_is_shaped_like_the_golden_one(settings, db):
+    settings.CART_SERVER_URL = "https://shop.example.com"
+    provisioning = device_provisioning_start(name="Cart 12")
+
+    text = provisioning_text(provisioning_payload_for(token=provisioning.token))
+
+    expected = json.loads((FIXTURES / "cart" / "provisioning.json").read_text())
+    assert shape(json.loads(text)) == shape(expected)
+    assert json.loads(text)["smartcart"] == expected["smartcart"]
+    assert provisioning_parse(json.dumps(expected)).token == expected["token"]
 
 
 # --- The check bites ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from devices.simulator import (
     retry_delay,
 )
 from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded
+from tests.devices.test_golden_payloads import golden, shape
 from tests.factories import BarcodeFactory, ProductFactory
 
 ANSWER_ADDED = {
@@ -490,3 +491,8 @@ def test_photos_from_a_folder_are_sent_as_the_carts_jpegs_and_summed_up(
         "Photos: 2 sent, 2 added or removed, 0 not read, 0 unknown, 0 other, 1 skipped." in output
     )
     assert CartLine.objects.get(cart__owner=alice, product=oat_milk).quantity == 2
+
+
+def test_the_simulators_heartbeat_has_the_firmwares_keys_and_types():
+
+    assert shape(json.loads(simulator.heartbeat_body())) == shape(golden("request_heartbeat"))

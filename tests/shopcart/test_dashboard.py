@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from devices.models import Device, ScanEvent, UnknownCode
-from devices.selectors import devices_online_count, scan_activity
+from devices.models import Device, DeviceRestart, ScanEvent, UnknownCode
+from devices.selectors import devices_online_count, fleet_health, scan_activity
 from devices.services import device_register
 from orders.models import Order, order_number_new
 from orders.selectors import sales_summary
@@ -166,3 +166,37 @@ def test_clerks_may_look_too(clerk_client):
 def test_shoppers_and_visitors_are_kept_out(alice_client, client):
     assert alice_client.get(URL).status_code == 302  # to the admin login
     assert client.get(URL).status_code == 302
+
+
+def restart(device: Device, reason: str, *, ago: timedelta) -> None:
+    DeviceRestart.objects.create(device=device, reason=reason, booted_at=NOW - ago)
+
+
+def test_carts_restarted_by_a_watchdog_today_are_counted_once_each(device):
+    other, _ = device_register(name="Cart 2")
+    powered, _ = device_register(name="Cart 3")
+    revoked, _ = device_register(name="Cart 4")
+    restart(device, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(hours=1))
+    restart(device, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(hours=2))  # the same cart again
+    restart(other, Device.ResetReason.WIFI_WATCHDOG, ago=timedelta(hours=3))
+    restart(other, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(days=1))  # yesterday
+    restart(powered, Device.ResetReason.POWER_ON, ago=timedelta(hours=1))  # not a watchdog
+    restart(revoked, Device.ResetReason.PANIC, ago=timedelta(hours=1))
+    restart(revoked, Device.ResetReason.TASK_WATCHDOG, ago=timedelta(hours=1))
+    Device.objects.filter(pk=revoked.pk).update(revoked_at=NOW)
+
+    assert fleet_health(since=NOW - timedelta(hours=12)).watchdog_restarts == 2
+
+
+def test_staff_see_the_watchdog_restarts_and_camera_faults(staff_client, device):
+    restart(device, Device.ResetReason.INTERRUPT_WATCHDOG, ago=timedelta(hours=1))
+    faulty, _ = device_register(name="Cart 2")
+    Device.objects.filter(pk=faulty.pk).update(camera_ok=False)
+    device_register(name="Cart 3")  # camera unknown: an older firmware
+
+    page = staff_client.get(URL).content.decode()
+
+    devices = reverse("admin:devices_device_changelist")
+    assert f'id="watchdog-restarts"><a href="{devices}">1</a>' in page
+    assert "carts restarted by a watchdog today" in page
+    assert f'id="camera-faults"><a href="{devices}?camera_ok__exact=0">1</a>' in page

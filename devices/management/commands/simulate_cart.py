@@ -3,6 +3,8 @@
     simulate_cart --key scd_… --pass "SC1:…" 4006381333931 036000291452:UPCA
     simulate_cart --images photos/ --mode remove
     simulate_cart --demo      # against make run: pairs as alice and fills her cart
+    simulate_cart --enrol qr.png --pass "SC1:…" 4006381333931   # provisioned by QR first
+    simulate_cart --key scd_… --firmware-version 1.1.0 --update   # follow an update offer
 
 The protocol logic (retries, request bodies, the display) lives in ``devices.simulator``.
 """
@@ -11,9 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from devices import simulator
+from devices import simulator, simulator_enrol, simulator_update
 from devices.services.scans import MODES
 
 
@@ -37,12 +40,33 @@ class Command(BaseCommand):
         )
         parser.add_argument("--pause", type=float, default=None, help="Seconds between scans.")
         parser.add_argument(
+            "--enrol",
+            type=Path,
+            metavar="QR_IMAGE",
+            help="A photo or screenshot of a provisioning QR (admin: Devices, Add a cart): "
+            "enrol with its code first, and run with the key the server gives.",
+        )
+        parser.add_argument(
+            "--firmware-version",
+            default="simulator",
+            help="The version the heartbeat reports; a release's (1.1.0) gets update offers.",
+        )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="Send a heartbeat and follow its update offer: download the release and check "
+            "its SHA-256 and signature (FIRMWARE_RELEASE_PUBLIC_KEY, or --release-key); "
+            "nothing is installed.",
+        )
+        parser.add_argument("--release-key", help="The release public key (32 bytes, base64).")
+        parser.add_argument(
             "--demo",
             action="store_true",
             help="Use the local demo data: pair the 'Demo cart' with alice and scan products.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        options["server_given"] = bool(options["server"])
         options["server"] = options["server"] or simulator.default_server()
         try:
             if options["demo"]:
@@ -52,11 +76,31 @@ class Command(BaseCommand):
         except simulator.SimulatorError as exc:
             raise CommandError(str(exc)) from exc
 
-    def _cart(self, server: str, key: str) -> simulator.Cart:
-        return simulator.Cart(server=server, key=key, out=self.stdout.write)
+    def _cart(self, server: str, key: str, version: str = "simulator") -> simulator.Cart:
+        return simulator.Cart(
+            server=server, key=key, out=self.stdout.write, firmware_version=version
+        )
+
+    def _enrol(self, options: dict[str, Any]) -> str:
+        path: Path = options["enrol"]
+        try:
+            image = path.read_bytes()
+        except OSError as exc:
+            raise simulator.SimulatorError(f"{path}: {exc.strerror}") from exc
+        payload = simulator_enrol.provisioning_read(image, name=path.name)
+        self.stdout.write(
+            f"Provisioning QR read: Wi-Fi “{payload.wifi_ssid}”, {payload.server_url}"
+        )
+        explicit = options["server_given"]
+        enrolment = simulator_enrol.enrol(payload, server=options["server"] if explicit else None)
+        options["server"] = enrolment.server
+        self.stdout.write(f"Enrolled as “{enrolment.device_name}”. Its key, shown once:")
+        self.stdout.write(enrolment.key)
+        return enrolment.key
 
     def _run(self, options: dict[str, Any]) -> None:
-        key = options["key"] or os.environ.get(simulator.KEY_ENV)
+        key = self._enrol(options) if options["enrol"] else None
+        key = key or options["key"] or os.environ.get(simulator.KEY_ENV)
         if not key:
             raise simulator.SimulatorError(simulator.ERROR_NO_KEY)
         requests = []
@@ -69,7 +113,12 @@ class Command(BaseCommand):
                 simulator.code_request(code=code, symbology=symbology, mode=mode, qty=qty)
             )
         photos = simulator.image_paths(options["images"]) if options["images"] else []
-        cart = self._cart(options["server"], key)
+        cart = self._cart(options["server"], key, options["firmware_version"])
+        if options["update"]:
+            public_key = options["release_key"] or settings.FIRMWARE_RELEASE_PUBLIC_KEY
+            simulator_update.update_follow(cart, public_key=public_key)
+        if not requests and not photos:
+            return  # enrolled or updated: nothing to scan this time
         pause = options["pause"] or 0.0
         cart.scan_all(requests, pause=pause)
         if photos:
