@@ -32,8 +32,15 @@ from benchmarks.decode.selection import Fold, Judged, choose, leave_one_set_out,
 from catalog.barcodes import gtin_normalise
 from devices.decoding import DecodedCode, pyzbar_available
 from devices.read_policy import POLICY
-from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded
-from tests.devices.test_scan_api import OTHER_EAN13, OTHER_GTIN, two_codes_photo
+from tests.devices.support import (
+    EAN13,
+    EAN13_GTIN,
+    OTHER_EAN13,
+    OTHER_GTIN,
+    ean13_image,
+    encoded,
+    two_codes_photo,
+)
 
 ean13 = DecodedCode(EAN13, "EAN13", EAN13_GTIN)
 other = DecodedCode(OTHER_EAN13, "EAN13", OTHER_GTIN)

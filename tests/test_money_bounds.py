@@ -44,8 +44,7 @@ from shopcart.money import (
     money_format,
 )
 from tests.catalog.import_files import csv_file, import_with_resource
-from tests.devices.test_decoding import EAN13, EAN13_GTIN
-from tests.devices.test_scan_api import scan_code
+from tests.devices.support import EAN13, EAN13_GTIN, scan_code
 from tests.factories import BarcodeFactory, ProductFactory, UserFactory
 from tests.orders.factories import OrderFactory
 from tests.support import second_factor_given

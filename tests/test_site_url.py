@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 
 from devices import simulator
-from tests.devices.test_decoding import EAN13_GTIN
+from tests.devices.support import EAN13_GTIN
 from tests.factories import BarcodeFactory, ProductFactory
 from tests.settings_probe import BASE_DIR, python_in_project
 

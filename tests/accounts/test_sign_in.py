@@ -17,33 +17,19 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.accounts.conftest import PASSWORD
+from tests.accounts.support import NEW_PASSWORD, SIGNUP, link_in, sign_up
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 LOGIN = reverse("account_login")
-SIGNUP = reverse("account_signup")
 LOGOUT = reverse("account_logout")
 RESET = reverse("account_reset_password")
-NEW_PASSWORD = "a new and long passphrase"
 ERRORS = DefaultAccountAdapter.error_messages
-
-
-def link_in(message, path_prefix: str) -> str:
-    """The one path under ``path_prefix`` that the email ``message`` links to."""
-    found = set(re.findall(rf"https?://[^/\s]+({re.escape(path_prefix)}[^\s\"<>]+)", message.body))
-    assert len(found) == 1, message.body
-    return found.pop()
 
 
 def signed_in(client: Client) -> bool:
     return SESSION_KEY in client.session
-
-
-def sign_up(client, capture, email: str = "dora@example.com"):
-    data = {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
-    with capture(execute=True):
-        return client.post(SIGNUP, data)
 
 
 def test_sign_up_emails_a_confirmation_link_and_does_not_sign_in(

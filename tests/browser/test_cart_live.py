@@ -22,7 +22,7 @@ from orders.services import order_place
 from shopcart.money import money_format
 from tests.browser.conftest import DESKTOP, PHONE, is_png
 from tests.browser.support import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, device_scan, sign_in
-from tests.devices.test_scan_api import OTHER_GTIN, b64, two_codes_photo
+from tests.devices.support import OTHER_GTIN, b64, two_codes_photo
 from tests.factories import BarcodeFactory, ProductFactory
 
 pytestmark = [

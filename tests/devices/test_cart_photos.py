@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from devices.cart_photos import CART_FRAME, cart_jpeg, cart_jpeg_from_bytes
-from tests.devices.test_decoding import encoded
+from tests.devices.support import encoded
 
 
 def opened(data: bytes) -> Image.Image:

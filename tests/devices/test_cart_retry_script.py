@@ -22,9 +22,8 @@ from devices.simulator import (
     is_retryable,
     retry_delay,
 )
-from tests.devices.test_decoding import EAN13
-from tests.devices.test_golden_payloads import FIXTURES, golden
-from tests.devices.test_simulator import ScriptedTransport
+from tests.devices.golden import FIXTURES, golden
+from tests.devices.support import EAN13, ScriptedTransport
 
 SCRIPT_PATH = FIXTURES / "cart" / "retry_script.json"
 NO_ANSWER = "no_answer"

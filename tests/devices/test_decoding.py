@@ -3,12 +3,9 @@
 No test uses the photo corpus: its rates are measured by ``python -m benchmarks.decode``.
 """
 
-import io
 import logging
-import struct
 import sys
 import time
-import zlib
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -35,14 +32,20 @@ from devices.decoding import (
 )
 from devices.read_policy import POLICY, ReadPolicy
 from shopcart.qr import qr_png
+from tests.devices.support import (
+    EAN13,
+    EAN13_GTIN,
+    Format,
+    code_image,
+    ean13_image,
+    encoded,
+    png_header,
+)
 
 needs_libzbar = pytest.mark.skipif(
     not pyzbar_available(), reason="libzbar is not installed (apt-get install libzbar0)"
 )
 
-EAN13 = "4006381333931"
-EAN13_GTIN = "04006381333931"
-Format = zxingcpp.BarcodeFormat
 # (text to encode, format, the GTIN-14 it stands for)
 RETAIL_CODES = [
     pytest.param(EAN13, Format.EAN13, EAN13_GTIN, id="EAN-13"),
@@ -58,23 +61,6 @@ LIBRARIES_ONLY = replace(POLICY, budget_ms=0)
 def spied(**changes: object) -> ReadPolicy:
     """The store's policy with one variant, "spy" (put into ``VARIANTS_BY_NAME`` by the test)."""
     return replace(POLICY, variants=("spy",), **changes)
-
-
-def encoded(image: Image.Image, image_format: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format)
-    return buffer.getvalue()
-
-
-def code_image(text: str, barcode_format: Format, scale: int = 3) -> Image.Image:
-    barcode = zxingcpp.create_barcode(text, barcode_format)
-    view = memoryview(zxingcpp.write_barcode_to_image(barcode, scale=scale))
-    height, width = view.shape
-    return Image.frombytes("L", (width, height), view.tobytes())
-
-
-def ean13_image(code: str = EAN13) -> Image.Image:
-    return code_image(code, Format.EAN13)
 
 
 # EAN-13 drawn bar by bar, so that a wrong check digit can be drawn too (writers refuse it).
@@ -122,23 +108,6 @@ def dim_ean13() -> Image.Image:
         Image.linear_gradient("L").rotate(90).resize(code.size).point(lambda v: 255 - v * 7 // 8)
     )
     return ImageChops.multiply(grey, light).filter(ImageFilter.GaussianBlur(0.7))
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG that claims ``width`` x ``height`` pixels but holds almost no data."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_qr_code_is_read():

@@ -18,8 +18,15 @@ from devices.models import ScanEvent
 from devices.services import device_pair, scan_photos_purge
 from devices.tasks import scan_photos_purge_task
 from shopcart.celery import app as celery_app
-from tests.devices.test_decoding import EAN13_GTIN, ean13_image, encoded
-from tests.devices.test_scan_api import b64, check_answer, post_json, scan_body
+from tests.devices.support import (
+    EAN13_GTIN,
+    b64,
+    check_answer,
+    ean13_image,
+    encoded,
+    post_json,
+    scan_body,
+)
 from tests.factories import BarcodeFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from carts.services import cart_pass_issue
 from devices.models import ScanEvent
 from devices.services import device_pair, device_provisioning_start
 from devices.services.enrolment import enrolment_token_hash
-from tests.devices.test_decoding import EAN13_GTIN
-from tests.devices.test_golden_payloads import FIXTURES, golden, shape
+from tests.devices.golden import FIXTURES, golden, shape
+from tests.devices.support import EAN13_GTIN
 from tests.factories import BarcodeFactory, ProductFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -27,13 +26,13 @@ from devices.firmware import (
 from devices.models import Device, FirmwareRelease
 from devices.selectors import firmware_rollout_progress, firmware_update_for
 from devices.services import device_register
-from tests.devices.test_golden_payloads import shape
+from tests.devices.golden import shape
+from tests.devices.support import BINARY, release, signed
 
 pytestmark = pytest.mark.django_db
 
 ADD_URL = reverse("admin:devices_firmwarerelease_add")
 HEARTBEAT_URL = reverse("devices-api:heartbeat")
-BINARY = b"\xe9" + b"smartcart firmware 1.2.0 " * 400
 OFFER = Path(__file__).resolve().parents[1] / "fixtures/devices/cart/heartbeat_update_offer.json"
 
 
@@ -44,25 +43,6 @@ def release_key(settings, tmp_path):
     raw_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     settings.FIRMWARE_RELEASE_PUBLIC_KEY = base64.b64encode(raw_public).decode()
     return private
-
-
-def signed(private, binary: bytes = BINARY) -> tuple[str, str]:
-    digest = hashlib.sha256(binary).digest()
-    return digest.hex(), base64.b64encode(private.sign(digest)).decode()
-
-
-def release(private, version: str, *, percent: int = 0, devices=()) -> FirmwareRelease:
-    sha256, signature = signed(private)
-    made = FirmwareRelease.objects.create(
-        version=version,
-        binary=ContentFile(BINARY, name="firmware.bin"),
-        size=len(BINARY),
-        sha256=sha256,
-        signature=signature,
-        rollout_percent=percent,
-    )
-    made.target_devices.set(devices)
-    return made
 
 
 def upload(client, private, **changes):

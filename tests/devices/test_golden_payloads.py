@@ -5,7 +5,6 @@ types of the matching response file (see the README there).
 """
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,36 +14,14 @@ from carts.services import cart_close, cart_pass_issue
 from devices.provisioning import provisioning_parse, provisioning_payload_for, provisioning_text
 from devices.services import device_pair, device_provisioning_start
 from devices.services.enrolment import enrolment_token_hash
-from tests.devices.test_decoding import EAN13_GTIN
-from tests.devices.test_scan_api import OTHER_GTIN, b64, two_codes_photo
+from tests.devices.golden import FIXTURES, golden, shape
+from tests.devices.support import EAN13_GTIN, OTHER_GTIN, b64, two_codes_photo
 from tests.factories import BarcodeFactory, ProductFactory
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "devices"
 PASS_PLACEHOLDER = "{{PASS}}"
 SCANS = reverse("devices-api:scans")
 HEARTBEAT = reverse("devices-api:heartbeat")
 ENROL = reverse("devices-api:enrol")
-
-
-def golden(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def shape(value: Any) -> Any:
-    """The JSON type of ``value``, keys and nesting kept: what the firmware's parser relies on."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(item) for item in value]
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "null"
-    raise TypeError(f"not JSON: {value!r}")
 
 
 def assert_same_shape(answer: dict[str, Any], expected: dict[str, Any]) -> None:

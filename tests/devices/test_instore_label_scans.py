@@ -16,8 +16,15 @@ from devices.services.scans import (
     DISPLAY_LABEL_NO_PRICE,
     DISPLAY_UNKNOWN_PRODUCT,
 )
-from tests.devices.test_decoding import ean13_image, encoded
-from tests.devices.test_scan_api import b64, check_answer, post_json, scan_body, scan_code
+from tests.devices.support import (
+    b64,
+    check_answer,
+    ean13_image,
+    encoded,
+    post_json,
+    scan_body,
+    scan_code,
+)
 from tests.factories import BarcodeFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,9 @@ from devices.services.scans import (
     DISPLAY_UNPAIRED,
 )
 from shopcart.qr import qr_png
-from tests.devices.test_decoding import EAN13, EAN13_GTIN
-from tests.devices.test_scan_api import (
+from tests.devices.support import (
+    EAN13,
+    EAN13_GTIN,
     b64,
     check_answer,
     client_for_new_device,

@@ -17,8 +17,7 @@ from carts.services import cart_get_for_user, cart_pass_issue
 from devices.models import Pairing, ScanEvent
 from devices.selectors import pairing_get_active
 from devices.services.scans import DISPLAY_PASS_INVALID, DISPLAY_PASS_REPLACED, DISPLAY_UNPAIRED
-from tests.devices.test_decoding import EAN13_GTIN
-from tests.devices.test_scan_api import client_for_new_device, scan_code, scan_pass
+from tests.devices.support import EAN13_GTIN, client_for_new_device, scan_code, scan_pass
 from tests.factories import BarcodeFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -33,7 +33,7 @@ from devices.read_policy import (
     is_doubtful,
     read_decide,
 )
-from tests.devices.test_decoding import EAN13, EAN13_GTIN, Format, code_image, encoded
+from tests.devices.support import EAN13, EAN13_GTIN, Format, code_image, encoded
 
 needs_libzbar = pytest.mark.skipif(
     not pyzbar_available(), reason="libzbar is not installed (apt-get install libzbar0)"

@@ -1,7 +1,6 @@
 """``POST /api/devices/v1/scans/``: a cart sends a photo or a pre-decoded code and the product
 goes into (or out of) the cart it is paired with, once, however often the request is retried."""
 
-import base64
 import io
 import json
 import threading
@@ -35,63 +34,35 @@ from devices.api import (
 from devices.decoding import ERROR_TOO_MANY_PIXELS, MAX_PIXELS, decode_image_timed
 from devices.key_cache import device_keys_forget_all
 from devices.models import Device, ScanEvent, UnknownCode
-from devices.services import LAST_SEEN_WRITE_INTERVAL, device_pair, device_register
+from devices.services import LAST_SEEN_WRITE_INTERVAL, device_pair
 from devices.services.scans import (
     DISPLAY_AMBIGUOUS,
-    DISPLAY_LINE_MAX,
     DISPLAY_NO_BARCODE,
     DISPLAY_NOT_SOLD,
     DISPLAY_UNPAIRED,
     ERROR_SCAN_ID_REUSED,
 )
 from tests.devices.refusals import refusal
-from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded, png_header
+from tests.devices.support import (
+    EAN13,
+    EAN13_GTIN,
+    OTHER_EAN13,
+    OTHER_GTIN,
+    URL,
+    b64,
+    check_answer,
+    client_for_new_device,
+    ean13_image,
+    encoded,
+    png_header,
+    post_json,
+    scan_body,
+    scan_code,
+    two_codes_photo,
+)
 from tests.factories import BarcodeFactory, ProductFactory
 
-URL = reverse("devices-api:scans")
-OTHER_EAN13 = "9780804816632"
-OTHER_GTIN = "0" + OTHER_EAN13
-
-
 # --- Helpers shared with test_pairing.py and test_unknown_codes.py -----------------------------
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def scan_body(**fields) -> dict:
-    return {"scan_id": str(uuid.uuid4()), "mode": "add", "qty": 1, **fields}
-
-
-def post_json(client: Client, body: dict | str):
-    data = body if isinstance(body, str) else json.dumps(body)
-    return client.post(URL, data, content_type="application/json")
-
-
-def check_answer(response, status: int = 201) -> dict:
-    """The answer of a processed scan, checked for its shape and the display's width."""
-    assert response.status_code == status, response.content
-    answer = response.json()
-    assert set(answer) == {"result", "product", "cart", "display", "beep"}
-    assert len(answer["display"]) == 2
-    assert all(len(line) <= DISPLAY_LINE_MAX for line in answer["display"])
-    assert answer["beep"] in {"ok", "error", "pair"}
-    return answer
-
-
-def scan_code(client: Client, code: str = EAN13, *, status: int = 201, **fields) -> dict:
-    body = scan_body(code=code, symbology=fields.pop("symbology", "EAN13"), **fields)
-    return check_answer(post_json(client, body), status)
-
-
-def scan_pass(client: Client, text: str) -> dict:
-    return scan_code(client, text, symbology="QRCODE")
-
-
-def client_for_new_device(name: str):
-    device, key = device_register(name=name)
-    return device, Client(headers={"Authorization": f"Device {key}"})
 
 
 # --- Fixtures -----------------------------------------------------------------------------------
@@ -210,15 +181,6 @@ def test_a_photo_without_a_barcode_answers_no_barcode(device_client, alice_cart)
     assert answer["result"] == "no_barcode"
     assert answer["display"] == list(DISPLAY_NO_BARCODE)
     assert answer["cart"] == {"items": 0, "total": "0.00"}
-
-
-def two_codes_photo(second: str = OTHER_EAN13) -> bytes:
-    """Two different EAN-13 codes, one above the other, as on a book's back cover."""
-    first, other = ean13_image(), ean13_image(second)
-    sheet = Image.new("L", (first.width, first.height * 2 + 40), 255)
-    sheet.paste(first, (0, 0))
-    sheet.paste(other, (0, first.height + 40))
-    return encoded(sheet)
 
 
 def test_a_photo_with_two_different_codes_is_refused_as_ambiguous(device_client, alice_cart):

@@ -16,8 +16,7 @@ from carts.services import cart_add_product, cart_get_for_user, cart_pass_issue,
 from devices.models import Pairing
 from devices.services import cart_pairing_end, device_pair, device_register, device_unpair
 from devices.services.pairing import pairing_lock_for_scan
-from tests.devices.test_decoding import EAN13_GTIN
-from tests.devices.test_scan_api import URL, scan_body
+from tests.devices.support import EAN13_GTIN, URL, scan_body
 from tests.factories import BarcodeFactory, ProductFactory
 
 

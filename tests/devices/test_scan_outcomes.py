@@ -19,11 +19,13 @@ from devices.services import device_pair
 from devices.services.scans import (
     scan_outcome_show,
 )
-from tests.devices.test_decoding import EAN13, EAN13_GTIN, encoded
-from tests.devices.test_scan_api import (
+from tests.devices.support import (
+    EAN13,
+    EAN13_GTIN,
     OTHER_GTIN,
     b64,
     check_answer,
+    encoded,
     post_json,
     scan_body,
     scan_code,

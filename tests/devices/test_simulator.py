@@ -21,7 +21,6 @@ from devices.models import Device
 from devices.services import device_register
 from devices.simulator import (
     Cart,
-    HttpAnswer,
     PhotoUnreadable,
     RetryPolicy,
     SimulatorError,
@@ -32,8 +31,8 @@ from devices.simulator import (
     is_retryable,
     retry_delay,
 )
-from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded
-from tests.devices.test_golden_payloads import golden, shape
+from tests.devices.golden import golden, shape
+from tests.devices.support import EAN13, EAN13_GTIN, ScriptedTransport, answer, ean13_image, encoded
 from tests.factories import BarcodeFactory, ProductFactory
 
 ANSWER_ADDED = {
@@ -200,25 +199,6 @@ def test_a_folder_without_images_is_refused(tmp_path):
 
 
 # --- The cart against a scripted transport ------------------------------------------------------
-
-
-class ScriptedTransport:
-    """Answers from a script, in order; an exception in the script is raised instead."""
-
-    def __init__(self, *script):
-        self.script = list(script)
-        self.sent: list[tuple[str, dict, bytes]] = []
-
-    def __call__(self, url, *, headers, body):
-        self.sent.append((url, headers, body))
-        step = self.script.pop(0)
-        if isinstance(step, Exception):
-            raise step
-        return step
-
-
-def answer(status: int, body: dict | None = None, **headers) -> HttpAnswer:
-    return HttpAnswer(status, headers, json.dumps(body or {}).encode())
 
 
 def scripted_cart(transport, **kwargs) -> tuple[Cart, list[float], list[str]]:

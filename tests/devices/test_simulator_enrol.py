@@ -13,8 +13,7 @@ from devices import simulator_enrol
 from devices.provisioning import ProvisioningPayload, provisioning_qr_png
 from devices.services import device_provisioning_start
 from devices.simulator import SimulatorError
-from tests.devices.test_decoding import EAN13, EAN13_GTIN, ean13_image, encoded
-from tests.devices.test_simulator import ScriptedTransport, answer
+from tests.devices.support import EAN13, EAN13_GTIN, ScriptedTransport, answer, ean13_image, encoded
 from tests.factories import BarcodeFactory, ProductFactory
 
 PAYLOAD = ProvisioningPayload(

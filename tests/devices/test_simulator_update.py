@@ -18,7 +18,7 @@ from devices.simulator_update import (
     ERROR_SIZE,
     update_verify,
 )
-from tests.devices.test_firmware_releases import BINARY, release
+from tests.devices.support import BINARY, release
 
 PRIVATE = Ed25519PrivateKey.generate()
 PUBLIC = base64.b64encode(PRIVATE.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))

@@ -19,8 +19,7 @@ from devices.models import ScanEvent, UnknownCode
 from devices.selectors import unknown_codes_count
 from devices.services import device_pair
 from devices.services.scans import DISPLAY_UNKNOWN_PRODUCT, unknown_code_record
-from tests.devices.test_decoding import EAN13, EAN13_GTIN
-from tests.devices.test_scan_api import scan_code
+from tests.devices.support import EAN13, EAN13_GTIN, scan_code
 from tests.factories import BarcodeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -43,8 +43,7 @@ from orders.services.placement import (
     ERROR_OUT_OF_STOCK,
     ERROR_UNAVAILABLE,
 )
-from tests.devices.test_decoding import EAN13, EAN13_GTIN
-from tests.devices.test_scan_api import scan_code
+from tests.devices.support import EAN13, EAN13_GTIN, scan_code
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 from tests.orders.factories import OrderFactory
 from tests.orders.support import cart_with, stock_of
