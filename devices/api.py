@@ -51,7 +51,7 @@ from devices.authentication import (
     DeviceAuthError,
     device_authenticated,
 )
-from devices.decoding import ERROR_NOT_AN_IMAGE, DecodeError
+from devices.decoding import NotAnImage, TooManyPixels
 from devices.models import Device, ScanEvent
 from devices.selectors import (
     firmware_release_for_device,
@@ -601,11 +601,11 @@ class ScanCreateApi(DeviceApi):
             answer = scan_process(device=self.device, scan=scan)
         except ScanConflict as exc:
             raise DeviceRefused(str(exc), status.HTTP_409_CONFLICT) from None
-        except DecodeError as exc:
-            if str(exc) == ERROR_NOT_AN_IMAGE:
-                raise DeviceRefused(
-                    ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-                ) from None
+        except NotAnImage:
+            raise DeviceRefused(
+                ERROR_NOT_JPEG_OR_PNG, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+            ) from None
+        except TooManyPixels as exc:
             raise DeviceRefused(str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE) from None
         return json_answer(answer.body, answer.status)
 

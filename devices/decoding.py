@@ -85,6 +85,14 @@ class DecodeError(ValueError):
     """The data could not be decoded as an image (not the same as "no barcode found")."""
 
 
+class NotAnImage(DecodeError):
+    """Not a JPEG or PNG the decoder can open."""
+
+
+class TooManyPixels(DecodeError):
+    """An image larger than the decoder opens (checked from the header, before decoding)."""
+
+
 @dataclass(frozen=True)
 class DecodedCode:
     text: str
@@ -123,13 +131,13 @@ def image_open(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
         # Opening reads the header only: refuse before the pixels are decompressed.
         if image.width * image.height > max_pixels:
-            raise DecodeError(ERROR_TOO_MANY_PIXELS.format(limit=max_pixels))
+            raise TooManyPixels(ERROR_TOO_MANY_PIXELS.format(limit=max_pixels))
         image.draft("L", image.size)  # JPEG: decode the luma only, at full size (PNG: no-op)
         return _greyscale(image)
     except Image.DecompressionBombError as exc:
-        raise DecodeError(ERROR_TOO_MANY_PIXELS.format(limit=max_pixels)) from exc
+        raise TooManyPixels(ERROR_TOO_MANY_PIXELS.format(limit=max_pixels)) from exc
     except (UnidentifiedImageError, OSError) as exc:
-        raise DecodeError(ERROR_NOT_AN_IMAGE) from exc
+        raise NotAnImage(ERROR_NOT_AN_IMAGE) from exc
 
 
 def _greyscale(image: Image.Image) -> Image.Image:
