@@ -75,7 +75,7 @@ typecheck: $(VENV)/.installed-dev
 screenshots: $(VENV)/.installed-dev
 	@$(PY) docs/screenshots.py $(if $(SCREENSHOTS_DIR),--out "$(SCREENSHOTS_DIR)")
 
-# The production stack without containers (deploy/prod-local.sh; README "Running a store").
+# The production stack without containers (deploy/prod-local.sh; docs/running-a-store.md).
 # nginx's HTTPS port: its own PORT, default 8443; `make run` keeps 8000. WEB_NODES=2: two web nodes.
 prod-local: $(VENV)/.installed-base
 	@PORT=$(if $(filter command line environment,$(origin PORT)),$(PORT),8443) deploy/prod-local.sh start

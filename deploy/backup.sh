@@ -6,7 +6,7 @@
 # Environment: DATABASE_URL (the store's own; when unset, read from the .env next to
 # manage.py, as the settings do), BACKUP_DIR (default var/backups), BACKUP_KEEP (the newest
 # dumps kept, default 14; older ones are deleted). Prints the new dump's path. Run it from
-# cron or a systemd timer (README.md, "Backups").
+# cron or a systemd timer (docs/running-a-store.md, "Backups").
 #
 # --single-transaction dumps every InnoDB table from one snapshot without locking the store,
 # so a backup taken while shoppers pay is consistent (an order never without its lines).

@@ -10,7 +10,7 @@
 # left alone, so restore into an empty database when you can). A missing target is created
 # as utf8mb4, when the login may.
 #
-# Restore drill (README.md, "Backups"): restore the latest dump into a scratch database with
+# Restore drill (docs/running-a-store.md, "Backups"): restore the latest dump into a scratch database with
 # --database, and check it, on a schedule: a backup is only known to work once restored.
 set -euo pipefail
 

@@ -5,9 +5,9 @@
         [--web-nodes 1]
 
 Needs what ``make prod-local`` needs (nginx, MariaDB, Redis and the MySQL driver; see
-README.md). The package: ``sessions`` (signed-in browser sessions), ``shoppers`` (the carts,
-the pages and the checkouts, as an asyncio client), ``audit`` (the checks after) and
-``__main__``; the stack itself is ``benchmarks.prod_local``.
+docs/running-a-store.md). The package: ``sessions`` (signed-in browser sessions),
+``shoppers`` (the carts, the pages and the checkouts, as an asyncio client), ``audit`` (the
+checks after) and ``__main__``; the stack itself is ``benchmarks.prod_local``.
 
 1. **The stack.** ``deploy/prod-local.sh start --background`` in ``var/store-load/`` (wiped
    first) on a free port (``benchmarks.prod_local``): production settings, nginx with TLS in

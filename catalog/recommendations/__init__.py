@@ -6,7 +6,7 @@
 - ``serving``: the suggestions for a cart or a product, from the stored neighbours.
 
 Only the serving is re-exported here: the web workers never import numpy and scipy.
-How the model was chosen: README "Recommendations" and ``benchmarks/recommend.py``.
+How the model was chosen: docs/development.md, "Recommendations" and ``benchmarks/recommend.py``.
 """
 
 from catalog.recommendations.serving import (

@@ -12,8 +12,8 @@ which is the model's own prediction restricted to each product's ``neighbours`` 
 positive weights, among the products bought with it at least once: the model can give a
 small weight to two products never bought together (through the products bought with both),
 and the page says "often bought with". Chosen on a real basket file against co-purchase
-counts, confidence, Jaccard, cosine and ALS (``benchmarks/recommend.py``, README
-"Recommendations").
+counts, confidence, Jaccard, cosine and ALS (``benchmarks/recommend.py``,
+docs/development.md, "Recommendations").
 
 ``λ`` is ``regularisation`` times the mean number of orders per product, so the same setting
 means the same strength for a store of 5,000 orders or of 500,000.
@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.linalg import lapack
 
-# Both chosen by cross-validation on the real basket file (README "Recommendations").
+# Both chosen by cross-validation on the real basket file (docs/development.md, "Recommendations").
 REGULARISATION = 1.0
 NEIGHBOURS = 20
 PRODUCTS_MAX = 20_000

@@ -243,5 +243,5 @@ _HANDLERS: dict[str, EventHandler] = {
     "charge.refund.updated": _on_refund,
 }
 
-# Stripe's dashboard asks which events to send: exactly these (README, "Payments").
+# Stripe's dashboard asks which events to send: exactly these (docs/development.md, "Payments").
 WEBHOOK_EVENT_TYPES = tuple(_HANDLERS)

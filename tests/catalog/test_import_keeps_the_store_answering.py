@@ -20,9 +20,10 @@ busy handler, not on the backend's lock file (``catalog.imports.runs.SQLITE_PAUS
   import job runs in a thread beside it, as a Celery worker would run it.
 
 ``IMPORT_ROWS`` keeps the run short (15 s on two quiet cores, 45 s on busy ones);
-``SMARTCART_TEST_IMPORT_ROWS`` asks for more, e.g. 100000 for the issue's full size (README,
-"Importing products"). The shopper signs in every second, so allauth's limit of 30 sign-ins a
-minute from one address is off here: it counts in the cache, not in the database.
+``SMARTCART_TEST_IMPORT_ROWS`` asks for more, e.g. 100000 for the issue's full size
+(docs/running-a-store.md, "Importing products"). The shopper signs in every second, so
+allauth's limit of 30 sign-ins a minute from one address is off here: it counts in the cache,
+not in the database.
 """
 
 import http.client
