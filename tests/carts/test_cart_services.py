@@ -55,11 +55,6 @@ def cart(alice):
     return cart_get_for_user(user=alice)
 
 
-@pytest.fixture
-def milk():
-    return ProductFactory(name="Milk", price=Decimal("1.15"), stock=5)
-
-
 def quantity_of(cart, product) -> int:
     line = CartLine.objects.filter(cart=cart, product=product).first()
     return line.quantity if line else 0

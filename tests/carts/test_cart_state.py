@@ -7,47 +7,24 @@ the pairing services); here: the event payload, and the block in each state.
 
 import json
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from carts import events
-from carts.events import CartStamp, InProcessBroker
+from carts.events import CartStamp
 from carts.live import cart_event
 from carts.models import Cart
 from carts.selectors import EDIT_BLOCK_PAYING, cart_edit_block
-from carts.services import cart_add_product, cart_get_for_user, cart_pass_issue
+from carts.services import cart_pass_issue
 from devices.services import device_pair, device_register
 from orders.services import order_mark_paid, order_place
 from orders.services.payments import order_payment_start
-from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
 CART = reverse("carts:detail")
 FRAGMENT = reverse("carts:fragment")
 FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
-
-
-@pytest.fixture
-def local_broker(monkeypatch):
-    broker = InProcessBroker()
-    monkeypatch.setattr(events, "broker", lambda: broker)
-    return broker
-
-
-@pytest.fixture
-def milk(db):
-    return ProductFactory(name="Milk", price=Decimal("1.15"), stock=5)
-
-
-@pytest.fixture
-def alice_cart(alice, milk):
-    cart = cart_get_for_user(user=alice)
-    cart_add_product(cart=cart, product=milk)
-    cart.refresh_from_db()
-    return cart
 
 
 # --- The event payload --------------------------------------------------------------------------

@@ -57,11 +57,6 @@ def quantities(cart: Cart) -> dict[str, int]:
 
 
 @pytest.fixture
-def milk(db):
-    return ProductFactory(name="Milk", price=Decimal("1.15"), stock=5)
-
-
-@pytest.fixture
 def alice_cart(alice, milk):
     cart = cart_get_for_user(user=alice)
     cart_add_product(cart=cart, product=milk, quantity=2)

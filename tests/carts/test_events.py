@@ -7,19 +7,11 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from carts import events
 from carts.events import CartStamp, InProcessBroker, RedisBroker, cart_event_publish_on_commit
 
 needs_redis = pytest.mark.skipif(
     not settings.REDIS_URL, reason="REDIS_URL is not set: live events use the in-process broker"
 )
-
-
-@pytest.fixture
-def local_broker(monkeypatch):
-    broker = InProcessBroker()
-    monkeypatch.setattr(events, "broker", lambda: broker)
-    return broker
 
 
 def test_listener_gets_the_newest_stamp_published_since_it_last_asked():

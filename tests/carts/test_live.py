@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,41 +10,12 @@ from django.test import AsyncClient
 from django.urls import reverse
 
 from carts import events, live
-from carts.events import InProcessBroker
 from carts.models import Cart
 from carts.selectors import LINE_NOTES, LINE_OUT_OF_STOCK
-from carts.services import cart_add_product, cart_get_for_user
-from tests.factories import ProductFactory
+from carts.services import cart_add_product
 
 EVENTS = reverse("carts:events")
 FRAGMENT = reverse("carts:fragment")
-
-
-@pytest.fixture
-def local_broker(monkeypatch):
-    """The in-process broker, whatever REDIS_URL says: the stream and the change share it."""
-    broker = InProcessBroker()
-    monkeypatch.setattr(events, "broker", lambda: broker)
-    return broker
-
-
-@pytest.fixture
-def quick_stream(monkeypatch):
-    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.05)
-    monkeypatch.setattr(live, "STREAM_SECONDS", 5.0)
-
-
-@pytest.fixture
-def milk(db):
-    return ProductFactory(name="Milk", price=Decimal("1.15"), stock=5)
-
-
-@pytest.fixture
-def alice_cart(alice, milk):
-    cart = cart_get_for_user(user=alice)
-    cart_add_product(cart=cart, product=milk)
-    cart.refresh_from_db()
-    return cart
 
 
 def event_of(chunk: bytes | str) -> dict | None:

@@ -37,11 +37,6 @@ def verified_alice(alice):
 
 
 @pytest.fixture
-def milk(db):
-    return ProductFactory(name="Milk", price=Decimal("1.15"), stock=5)
-
-
-@pytest.fixture
 def bread(db):
     return ProductFactory(name="Bread", price=Decimal("2.40"), stock=9)
 

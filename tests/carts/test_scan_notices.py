@@ -2,7 +2,6 @@
 fragment's ETag, shown on the cart page while it is fresh."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -11,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from carts import events, live, scan_notices
-from carts.events import CartStamp, InProcessBroker
+from carts import scan_notices
+from carts.events import CartStamp
 from carts.models import Cart
 from carts.scan_notices import scan_notice
 from carts.services import (
@@ -23,7 +22,6 @@ from carts.services import (
     cart_remove_product,
     cart_scan_record,
 )
-from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,26 +29,6 @@ EVENTS = reverse("carts:events")
 FRAGMENT = reverse("carts:fragment")
 CART = reverse("carts:detail")
 Outcome = Cart.ScanOutcome
-
-
-@pytest.fixture
-def broker(monkeypatch):
-    broker = InProcessBroker()
-    monkeypatch.setattr(events, "broker", lambda: broker)
-    return broker
-
-
-@pytest.fixture
-def milk(db):
-    return ProductFactory(name="Oat milk", price=Decimal("1.15"), stock=5)
-
-
-@pytest.fixture
-def alice_cart(alice, milk):
-    cart = cart_get_for_user(user=alice)
-    cart_add_product(cart=cart, product=milk)
-    cart.refresh_from_db()
-    return cart
 
 
 def scan_record(cart: Cart, outcome: str, name: str = "") -> None:
@@ -67,9 +45,9 @@ def scanned_ago(cart: Cart, seconds: float) -> None:
 
 
 def test_a_scan_that_changed_nothing_moves_the_scan_count_and_not_the_version(
-    alice_cart, broker, django_capture_on_commit_callbacks
+    alice_cart, local_broker, django_capture_on_commit_callbacks
 ):
-    listener = broker.subscribe(alice_cart.pk)
+    listener = local_broker.subscribe(alice_cart.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         scan_record(alice_cart, "not_in_cart", "Rye bread")
@@ -82,8 +60,8 @@ def test_a_scan_that_changed_nothing_moves_the_scan_count_and_not_the_version(
     assert listener.get(timeout=1) == CartStamp(cart.version, cart.scan_count)
 
 
-def test_nothing_is_published_before_the_commit_nor_after_a_rollback(alice_cart, broker):
-    listener = broker.subscribe(alice_cart.pk)
+def test_nothing_is_published_before_the_commit_nor_after_a_rollback(alice_cart, local_broker):
+    listener = local_broker.subscribe(alice_cart.pk)
 
     with pytest.raises(RuntimeError), transaction.atomic():
         scan_record(alice_cart, "no_barcode")
@@ -95,9 +73,9 @@ def test_nothing_is_published_before_the_commit_nor_after_a_rollback(alice_cart,
 
 
 def test_a_scanned_addition_records_the_scan_in_the_versions_own_update(
-    alice_cart, milk, broker, django_capture_on_commit_callbacks
+    alice_cart, milk, local_broker, django_capture_on_commit_callbacks
 ):
-    listener = broker.subscribe(alice_cart.pk)
+    listener = local_broker.subscribe(alice_cart.pk)
     with CaptureQueriesContext(connection) as by_web:
         cart_add_product(cart=alice_cart, product=milk)
     with (
@@ -109,7 +87,7 @@ def test_a_scanned_addition_records_the_scan_in_the_versions_own_update(
     assert len(by_scan) == len(by_web)
     cart = Cart.objects.get(pk=alice_cart.pk)
     assert (cart.version, cart.scan_count) == (alice_cart.version + 2, alice_cart.scan_count + 1)
-    assert (cart.last_scan_outcome, cart.last_scan_product) == ("added", "Oat milk")
+    assert (cart.last_scan_outcome, cart.last_scan_product) == ("added", "Milk")
     assert len(published) == 1
     assert listener.get(timeout=1) == CartStamp(cart.version, cart.scan_count)
 
@@ -120,15 +98,15 @@ def test_a_scanned_removal_is_recorded_and_a_web_edit_is_not(alice_cart, milk):
 
     cart = Cart.objects.get(pk=alice_cart.pk)
     assert cart.scan_count == alice_cart.scan_count + 1
-    assert (cart.last_scan_outcome, cart.last_scan_product) == ("removed", "Oat milk")
+    assert (cart.last_scan_outcome, cart.last_scan_product) == ("removed", "Milk")
 
 
 def test_a_scan_into_a_closed_cart_shows_on_its_shoppers_current_cart_after_commit(
-    alice, alice_cart, broker, django_capture_on_commit_callbacks
+    alice, alice_cart, local_broker, django_capture_on_commit_callbacks
 ):
     cart_close(cart=alice_cart)
     current = cart_get_for_user(user=alice)
-    listener = broker.subscribe(current.pk)
+    listener = local_broker.subscribe(current.pk)
 
     with django_capture_on_commit_callbacks(execute=False) as after_commit:
         scan_record(alice_cart, "cart_closed")
@@ -146,7 +124,7 @@ def test_a_scan_into_a_closed_cart_shows_on_its_shoppers_current_cart_after_comm
 
 
 def test_a_scan_into_a_closed_cart_makes_the_shoppers_next_cart_to_show_it_on(
-    alice, alice_cart, broker, django_capture_on_commit_callbacks
+    alice, alice_cart, local_broker, django_capture_on_commit_callbacks
 ):
     # Just paid: the page has not made the next cart yet; the notice must wait for it there.
     cart_close(cart=alice_cart)
@@ -259,18 +237,12 @@ def test_bob_never_sees_alices_scans(bob_client, alice_cart):
 # --- The stream -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def quick_stream(monkeypatch):
-    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.05)
-    monkeypatch.setattr(live, "STREAM_SECONDS", 5.0)
-
-
 def data_of(chunk: bytes) -> str:
     return next(line for line in chunk.decode().splitlines() if line.startswith("data: "))
 
 
 def test_the_stream_sends_an_event_when_only_the_scan_count_moves(
-    alice_client, alice_cart, broker, quick_stream, django_capture_on_commit_callbacks
+    alice_client, alice_cart, local_broker, quick_stream, django_capture_on_commit_callbacks
 ):
     response = alice_client.get(EVENTS)
     stream = iter(response.streaming_content)
@@ -288,7 +260,9 @@ def test_the_stream_sends_an_event_when_only_the_scan_count_moves(
     response.close()
 
 
-def test_the_stream_finds_a_scan_no_event_announced(alice_client, alice_cart, broker, quick_stream):
+def test_the_stream_finds_a_scan_no_event_announced(
+    alice_client, alice_cart, local_broker, quick_stream
+):
     # Recorded in another process: no in-process listener hears it; the heartbeat's read does.
     response = alice_client.get(EVENTS)
     stream = iter(response.streaming_content)
