@@ -91,8 +91,13 @@ class Transport(Protocol):
 
 
 def urllib_transport(url: str, *, headers: dict[str, str], body: bytes) -> HttpAnswer:
-    """POST ``body`` to ``url``; any HTTP status is an answer, no answer is ``TransportError``."""
+    """POST ``body`` to ``url`` (``http_exchange``)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    return http_exchange(request)
+
+
+def http_exchange(request: urllib.request.Request) -> HttpAnswer:
+    """Send ``request``; any HTTP status is an answer, no answer is ``TransportError``."""
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             return HttpAnswer(response.status, dict(response.headers.items()), response.read())

@@ -19,13 +19,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from devices.simulator import (
-    TIMEOUT_SECONDS,
     USER_AGENT,
     Cart,
     HttpAnswer,
     SimulatorError,
-    TransportError,
     _detail,
+    http_exchange,
 )
 
 ERROR_DOWNLOAD = "The release {version} could not be downloaded: HTTP {status}: {detail}"
@@ -43,15 +42,8 @@ Fetch = Callable[[str, dict[str, str]], HttpAnswer]
 
 
 def urllib_fetch(url: str, headers: dict[str, str]) -> HttpAnswer:
-    """GET ``url``; any HTTP status is an answer, no answer is ``TransportError``."""
-    request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return HttpAnswer(response.status, dict(response.headers.items()), response.read())
-    except urllib.error.HTTPError as exc:
-        return HttpAnswer(exc.code, dict(exc.headers.items()), exc.read())
-    except (urllib.error.URLError, OSError) as exc:
-        raise TransportError(str(getattr(exc, "reason", exc))) from exc
+    """GET ``url`` (``devices.simulator.http_exchange``)."""
+    return http_exchange(urllib.request.Request(url, headers=headers, method="GET"))  # noqa: S310
 
 
 @dataclass(frozen=True)
