@@ -304,7 +304,7 @@ def test_the_live_stream_goes_through_nginx_to_the_stream_pool(stack):
 
     assert status == 200
     assert headers["Content-Type"].startswith("text/event-stream")
-    assert b'data: {"cart": null, "version": 0, "scans": 0}' in body
+    assert b'data: {"cart": null, "version": 0, "scans": 0, "pairings": 0}' in body
     assert "GET /cart/events/" not in stack.log("web-1.log")
 
 
