@@ -21,6 +21,9 @@ appearance (the store's product ids follow the same order).
    query asked through ``product_suggestions`` (the cart page's own queries).
 
 Prints the tables, then one JSON line.
+
+Size: kept in one module: the whole protocol (splits, models, bootstrap, table) in one file, so
+a reader checks it in one place.
 """
 
 import argparse

@@ -7,6 +7,9 @@ covers them (no write on a read), and ``messages`` says so, with what changed on
 
 Refused changes answer ``{"detail": <message>, "code": <CartError code>}``: 409 when the cart
 is being paid for or closed, 400 otherwise. Bad input answers 400 with messages per field.
+
+Size: kept in one module: the cart API's views with their OpenAPI descriptions (the examples are
+in carts/api_examples.py).
 """
 
 import re
@@ -35,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts import services
+from carts.api_examples import CART_EXAMPLE, EXAMPLE_REFUSED
 from carts.models import Cart, CartLine
 from carts.selectors import CartSummary, cart_etag, cart_suggestions, cart_summary
 from carts.services.carts import ERROR_COUPON_BLANK, ERROR_NOT_IN_CART, ERROR_UNAVAILABLE
@@ -69,59 +73,6 @@ QUANTITY_DELETE: Final = "delete"
 TARGET_FIELDS = ("product", "barcode", "line")
 ID_MAX = 2**63 - 1  # the largest key every supported database stores; more would not be a key
 _WHOLE_NUMBER = re.compile(r"-?\d+")
-
-EXAMPLE_CART = {
-    "version": 7,
-    "status": "open",
-    "currency": "EUR",
-    "lines": [
-        {
-            "id": 31,
-            "product": 42,
-            "name": "Oat milk 1 l",
-            "slug": "oat-milk-1-l",
-            "unit_price": "1.99",
-            "quantity": 2,
-            "scanned_quantity": 1,
-            "status": "ok",
-            "note": "",
-            "subtotal": "3.98",
-            "discount": "0.40",
-            "total": "3.58",
-        },
-        {
-            "id": 32,
-            "product": None,
-            "name": "Seasonal jam",
-            "slug": None,
-            "unit_price": "3.50",
-            "quantity": 1,
-            "scanned_quantity": 0,
-            "status": "unavailable",
-            "note": "No longer sold: not counted in the total. Remove it to check out.",
-            "subtotal": "3.50",
-            "discount": "0.00",
-            "total": "3.50",
-        },
-    ],
-    "coupon": {"code": "SPRING10", "applied": True, "problem": ""},
-    "subtotal": "3.98",
-    "discount": "0.40",
-    "total": "3.58",
-    "item_count": 2,
-    "can_check_out": False,
-    "messages": [],
-    "suggestions": [
-        {
-            "product": 57,
-            "name": "Granola 500 g",
-            "slug": "granola-500-g",
-            "price": "3.49",
-            "reason": REASON_BOUGHT_WITH,
-        }
-    ],
-}
-EXAMPLE_REFUSED = {"detail": "“Oat milk 1 l” is out of stock.", "code": "out_of_stock"}
 
 
 # --- Output -----------------------------------------------------------------------------------
@@ -425,7 +376,6 @@ REFUSED_RESPONSES = {
         description="The cart is being paid for or is closed (`code`: `cart_closed`).",
     ),
 }
-CART_EXAMPLE = OpenApiExample("A cart", value=EXAMPLE_CART, response_only=True)
 
 
 class CartDetailApi(APIView):

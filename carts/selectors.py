@@ -4,6 +4,9 @@ Reads never lock and never write. What stock no longer covers is worked out here
 cart as shown (``line_quantity_held``): a line of ten added on the website when only three
 are left in stock shows three, priced as three, with a notice saying so. The cart itself is
 corrected by the next change under its lock (``carts.services``), or at checkout.
+
+Size: kept in one module: every read of a cart (lines, statuses, pricing input, suggestions)
+beside the ETag that depends on all of them.
 """
 
 import hashlib

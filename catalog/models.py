@@ -1,4 +1,7 @@
-"""The store's catalog: categories, products and their barcodes."""
+"""The store's catalog: categories, products and their barcodes.
+
+Size: kept in one module: the catalog app's models together, as Django keeps an app's models.
+"""
 
 import secrets
 import uuid

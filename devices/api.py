@@ -15,6 +15,9 @@ the key check's round trip to the shared cache), the method, the body (``json_lo
 limits, or a raw JPEG), then the view's ``post``. A well-formed scan is checked field by
 field here (``_scan_fields``); anything else is handed to the documented input serializer,
 which words the refusal exactly as before. No DRF request, negotiation or renderer runs.
+
+Size: kept in one module: the device protocol's endpoints with their documented schema and
+examples, in the one place the firmware's contract tests are read against.
 """
 
 import base64

@@ -15,6 +15,8 @@ benchmarks/README.md).
 
 Images are opened with Pillow, only as JPEG or PNG, and refused before any pixel is decoded
 when they are larger than ``MAX_PIXELS`` (a small file can claim a huge canvas).
+
+Size: kept in one module: opening a photo safely and every read attempt on it belong together.
 """
 
 import ctypes

@@ -10,6 +10,9 @@ The firmware's rules, mirrored here:
 - transport errors, 408, 429 and 5xx are retried with capped, jittered exponential backoff (a
   429's or 503's ``Retry-After`` wins); 2xx and 409 end the scan; any other 4xx is a bug or a bad
   key and stops the run.
+
+Size: kept in one module: the simulated cart end to end (transport, retries, display, the demo
+run), as the firmware's core is one program.
 """
 
 import json

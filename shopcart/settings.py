@@ -5,6 +5,9 @@ Celery tasks run eagerly in-process, emails are written to files under ``var/mai
 Every variable is documented in ``.env.example``. ``SMARTCART_MODE=production`` turns on the
 checks and hardening a real store needs: it refuses to start without a strong ``SECRET_KEY``,
 with ``DEBUG`` on, with ``*`` in ``ALLOWED_HOSTS`` or without an ``https://`` ``SITE_URL``.
+
+Size: kept in one module: every setting, read once from the environment, in the one module
+Django reads; each block says why it is set so.
 """
 
 import secrets

@@ -1,4 +1,7 @@
-"""``python -m benchmarks.store_load``: the run from start to end, and its report."""
+"""``python -m benchmarks.store_load``: the run from start to end, and its report.
+
+Size: kept in one module: the run, its checks and its report, in the order they happen.
+"""
 
 import argparse
 import asyncio

@@ -1,5 +1,9 @@
 """The store's day, from outside: carts scanning at a shopper's pace, shoppers with their cart
-page open, and checkouts paid on the test gateway. One asyncio process, no HTTP library."""
+page open, and checkouts paid on the test gateway. One asyncio process, no HTTP library.
+
+Size: kept in one module: the simulated store's every client (carts, live pages, checkouts)
+shares one clock and one tally.
+"""
 
 import asyncio
 import json

@@ -31,6 +31,9 @@ most ``PRICE_MAX``, a cart at most ``LINES_MAX`` lines whose goods come to at mo
 ``CART_TOTAL_MAX`` (every line counted, sold or not: a line out of stock today may be back
 tomorrow). A change that would pass one, by the website or by a scan, is refused with a
 ``CartError`` before anything is written; lowering a quantity or removing is always allowed.
+
+Size: kept in one module: every write here shares the cart's lock, the bounds and the line rows;
+split, one invariant would be spread over several files.
 """
 
 from collections.abc import Iterable, Iterator

@@ -38,6 +38,9 @@ The shopper's cart page shows what every scan into their cart came to, for a few
 (``carts.scan_notices``): an addition or a removal is recorded by the cart service that makes
 it, any other outcome by ``scan_outcome_show``, both in the scan's transaction. A retry's
 transaction rolls back, so it records and publishes nothing again.
+
+Size: kept in one module: a scan's whole path, from what the photo says to the answer, in the
+order it runs.
 """
 
 import uuid

@@ -33,6 +33,9 @@ orders itself: stock held by abandoned orders is free again before any new order
 ``manage.py orders_expire`` does the whole sweep (for cron, or by hand). Each order expires in
 a transaction of its own, and one that fails (say, a row the database cannot give back) is
 logged by its id and skipped: it never stops the others, nor a shopper's checkout.
+
+Size: kept in one module: placing an order is one durable transaction, and its checks are
+written in the order they run.
 """
 
 import logging
