@@ -17,8 +17,8 @@ from carts.models import Cart, CartLine, CartPass, StockMismatch
 from carts.selectors import cart_price_of_prefetched
 from carts.services import cart_pass_replace, stock_mismatch_resolve
 from catalog.instore_labels import instore_label_describe
-from shopcart.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
-from shopcart.money import money_format
+from shopcart.core.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
+from shopcart.core.money import money_format
 
 MESSAGE_REPLACED = "Replaced the cart pass of {count} shopper(s); their old passes stopped working."
 MESSAGE_RESOLVED = "Marked {count} stock mismatch(es) resolved."

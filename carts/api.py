@@ -51,7 +51,7 @@ from catalog.recommendations import (
     Suggestion,
 )
 from catalog.selectors import product_get_by_barcode, product_search
-from shopcart.money import QUANTITY_MAX
+from shopcart.core.money import QUANTITY_MAX
 
 ERROR_QUANTITY_INVALID = (
     'Send a whole number from 1 to 99 to set the quantity, "delete" to remove the line, '

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from carts import pass_codes
 from catalog.models import Coupon, Product
-from shopcart.money import PRICE_MAX, QUANTITY_MAX
+from shopcart.core.money import PRICE_MAX, QUANTITY_MAX
 
 PRODUCT_NAME_MAX_LENGTH = 200  # as catalog.Product.name: a line or a scan keeps it whole
 
@@ -152,7 +152,7 @@ class CartLine(models.Model):
     the same label twice one line of two. Empty, not NULL, so that the unique triple holds on
     MariaDB too (NULLs would never collide).
 
-    Unit price and quantity are bounded (``shopcart.money``); how many lines a cart holds and
+    Unit price and quantity are bounded (``shopcart.core.money``); how many lines a cart holds and
     what they come to are checked by the cart services, which alone write lines.
     """
 

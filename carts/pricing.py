@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from catalog.models import Coupon
-from shopcart.money import CENT, money_format, money_round
+from shopcart.core.money import CENT, money_format, money_round
 
 ZERO = Decimal("0.00")
 

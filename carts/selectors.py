@@ -23,7 +23,7 @@ from carts.pricing import CartPrice, LineInput, PricedLine, cart_price
 from catalog.instore_labels import instore_label_describe
 from catalog.models import Coupon, Product
 from catalog.recommendations import Suggestion, product_suggestions
-from shopcart.money import CENT
+from shopcart.core.money import CENT
 
 REASON_OK = "ok"
 REASON_BAD_SIGNATURE = "bad_signature"  # also: malformed, or not a pass at all

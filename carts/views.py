@@ -25,8 +25,8 @@ from carts.selectors import (
 )
 from carts.services.carts import ERROR_QUANTITY
 from catalog.models import Product
-from shopcart.qr import qr_png
-from shopcart.request_types import ShopperRequest
+from shopcart.core.qr import qr_png
+from shopcart.core.request_types import ShopperRequest
 
 MESSAGE_EMAILED = "We sent your cart pass to {email}."
 MESSAGE_EMAIL_WAIT = "We just sent your cart pass. Please wait a minute before asking again."

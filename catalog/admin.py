@@ -40,8 +40,8 @@ from catalog.resources import ProductResource
 from catalog.selectors import product_search_condition
 from catalog.services import product_deactivate
 from catalog.tips import tips_approve, tips_hide, tips_regenerate, tips_show
-from shopcart.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
-from shopcart.money import money_format
+from shopcart.core.admin_permissions import NoAddOrDeleteMixin, ViewOnlyMixin
+from shopcart.core.money import money_format
 
 MESSAGE_DEACTIVATED = "Deactivated {count} product(s)."
 MESSAGE_TIPS_APPROVED = "Approved {count} tip(s): shoppers see them now."

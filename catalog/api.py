@@ -31,7 +31,7 @@ from catalog import selectors, services
 from catalog.api_permissions import IsStaffWithModelPermission
 from catalog.models import Category, Product
 from catalog.services import CatalogError
-from shopcart.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
+from shopcart.core.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
 
 ERROR_PRODUCT_NOT_FOUND = "There is no product with this id."
 ERROR_CATEGORY_UNKNOWN = "There is no category with the slug “{value}”."
@@ -116,7 +116,7 @@ class ProductInputSerializer(serializers.Serializer):
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0"),
-        max_value=PRICE_MAX,  # bounded so that no cart can overflow a total (shopcart.money)
+        max_value=PRICE_MAX,  # bounded so that no cart can overflow a total (shopcart.core.money)
         error_messages={
             "min_value": ERROR_PRICE_NEGATIVE,
             "max_value": ERROR_PRICE_TOO_HIGH,

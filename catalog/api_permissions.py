@@ -1,5 +1,5 @@
 """Who may use the staff APIs: staff accounts with two factors where the staff two-factor rule
-asks for them (``shopcart.staff_mfa``), holding the model permission for the method."""
+asks for them (``shopcart.core.staff_mfa``), holding the model permission for the method."""
 
 from django.db.models import Model
 from rest_framework.exceptions import MethodNotAllowed
@@ -7,7 +7,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from shopcart.staff_mfa import staff_api_second_factor_check
+from shopcart.core.staff_mfa import staff_api_second_factor_check
 
 # Unlike DRF's DjangoModelPermissions, reading needs the "view" permission too: a staff
 # account outside every store group sees nothing.

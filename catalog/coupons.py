@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from catalog.models import Coupon
-from shopcart.refusals import Refused
+from shopcart.core.refusals import Refused
 
 ERROR_COUPON_UNKNOWN = "There is no coupon “{code}”."
 ERROR_COUPON_NOT_YET = "Coupon “{code}” is not valid yet."

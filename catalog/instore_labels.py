@@ -29,7 +29,7 @@ from biip.rcn import Rcn, RcnRegion, RcnUsage
 from django.conf import settings
 
 from catalog.models import Product
-from shopcart.money import money_round
+from shopcart.core.money import money_round
 
 ERROR_LABEL_CHECK_DIGIT = "The price or weight check digit of label {gtin} is wrong."
 

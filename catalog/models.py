@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.barcodes import GTIN_LENGTH
-from shopcart.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
+from shopcart.core.money import ERROR_PRICE_TOO_HIGH, ERROR_STOCK_TOO_HIGH, PRICE_MAX, STOCK_MAX
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -80,7 +80,7 @@ class Product(models.Model):
         null=True,
         blank=True,
     )
-    # Bounded (shopcart.money) so that no cart of it can overflow a total: the validator
+    # Bounded (shopcart.core.money) so that no cart of it can overflow a total: the validator
     # speaks in forms and imports, the check constraint holds in the database.
     price = models.DecimalField(
         max_digits=10,
@@ -95,7 +95,7 @@ class Product(models.Model):
         "gives its weight.",
     )
     # No upper check in the database: units given back by a cancelled order may pass the
-    # maximum a person may enter (see shopcart.money.STOCK_MAX).
+    # maximum a person may enter (see shopcart.core.money.STOCK_MAX).
     stock = models.IntegerField(
         default=0, validators=[MaxValueValidator(STOCK_MAX, message=ERROR_STOCK_TOO_HIGH)]
     )

@@ -34,7 +34,7 @@ from catalog.services import (
     product_slug_unique,
     product_update,
 )
-from shopcart.money import ERROR_PRICE_TOO_HIGH, PRICE_MAX
+from shopcart.core.money import ERROR_PRICE_TOO_HIGH, PRICE_MAX
 
 ERROR_NAME_MISSING = "Every product needs a name."
 ERROR_PRICE_MISSING = "Every product needs a price."

@@ -7,7 +7,7 @@ from django.db.models import Q
 from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
 from catalog.instore_labels import InstoreLabel, InstoreLabelError, instore_label_parse
 from catalog.models import Barcode, Category, Product, ProductQuerySet
-from shopcart.queries import only_row
+from shopcart.core.queries import only_row
 
 
 def product_search(

@@ -8,7 +8,7 @@ from catalog.recommendations.rebuild import (
     recommendations_rebuild as recommendations_rebuild_service,
 )
 from catalog.tips import product_tips_generate as product_tips_generate_service
-from shopcart.db_outage import database_unavailable
+from shopcart.core.db_outage import database_unavailable
 
 # Retries while the database is unavailable wait 30 s, 1, 2, 4, 8 minutes; after that the
 # sweep queues the import again, up to catalog.imports.runs.MAX_ATTEMPTS runs in all.

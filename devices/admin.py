@@ -33,8 +33,8 @@ from devices.services import (
     device_rotate_key,
     device_unpair,
 )
-from shopcart.admin_permissions import ViewOnlyMixin
-from shopcart.dates import local_day_start
+from shopcart.core.admin_permissions import ViewOnlyMixin
+from shopcart.core.dates import local_day_start
 
 MESSAGE_KEY_ISSUED = "The key of “{name}” is: {key}"
 MESSAGE_KEY_NOT_SHOWN_AGAIN = (

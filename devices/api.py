@@ -3,7 +3,7 @@
 Every view derives from ``DeviceApi``: device-key authentication only (a shopper's or staff
 session gets 401), a per-device throttle, JSON in and out. Protocol faults are JSON
 ``{"detail": ..., "request_id": ...}`` answers: 400 malformed (also JSON nested more than 32
-levels deep or holding a lone surrogate, ``shopcart/json_input.py``), 401 bad key, 405 wrong
+levels deep or holding a lone surrogate, ``shopcart/core/json_input.py``), 401 bad key, 405 wrong
 method, 415 not JSON, 429 with ``Retry-After``.
 
 A lean path. The views are DRF ``APIView``s for their description only: the OpenAPI schema
@@ -78,9 +78,9 @@ from devices.throttling import (
     device_throttled_detail,
     enrol_throttle_wait,
 )
-from shopcart.json_input import ERROR_CHARSET, JSON_DEPTH_MAX, BoundedJSONParser, json_loads
-from shopcart.money import QUANTITY_MAX
-from shopcart.request_ids import request_id_current
+from shopcart.core.json_input import ERROR_CHARSET, JSON_DEPTH_MAX, BoundedJSONParser, json_loads
+from shopcart.core.money import QUANTITY_MAX
+from shopcart.core.request_ids import request_id_current
 
 ERROR_HEARTBEAT_INVALID = "The heartbeat is not valid; see errors."
 ERROR_METHOD = 'Method "{method}" not allowed.'

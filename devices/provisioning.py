@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from shopcart.qr import qr_png
+from shopcart.core.qr import qr_png
 
 PROVISIONING_FORMAT = "provision/1"
 PROVISIONING_KEYS = ("wifi_ssid", "wifi_password", "server_url", "token", "ca_sha256")

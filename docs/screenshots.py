@@ -270,7 +270,7 @@ def totp_code_fresh(
     Within ``margin_s`` of the end of its period, waits for the next period and gives its code,
     so the server still checks the code within the period it was made for.
     """
-    from shopcart.staff_mfa import totp_code_current
+    from shopcart.core.staff_mfa import totp_code_current
 
     code, seconds_left = totp_code_current(secret, at=clock())
     if seconds_left <= margin_s:

@@ -22,8 +22,8 @@ from orders.errors import OrderError
 from orders.forms import RefundForm
 from orders.models import Order, OrderLine, Payment, Refund, WebhookEvent
 from orders.services import order_refund
-from shopcart.admin_permissions import ViewOnlyMixin
-from shopcart.money import money_format
+from shopcart.core.admin_permissions import ViewOnlyMixin
+from shopcart.core.money import money_format
 
 MESSAGE_REFUNDED = "Refunded {amount} of order {number}."
 MESSAGE_CHOOSE_ONE = "Choose one order to refund at a time."

@@ -21,7 +21,7 @@ from orders.errors import OrderError, OrderPaidMeanwhile
 from orders.models import Order
 from orders.selectors import order_get_for_user, order_get_pending_for_cart
 from orders.services import order_payment_abandon, order_payment_start, order_place
-from shopcart.request_types import ShopperRequest
+from shopcart.core.request_types import ShopperRequest
 
 ERROR_CART_CHANGED = "Your cart changed since this page was shown. Check the total and pay again."
 ERROR_NOT_PAID = "Order {number} was not paid and is closed. Your cart is open again."

@@ -17,8 +17,8 @@ from PIL import Image
 
 from orders.exit_codes import exit_code_for
 from orders.models import Order
-from shopcart.mail import email_attach_inline_image, email_queue
-from shopcart.qr import qr_png
+from shopcart.core.mail import email_attach_inline_image, email_queue
+from shopcart.core.qr import qr_png
 
 logger = logging.getLogger(__name__)
 

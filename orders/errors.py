@@ -1,6 +1,6 @@
 """The error every order service raises for the shopper or staff to read."""
 
-from shopcart.refusals import Refused
+from shopcart.core.refusals import Refused
 
 
 class OrderError(Refused):

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 
 ERROR_CODE_BLANK = "Scan or type the exit code."
 ERROR_REFUND_TOO_MUCH = "At most {amount} can be refunded."

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from carts.models import Cart
 from catalog.models import Coupon, Product
-from shopcart.money import LINE_TOTAL_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX
+from shopcart.core.money import LINE_TOTAL_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX
 
 # Unambiguous to read aloud or type from a receipt: no 0/O, 1/I/L, U.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -149,7 +149,7 @@ class Order(models.Model):
                 name="order_total_not_negative",
                 violation_error_message=ERROR_ORDER_TOTAL_NEGATIVE,
             ),
-            # The bounds of shopcart.money: placement refuses a larger order before writing.
+            # The bounds of shopcart.core.money: placement refuses a larger order before writing.
             models.CheckConstraint(
                 condition=models.Q(subtotal__gte=Decimal("0"), subtotal__lte=ORDER_TOTAL_MAX),
                 name="order_subtotal_within_bounds",
@@ -254,7 +254,7 @@ class OrderLine(models.Model):
                 name="order_line_quantity_positive",
                 violation_error_message=ERROR_ORDER_LINE_QUANTITY,
             ),
-            # The bounds of shopcart.money, as on cart lines.
+            # The bounds of shopcart.core.money, as on cart lines.
             models.CheckConstraint(
                 condition=models.Q(quantity__lte=QUANTITY_MAX),
                 name="order_line_quantity_within_max",

@@ -30,7 +30,7 @@ from orders.gateways.test import (
 from orders.models import Order, Payment
 from orders.selectors import payment_get_for_user
 from orders.services import webhook_process
-from shopcart.request_types import ShopperRequest
+from shopcart.core.request_types import ShopperRequest
 
 
 @csrf_exempt

@@ -3,7 +3,7 @@
 A shopper only ever reaches their own orders: every view goes through a selector scoped to the
 signed-in user, and another shopper's order number is a 404, exactly like one that does not
 exist. The exit check is for staff holding ``orders.check_exit``, behind the staff two-factor
-gate (``shopcart.staff_mfa``).
+gate (``shopcart.core.staff_mfa``).
 """
 
 from django.contrib.auth.decorators import login_required
@@ -19,9 +19,9 @@ from orders.models import Order
 from orders.selectors import order_get_for_user, order_list_for_user
 from orders.services import order_exit_check
 from orders.services.exits import MESSAGE_AUDIT
-from shopcart.qr import qr_png
-from shopcart.request_types import ShopperRequest
-from shopcart.staff_mfa import staff_page_required
+from shopcart.core.qr import qr_png
+from shopcart.core.request_types import ShopperRequest
+from shopcart.core.staff_mfa import staff_page_required
 
 ORDERS_PER_PAGE = 20
 EXIT_CHECK_PERMISSION = "orders.check_exit"

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from shopcart.admin_permissions import ViewOnlyMixin
+from shopcart.core.admin_permissions import ViewOnlyMixin
 from shopcart.models import OutboundEmail
 
 

@@ -1,4 +1,4 @@
-"""The email outbox: every email the store sends is a row here first (see ``shopcart.mail``)."""
+"""The email outbox: every email the store sends is a row here first (``shopcart.core.mail``)."""
 
 from datetime import datetime
 

@@ -155,12 +155,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so every later log line of the request carries its id.
-    "shopcart.request_ids.RequestIdMiddleware",
-    # A database outage in a view answers 503 "retry", not a 500 (shopcart/db_outage.py).
-    "shopcart.db_outage.DatabaseOutageMiddleware",
+    "shopcart.core.request_ids.RequestIdMiddleware",
+    # A database outage in a view answers 503 "retry", not a 500 (shopcart/core/db_outage.py).
+    "shopcart.core.db_outage.DatabaseOutageMiddleware",
     # Query strings and multipart forms in a client-named charset other than UTF-8 answer 400:
-    # decoded, they could hold text the database cannot store (shopcart/storable_text.py).
-    "shopcart.storable_text.RequestCharsetMiddleware",
+    # decoded, they could hold text the database cannot store (shopcart/core/storable_text.py).
+    "shopcart.core.storable_text.RequestCharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -172,7 +172,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Store managers without two factors are sent from the admin to set them up or give a code.
-    "shopcart.staff_mfa.StaffMfaMiddleware",
+    "shopcart.core.staff_mfa.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "shopcart.urls"
@@ -189,7 +189,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shopcart.context_processors.store",
+                "shopcart.core.context_processors.store",
             ],
         },
     },
@@ -250,14 +250,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis when REDIS_URL is set (shared by all web nodes: throttles, live events), else in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
 # Seconds to wait for Redis to connect or answer. Short: while Redis is down the cache reads as
-# empty (throttles fail open, shopcart/cache_backends.py) and live events fall back to polling.
+# empty (throttles fail open, shopcart/core/cache_backends.py) and live events fall back to polling.
 REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 if REDIS_TIMEOUT <= 0:
     raise ImproperlyConfigured("REDIS_TIMEOUT must be a positive number of seconds.")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "shopcart.cache_backends.FailSoftRedisCache",
+            "BACKEND": "shopcart.core.cache_backends.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
@@ -285,7 +285,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker that stops answering (hung, or a half-open connection) would hold a request queueing
 # a task forever (kombu's default): give up after 2 s a try, about 4 s in all, and the request
-# goes on (shopcart/queueing.py). Longer than the worker's 1 s BRPOP wait, which it must not cut.
+# goes on (shopcart/core/queueing.py). Longer than the worker's 1 s BRPOP wait, which it must
+# not cut.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
 # Periodic work, run by `celery beat` in production (the embedded default has no beat; see
 # each task's management command).
@@ -321,7 +322,7 @@ if env.str("EMAIL_HOST", default=""):
     EMAIL_TIMEOUT = 20
 else:
     # One .eml file per message under EMAIL_FILE_PATH; open it with any mail program.
-    EMAIL_BACKEND = "shopcart.mail_backends.EmlFileBackend"
+    EMAIL_BACKEND = "shopcart.core.mail_backends.EmlFileBackend"
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -338,8 +339,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "catalog:home"
 
 # Shoppers: django-allauth. Email + password, confirmed by email before the first login.
-ACCOUNT_ADAPTER = "shopcart.accounts.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "shopcart.accounts.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "shopcart.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "shopcart.accounts.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -371,7 +372,7 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Members of these groups (and superusers) must use two-factor authentication on every staff
-# surface: the admin, the dashboard, the exit check, the staff API (shopcart/staff_mfa.py).
+# surface: the admin, the dashboard, the exit check, the staff API (shopcart/core/staff_mfa.py).
 STAFF_MFA_REQUIRED_GROUPS = ["Store manager"]
 
 
@@ -462,10 +463,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # DRF's JSON parser, refusing deep nesting and text that cannot be stored with a 400
-    # (shopcart/json_input.py).
-    "DEFAULT_PARSER_CLASSES": ["shopcart.json_input.BoundedJSONParser"],
+    # (shopcart/core/json_input.py).
+    "DEFAULT_PARSER_CLASSES": ["shopcart.core.json_input.BoundedJSONParser"],
     # DRF's own handler, plus 503 with Retry-After when the database is away.
-    "EXCEPTION_HANDLER": "shopcart.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "shopcart.core.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smartcart API",
@@ -589,7 +590,7 @@ CONTENT_SECURITY_POLICY = {
 }
 SESSION_COOKIE_HTTPONLY = True
 # A form from a page gone stale (signed in on another tab) explains itself and offers a retry.
-CSRF_FAILURE_VIEW = "shopcart.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "shopcart.core.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -618,10 +619,10 @@ if LOG_FORMAT not in ("json", "plain"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "shopcart.request_ids.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "shopcart.core.request_ids.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "shopcart.log_formats.JsonFormatter"},
+        "json": {"()": "shopcart.core.log_formats.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -2,7 +2,7 @@
 
 from celery import Task, shared_task
 
-from shopcart import mail
+from shopcart.core import mail
 
 # With the first attempt, as many attempts as the outbox sweeper allows.
 EMAIL_MAX_RETRIES = mail.EMAIL_MAX_ATTEMPTS - 1

@@ -7,13 +7,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from shopcart import dashboard, health, web_app
+from shopcart.core import health
+from shopcart.staff import dashboard, web_app
 
 admin.site.site_header = "smartcart store admin"
 admin.site.site_title = "smartcart admin"
 admin.site.index_title = "Run the store"
 # Staff sign in through allauth like everyone else: email, password, then the authenticator
-# code when they have one (shopcart/staff_mfa.py makes store managers set one up).
+# code when they have one (shopcart/core/staff_mfa.py makes store managers set one up).
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
@@ -40,9 +41,9 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# The shop's own error pages for people, JSON for API clients (shopcart/errors.py).
-handler400 = "shopcart.errors.bad_request"
-handler403 = "shopcart.errors.permission_denied"
-handler404 = "shopcart.errors.page_not_found"
+# The shop's own error pages for people, JSON for API clients (shopcart/core/errors.py).
+handler400 = "shopcart.core.errors.bad_request"
+handler403 = "shopcart.core.errors.permission_denied"
+handler404 = "shopcart.core.errors.page_not_found"
 # An exception raised in a middleware: 503 when the database is away, else the 500 page.
-handler500 = "shopcart.db_outage.server_error"
+handler500 = "shopcart.core.db_outage.server_error"

@@ -21,7 +21,7 @@ from django.test import Client
 from devices.key_cache import device_keys_forget_all
 from devices.services import device_register
 from shopcart.celery import app as celery_app
-from shopcart.staff_mfa import totp_secret_set
+from shopcart.core.staff_mfa import totp_secret_set
 from tests.factories import UserFactory
 from tests.support import second_factor_given
 
@@ -61,7 +61,7 @@ def _store_group(name: str) -> Group:
 def staff(db):
     user = UserFactory(username="manager@example.com", is_staff=True)
     user.groups.add(_store_group("Store manager"))
-    # Store managers must have two-factor set up to open staff pages (shopcart/staff_mfa.py).
+    # Store managers must have two-factor set up to open staff pages (shopcart/core/staff_mfa.py).
     totp_secret_set(user=user, secret=generate_totp_secret())
     return user
 

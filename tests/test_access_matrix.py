@@ -13,7 +13,7 @@ test suites cover them); the admin as a whole is checked once, for a changelist 
 page of every registered model.
 
 Every staff route (one that staff may use and shoppers may not) and every admin page is also
-requested by managers and a superuser who lack two factors (``shopcart.staff_mfa``): without
+requested by managers and a superuser who lack two factors (``shopcart.core.staff_mfa``): without
 TOTP, and with TOTP but no code given in the session. Each is refused; given the code, they pass.
 """
 
@@ -35,7 +35,7 @@ from carts.services import cart_get_for_user
 from catalog.models import Product
 from orders.exit_codes import exit_code_for
 from orders.models import Payment
-from shopcart.staff_mfa import (
+from shopcart.core.staff_mfa import (
     ERROR_API_MFA_AUTHENTICATE,
     ERROR_API_MFA_REQUIRED,
     totp_secret_set,

@@ -175,7 +175,7 @@ def test_a_set_is_worse_with_more_wrong_acts_or_as_many_and_fewer_right(ours, pl
 
 @pytest.mark.skipif(not pyzbar_available(), reason="libzbar is not installed: no pyzbar column")
 def test_the_benchmark_runs_on_a_corpus_and_ends_with_one_json_line(tmp_path, capsys):
-    from shopcart.qr import qr_png
+    from shopcart.core.qr import qr_png
 
     shots = {
         ("books", "single.png", "EAN_13", EAN13): encoded(ean13_image()),

@@ -52,7 +52,7 @@ def quick_day(monkeypatch, settings, tmp_path):
     # and the server's stream threads end soon after the test.
     monkeypatch.setattr(live, "STREAM_SECONDS", 3.0)
     monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.5)
-    settings.EMAIL_BACKEND = "shopcart.mail_backends.EmlFileBackend"
+    settings.EMAIL_BACKEND = "shopcart.core.mail_backends.EmlFileBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     return tmp_path

@@ -24,8 +24,8 @@ from PIL import Image
 from catalog import demo_data
 from orders.emails import order_confirmation_email
 from orders.exit_codes import exit_code_for
-from shopcart.mail_backends import EmlFileBackend
-from shopcart.staff_mfa import totp_code_current
+from shopcart.core.mail_backends import EmlFileBackend
+from shopcart.core.staff_mfa import totp_code_current
 from tests.orders.factories import OrderLineFactory, PaidOrderFactory
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -106,7 +106,7 @@ def test_the_settings_of_that_environment_use_nothing_under_var(tmp_path):
     *paths, site_url, eager, gateway, backend = json.loads(done.stdout)
     assert all(Path(path).is_relative_to(tmp_path) for path in paths), paths
     assert (site_url, eager, gateway) == ("http://127.0.0.1:8123", True, "test")
-    assert backend == "shopcart.mail_backends.EmlFileBackend"
+    assert backend == "shopcart.core.mail_backends.EmlFileBackend"
 
 
 def test_free_port_is_one_that_can_be_bound():

@@ -21,8 +21,8 @@ from orders.gateways import gateway_get
 from orders.gateways.base import ERROR_MALFORMED
 from orders.models import Order, WebhookEvent
 from orders.services.webhooks import OUTCOME_PAID
-from shopcart.json_input import ERROR_TOO_DEEP, JSON_DEPTH_MAX
-from shopcart.storable_text import ERROR_CHARSET, ERROR_SURROGATE
+from shopcart.core.json_input import ERROR_TOO_DEEP, JSON_DEPTH_MAX
+from shopcart.core.storable_text import ERROR_CHARSET, ERROR_SURROGATE
 from tests.devices.refusals import refusal
 from tests.factories import BarcodeFactory, ProductFactory
 from tests.orders.payment_support import (

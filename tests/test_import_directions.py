@@ -1,10 +1,10 @@
 """The apps stand in one direction (docs/architecture.md): each imports only those below it.
 
-    shopcart (top: accounts, dashboard, management commands, urls)   may import every app
-    orders, devices                                                    carts, catalog, core
-    carts                                                              catalog, core
-    catalog                                                            core
-    shopcart (core: everything else in the project package)            none of the apps
+    shopcart top: accounts/, staff/, management commands, urls      may import every app
+    orders, devices                                                   carts, catalog, core
+    carts                                                             catalog, core
+    catalog                                                           core
+    shopcart core: core/, and the app's own models, admin, tasks      none of the apps
 
 Only imports are read (``ast``), not strings such as ``apps.get_model("orders", ...)``.
 """
@@ -25,7 +25,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 }
 # Modules of the project package that stand above the apps: they may import any app, and no app
 # or core module imports them.
-TOP = ("shopcart.accounts", "shopcart.dashboard", "shopcart.management", "shopcart.urls")
+TOP = ("shopcart.accounts", "shopcart.staff", "shopcart.management", "shopcart.urls")
 
 
 def _is_top(module: str) -> bool:
@@ -81,16 +81,18 @@ def test_the_direction_check_finds_an_import_against_the_directions():
     assert forbidden_imports("catalog.selectors", "from orders.models import Order\n") == [
         "catalog.selectors imports orders.models: catalog may not import orders"
     ]
-    assert forbidden_imports("shopcart.money", "import devices.models\n") == [
-        "shopcart.money imports devices.models: shopcart may not import devices"
+    assert forbidden_imports("shopcart.core.money", "import devices.models\n") == [
+        "shopcart.core.money imports devices.models: shopcart may not import devices"
     ]
-    assert forbidden_imports("orders.views", "from shopcart.dashboard import x\n") == [
-        "orders.views imports shopcart.dashboard, which stands above the apps"
+    assert forbidden_imports("orders.views", "from shopcart.staff.dashboard import x\n") == [
+        "orders.views imports shopcart.staff.dashboard, which stands above the apps"
     ]
 
 
 def test_the_direction_check_lets_allowed_imports_through():
-    source = "from carts.models import Cart\nfrom catalog import barcodes\nimport shopcart.money\n"
+    source = (
+        "from carts.models import Cart\nfrom catalog import barcodes\nimport shopcart.core.money\n"
+    )
     assert forbidden_imports("orders.services.placement", source) == []
-    assert forbidden_imports("shopcart.dashboard", "from orders.selectors import x\n") == []
+    assert forbidden_imports("shopcart.staff.dashboard", "from orders.selectors import x\n") == []
     assert forbidden_imports("devices.api", "from devices.models import Device\n") == []

@@ -5,7 +5,7 @@ from django.template import Context, Template
 
 from orders.gateways.base import amount_to_minor_units
 from orders.models import Order
-from shopcart.money import (
+from shopcart.core.money import (
     AMOUNT_COLUMN_MAX,
     ERROR_NOT_DECIMAL,
     LINE_TOTAL_MAX,

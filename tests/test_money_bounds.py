@@ -3,7 +3,7 @@
 The staff API took a price of 99,999,999.99; two of it in a cart answered 500; checkout wrote an
 order whose total did not fit its column, and from then on the order lists, ``orders_expire``
 and every shopper's checkout failed. Each door a price, a quantity or a total comes in by now
-stops at the bounds of ``shopcart.money``, with a 4xx that says why; and the finding's steps,
+stops at the bounds of ``shopcart.core.money``, with a 4xx that says why; and the finding's steps,
 replayed, leave every page working.
 """
 
@@ -33,7 +33,7 @@ from devices.services import device_pair
 from devices.services.scans import DISPLAY_CART_TOTAL, DISPLAY_LINE_FULL, display_lines
 from orders.models import Order, OrderLine, Payment
 from orders.services.placement import ERROR_TOO_LARGE
-from shopcart.money import (
+from shopcart.core.money import (
     ERROR_PRICE_TOO_HIGH,
     ERROR_STOCK_TOO_HIGH,
     LINE_TOTAL_MAX,

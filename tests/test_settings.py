@@ -207,7 +207,7 @@ def test_embedded_defaults_with_a_clean_environment():
     assert "journal_mode=WAL" in loaded["OPTIONS"]["init_command"]
     assert loaded["CELERY_TASK_ALWAYS_EAGER"] is True
     assert loaded["celery_task_always_eager"] is True
-    assert loaded["EMAIL_BACKEND"] == "shopcart.mail_backends.EmlFileBackend"
+    assert loaded["EMAIL_BACKEND"] == "shopcart.core.mail_backends.EmlFileBackend"
     assert Path(loaded["EMAIL_FILE_PATH"]) == var_dir / "mail"
     assert loaded["CACHE_BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 
@@ -268,7 +268,7 @@ def test_redis_url_switches_the_cache_to_redis():
     loaded = settings_loaded(REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT="0.25")
 
     # Fail-soft: while Redis is down the cache reads as empty (tests/shopcart/test_redis_down.py).
-    assert loaded["CACHE_BACKEND"] == "shopcart.cache_backends.FailSoftRedisCache"
+    assert loaded["CACHE_BACKEND"] == "shopcart.core.cache_backends.FailSoftRedisCache"
     assert loaded["CACHE_LOCATION"] == "redis://127.0.0.1:6379/1"
     assert loaded["CACHE_OPTIONS"] == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
 

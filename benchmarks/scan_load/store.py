@@ -208,7 +208,7 @@ def pass_photo(text: str) -> bytes:
     from PIL import Image
 
     from devices.cart_photos import CART_FRAME, cart_jpeg
-    from shopcart.qr import qr_png
+    from shopcart.core.qr import qr_png
 
     qr = Image.open(io.BytesIO(qr_png(text, box_size=6))).convert("L")
     page = Image.new("L", CART_FRAME, 140)

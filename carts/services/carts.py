@@ -26,7 +26,7 @@ Lines: a product has one ordinary line (``label_code`` empty), which is what the
 naming a product change. A pack scanned by its in-store label has a line of its own, priced by
 the label (``cart_add_labelled_product``); only scans change it, and shoppers may remove it.
 
-Bounds (``shopcart.money``): a line holds at most ``QUANTITY_MAX`` units at a unit price of at
+Bounds (``shopcart.core.money``): a line holds at most ``QUANTITY_MAX`` units at a unit price of at
 most ``PRICE_MAX``, a cart at most ``LINES_MAX`` lines whose goods come to at most
 ``CART_TOTAL_MAX`` (every line counted, sold or not: a line out of stock today may be back
 tomorrow). A change that would pass one, by the website or by a scan, is refused with a
@@ -52,10 +52,10 @@ from carts.pricing import LineInput, cart_price
 from carts.selectors import MESSAGE_CLAMPED, CartLineRow, cart_line_rows
 from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Coupon, Product
-from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
-from shopcart.refusals import Refused
+from shopcart.core.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+from shopcart.core.refusals import Refused
 
-# What a cart's goods may come to: what one order may (see shopcart.money).
+# What a cart's goods may come to: what one order may (see shopcart.core.money).
 CART_TOTAL_MAX = ORDER_TOTAL_MAX
 
 ERROR_QUANTITY = f"Enter a quantity from 1 to {QUANTITY_MAX}."

@@ -13,8 +13,8 @@ from PIL import Image
 
 from carts.models import Cart, CartPass
 from carts.services.carts import cart_pairing_changed
-from shopcart.mail import email_attach_inline_image, email_queue
-from shopcart.qr import qr_png
+from shopcart.core.mail import email_attach_inline_image, email_queue
+from shopcart.core.qr import qr_png
 
 EMAIL_KIND_CART_PASS = "cart_pass"  # noqa: S105 - an email kind, not a secret
 

@@ -20,8 +20,8 @@ from import_export.results import RowResult
 from catalog.imports.files import ImportFileError, Row, file_rows, rows_count
 from catalog.models import ProductImport
 from catalog.resources import ImportProblem, ProductImportResult, ProductResource
-from shopcart.db_outage import database_unavailable
-from shopcart.queueing import task_enqueue, task_enqueue_on_commit
+from shopcart.core.db_outage import database_unavailable
+from shopcart.core.queueing import task_enqueue, task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 
 register = template.Library()
 

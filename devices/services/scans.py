@@ -29,7 +29,7 @@ product sold by the piece, a zero price, a count label) or whose embedded check 
 is refused with "Ask staff" and changes nothing; the result is ``unknown_product``, as for a
 product no longer sold, since protocol v1 has no other refusal.
 
-Bounds (``shopcart.money``, kept by the cart services): a scan that would take a line past
+Bounds (``shopcart.core.money``, kept by the cart services): a scan that would take a line past
 ``QUANTITY_MAX`` units, a label past ``PRICE_MAX`` or the cart past its most lines or its most
 total is refused the same way, ``unknown_product`` with the product and "Ask staff" on the
 display, and changes nothing.
@@ -98,8 +98,8 @@ from devices.services.pairing import (
     pairing_lock_for_scan,
 )
 from devices.services.photos import scan_photo_keep
-from shopcart.money import QUANTITY_MAX
-from shopcart.queries import only_row
+from shopcart.core.money import QUANTITY_MAX
+from shopcart.core.queries import only_row
 
 MODE_ADD = "add"
 MODE_REMOVE = "remove"

@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 
 from orders.models import Order, Payment, Refund
-from shopcart.json_input import json_loads
+from shopcart.core.json_input import json_loads
 
 # Seconds an event's signed timestamp may lag behind our clock: a captured request replayed
 # later is refused, even though its signature is genuine. Stripe's recommended value.
@@ -112,7 +112,7 @@ def amount_from_minor_units(units: int, currency: str) -> Decimal:
 
 def event_parse(payload: bytes) -> GatewayEvent:
     """The event in a webhook body already verified. Raises ``WebhookError`` when malformed,
-    nested too deep or holding text that cannot be stored (``shopcart.json_input``)."""
+    nested too deep or holding text that cannot be stored (``shopcart.core.json_input``)."""
     try:
         body = json_loads(payload)
         data_object = body["data"]["object"]

@@ -33,8 +33,8 @@ from orders.gateways import Gateway, GatewayError, gateway_get
 from orders.models import Order, Payment, Refund
 from orders.services.exits import order_audit_flag_decide
 from orders.services.placement import order_cancel
-from shopcart.money import money_format
-from shopcart.queueing import task_enqueue_on_commit
+from shopcart.core.money import money_format
+from shopcart.core.queueing import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ cannot go to two concurrent orders. A coupon in the cart that prices to nothing 
 minimum) is not used and not counted.
 
 Bounds. An order holds at most ``LINES_MAX`` lines, each of at most ``QUANTITY_MAX`` units at
-most ``PRICE_MAX`` each, and its subtotal is at most ``ORDER_TOTAL_MAX`` (``shopcart.money``:
+most ``PRICE_MAX`` each, and its subtotal is at most ``ORDER_TOTAL_MAX`` (``shopcart.core.money``:
 every amount then fits its column, and a card payment can take it). The cart services keep
 carts within them; a cart from before they were set is refused here, before anything is
 written, and the shopper can lower it.
@@ -61,7 +61,7 @@ from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Barcode, Coupon, CouponRedemption, Product
 from orders.errors import OrderError
 from orders.models import Order, OrderLine, order_number_new
-from shopcart.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+from shopcart.core.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
 
 logger = logging.getLogger(__name__)
 

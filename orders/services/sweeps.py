@@ -1,7 +1,7 @@
 """Finding after-payment work that was never queued (the broker was down after the commit).
 
 ``order_mark_paid`` queues the confirmation email, or a refund of a payment that came too late,
-once its transaction commits (``shopcart.queueing``). With Redis down that queueing fails and
+once its transaction commits (``shopcart.core.queueing``). With Redis down that queueing fails and
 is only logged; these reads find the work still to do from the database, for
 ``orders.tasks.orders_after_payment_sweep`` to queue again. The tasks they feed are idempotent,
 so finding work that is merely slow (still in the broker) costs a no-op, never a second email

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 
 from orders.selectors import order_recently_paid_for_user
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 
 register = template.Library()
 

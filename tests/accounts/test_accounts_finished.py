@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from carts.services import cart_pass_email
-from shopcart.errors import ERROR_CSRF, ERROR_CSRF_API, ERROR_CSRF_NO_COOKIE
+from shopcart.core.errors import ERROR_CSRF, ERROR_CSRF_API, ERROR_CSRF_NO_COOKIE
 from shopcart.templatetags.site_words import ALLAUTH_HEADINGS, site_words
 from tests.accounts.conftest import PASSWORD
 from tests.accounts.support import link_in, sign_up

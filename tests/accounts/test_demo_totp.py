@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from catalog import demo_data
+from shopcart.core.staff_mfa import totp_code_current, totp_secret_set
 from shopcart.management.commands.demo_totp_code import ERROR_NOT_SEEDED, ERROR_PRODUCTION
-from shopcart.staff_mfa import totp_code_current, totp_secret_set
 from tests.accounts.conftest import totp_code
 
 pytestmark = pytest.mark.django_db

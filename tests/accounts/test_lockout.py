@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from shopcart.staff_mfa import totp_secret_set
+from shopcart.core.staff_mfa import totp_secret_set
 from tests.accounts.conftest import PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from shopcart.staff_mfa import (
+from shopcart.core.staff_mfa import (
     ERROR_API_MFA_AUTHENTICATE,
     ERROR_API_MFA_REQUIRED,
     MESSAGE_MFA_AUTHENTICATE,

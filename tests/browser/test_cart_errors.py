@@ -13,7 +13,7 @@ from carts.services import cart_add_product, cart_get_for_user
 from carts.services.carts import ERROR_QUANTITY
 from catalog.coupons import ERROR_COUPON_UNKNOWN
 from catalog.models import Coupon
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 from tests.browser.support import sign_in
 from tests.factories import ProductFactory
 

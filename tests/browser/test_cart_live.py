@@ -19,7 +19,7 @@ from carts.services import cart_add_product, cart_close, cart_get_for_user, cart
 from catalog.models import Coupon
 from devices.services import device_pair
 from orders.services import order_place
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 from tests.browser.conftest import DESKTOP, PHONE, is_png
 from tests.browser.support import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, device_scan, sign_in
 from tests.devices.support import OTHER_GTIN, b64, two_codes_photo

@@ -28,8 +28,8 @@ from devices.decoding import image_open
 from orders.exit_codes import PREFIX, exit_code_for, exit_code_read
 from orders.models import Order
 from orders.services.exits import ERROR_ALREADY_USED, MESSAGE_OK
-from shopcart.money import money_format
-from shopcart.qr import qr_png
+from shopcart.core.money import money_format
+from shopcart.core.qr import qr_png
 from tests.browser.conftest import PHONE, is_png
 from tests.browser.support import device_scan
 from tests.factories import BarcodeFactory, ProductFactory, valid_gtin13

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from catalog.models import Product
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 from tests.browser.conftest import is_png
 from tests.factories import BarcodeFactory, ProductFactory
 

@@ -5,7 +5,7 @@ from decimal import Context, Decimal
 from hypothesis import strategies as st
 
 from catalog.models import Category, Coupon
-from shopcart.money import (
+from shopcart.core.money import (
     AMOUNT_COLUMN_MAX,
 )
 

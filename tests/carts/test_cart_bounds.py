@@ -1,4 +1,4 @@
-"""The cart services keep every cart within the bounds of ``shopcart.money``: a change past one
+"""The cart services keep every cart within the bounds of ``shopcart.core.money``: a change past one
 is refused with ``CartError`` before anything is written; lowering is always allowed."""
 
 from decimal import Decimal
@@ -23,7 +23,7 @@ from carts.services.carts import (
     ERROR_PRICE_TOO_HIGH,
 )
 from catalog.models import Product
-from shopcart.money import LINES_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+from shopcart.core.money import LINES_MAX, PRICE_MAX, QUANTITY_MAX, money_format
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ from carts.views import (
 from carts.web import SESSION_CART_ID
 from catalog.coupons import ERROR_COUPON_UNKNOWN
 from catalog.models import Coupon
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

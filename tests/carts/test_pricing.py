@@ -12,7 +12,7 @@ from carts.pricing import (
     cart_price,
 )
 from catalog.models import Category
-from shopcart.money import (
+from shopcart.core.money import (
     LINES_MAX,
     PRICE_MAX,
     QUANTITY_MAX,
@@ -206,7 +206,7 @@ def test_pricing_invariants(lines, terms):
         assert price.discount == min(once, terms.max_discount or once, eligible_subtotal)
 
 
-# --- At the bounds (shopcart.money) --------------------------------------------------------------
+# --- At the bounds (shopcart.core.money) ---------------------------------------------------------
 
 
 extreme_lines = st.lists(

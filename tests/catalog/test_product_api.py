@@ -22,7 +22,7 @@ from catalog.api import (
 from catalog.barcodes import ERROR_CHECK_DIGIT
 from catalog.models import Barcode, Product
 from catalog.services import ERROR_BARCODE_REPEATED, ERROR_BARCODE_TAKEN
-from shopcart.staff_mfa import ERROR_API_MFA_AUTHENTICATE, ERROR_API_MFA_REQUIRED
+from shopcart.core.staff_mfa import ERROR_API_MFA_AUTHENTICATE, ERROR_API_MFA_REQUIRED
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from catalog.views import PRODUCTS_PER_PAGE
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

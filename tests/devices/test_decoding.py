@@ -31,7 +31,7 @@ from devices.decoding import (
     upscaled,
 )
 from devices.read_policy import POLICY, ReadPolicy
-from shopcart.qr import qr_png
+from shopcart.core.qr import qr_png
 from tests.devices.support import (
     EAN13,
     EAN13_GTIN,

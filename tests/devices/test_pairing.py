@@ -18,7 +18,7 @@ from devices.services.scans import (
     DISPLAY_PASS_REVOKED,
     DISPLAY_UNPAIRED,
 )
-from shopcart.qr import qr_png
+from shopcart.core.qr import qr_png
 from tests.devices.support import (
     EAN13,
     EAN13_GTIN,

@@ -34,7 +34,7 @@ from carts.models import CartLine
 from carts.services import cart_pass_issue
 from catalog.models import Barcode
 from devices.services import device_pair, device_register
-from shopcart.db_outage import ERROR_DATABASE_UNAVAILABLE
+from shopcart.core.db_outage import ERROR_DATABASE_UNAVAILABLE
 from tests.factories import BarcodeFactory, UserFactory
 from tests.shopcart.celery_workers import database_url
 

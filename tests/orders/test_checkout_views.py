@@ -31,7 +31,7 @@ from orders.gateways.test import (
 from orders.models import Order, Payment, WebhookEvent
 from orders.services import order_place
 from orders.services.placement import ERROR_OUT_OF_STOCK
-from shopcart.money import money_format
+from shopcart.core.money import money_format
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Placement at the bounds (``shopcart.money``): any cart the database allows is either placed
+"""Placement at the bounds (``shopcart.core.money``): any cart the database allows is either placed
 with every amount fitting its column, or refused with ``OrderError`` and nothing written.
 
 Property tests: hypothesis draws carts line by line within what the rows allow (unit price up
@@ -22,7 +22,7 @@ from catalog.models import Product
 from orders.errors import OrderError
 from orders.models import Order
 from orders.services import order_place
-from shopcart.money import (
+from shopcart.core.money import (
     LINE_TOTAL_MAX,
     LINES_MAX,
     ORDER_TOTAL_MAX,

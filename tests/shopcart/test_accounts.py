@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from carts.models import CartPass
 from carts.services import EMAIL_KIND_CART_PASS
-from shopcart.accounts import AccountAdapter, SocialAccountAdapter
+from shopcart.accounts.adapters import AccountAdapter, SocialAccountAdapter
 from shopcart.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db

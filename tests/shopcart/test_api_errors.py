@@ -1,11 +1,11 @@
-"""shopcart.api_errors: every API answers a service's refusal with its own status and code."""
+"""shopcart.core.api_errors: every API answers a service's refusal with its own status and code."""
 
 from django.db import InterfaceError
 from rest_framework.exceptions import NotFound
 
 from carts.services import CartClosed, CartError
 from orders.errors import OrderPaidMeanwhile
-from shopcart.api_errors import api_exception_handler
+from shopcart.core.api_errors import api_exception_handler
 
 
 def test_a_refusal_is_answered_with_its_status_and_code():

@@ -1,11 +1,11 @@
-"""shopcart.dates: the store's day on its own clock."""
+"""shopcart.core.dates: the store's day on its own clock."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.test import override_settings
 
-from shopcart.dates import local_day_start
+from shopcart.core.dates import local_day_start
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -16,12 +16,12 @@ from django.test import Client, override_settings
 from django.urls import path
 from rest_framework.views import APIView
 
-from shopcart.db_outage import (
+from shopcart.core.db_outage import (
     ERROR_DATABASE_UNAVAILABLE,
     RETRY_AFTER_SECONDS,
     database_unavailable,
 )
-from shopcart.request_ids import HEADER
+from shopcart.core.request_ids import HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +229,7 @@ def test_an_outage_is_logged_once_with_its_code_and_without_sql(client, raising,
         client.get(url)
 
     assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("shopcart.db_outage", "WARNING", "database unavailable: OperationalError 2013")
+        ("shopcart.core.db_outage", "WARNING", "database unavailable: OperationalError 2013")
     ]
     assert "alice" not in caplog.text
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from rest_framework.exceptions import ParseError
 
-from shopcart.json_input import (
+from shopcart.core.json_input import (
     ERROR_TOO_DEEP,
     JSON_DEPTH_MAX,
     BoundedJSONParser,
@@ -16,7 +16,7 @@ from shopcart.json_input import (
     json_depth_exceeds,
     json_loads,
 )
-from shopcart.storable_text import ERROR_SURROGATE
+from shopcart.core.storable_text import ERROR_SURROGATE
 
 
 def nested(depth: int, inner: str = "1") -> str:

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shopcart.celery import app as celery_app
-from shopcart.mail import (
+from shopcart.core.mail import (
     ERROR_ATTACHMENT,
     ERROR_HEADERS,
     ERROR_ONE_RECIPIENT,
@@ -22,8 +22,8 @@ from shopcart.mail import (
     email_deliver,
     email_queue,
 )
+from shopcart.core.qr import qr_png
 from shopcart.models import OutboundEmail
-from shopcart.qr import qr_png
 from shopcart.tasks import EMAIL_MAX_RETRIES, email_retry_countdown, email_send
 
 pytestmark = pytest.mark.django_db

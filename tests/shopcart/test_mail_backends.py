@@ -7,9 +7,9 @@ import re
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from shopcart.mail import email_attach_inline_image
-from shopcart.mail_backends import EmlFileBackend
-from shopcart.qr import qr_png
+from shopcart.core.mail import email_attach_inline_image
+from shopcart.core.mail_backends import EmlFileBackend
+from shopcart.core.qr import qr_png
 
 NAME = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}\.eml$")
 
@@ -95,7 +95,7 @@ def test_unwritable_folder_raises_unless_fail_silently(tmp_path, settings):
 
 
 def test_django_loads_it_by_dotted_path(mail_folder):
-    connection = get_connection("shopcart.mail_backends.EmlFileBackend")
+    connection = get_connection("shopcart.core.mail_backends.EmlFileBackend")
 
     assert connection.send_messages([a_message()]) == 1
     assert len(list(mail_folder.iterdir())) == 1

@@ -9,7 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.utils import timezone
 
-from shopcart.mail import (
+from shopcart.core.mail import (
     EMAIL_MAX_ATTEMPTS,
     RETRY_WINDOW,
     SWEEP_AFTER,

@@ -1,4 +1,4 @@
-"""shopcart.qr: QR codes drawn locally, large and clean enough for a camera."""
+"""shopcart.core.qr: QR codes drawn locally, large and clean enough for a camera."""
 
 import io
 
@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from devices.decoding import decode_image
-from shopcart.qr import QR_BORDER, qr_png
+from shopcart.core.qr import QR_BORDER, qr_png
 
 
 @pytest.mark.parametrize("text", ["SCP1:ABCDEFGHIJKLMNOPQRSTUVWX.ABCDEFGHIJKLMNOP", "exit:123 ü"])

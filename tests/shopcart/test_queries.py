@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
-from shopcart.queries import only_row
+from shopcart.core.queries import only_row
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -31,10 +31,10 @@ from carts.services import cart_add_product, cart_get_for_user, cart_pass_issue
 from devices.services import device_pair
 from orders.models import Order
 from orders.tasks import order_confirmation_send, orders_after_payment_sweep
-from shopcart import cache_backends
-from shopcart.cache_backends import FailSoftRedisCache
 from shopcart.celery import app as celery_app
-from shopcart.queueing import task_enqueue, task_enqueue_on_commit
+from shopcart.core import cache_backends
+from shopcart.core.cache_backends import FailSoftRedisCache
+from shopcart.core.queueing import task_enqueue, task_enqueue_on_commit
 from tests.factories import BarcodeFactory, ProductFactory
 
 EAN13 = "4006381333931"
@@ -63,7 +63,7 @@ def redis_down(settings, fresh_outages, monkeypatch) -> Iterator[str]:
     # Changing CACHES resets Django's cache handler (the test "setting_changed" receiver).
     settings.CACHES = {
         "default": {
-            "BACKEND": "shopcart.cache_backends.FailSoftRedisCache",
+            "BACKEND": "shopcart.core.cache_backends.FailSoftRedisCache",
             "LOCATION": url,
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
@@ -99,7 +99,7 @@ def test_unreachable_cache_answers_as_an_empty_cache_and_warns_once(redis_down, 
     backend = caches["default"]
     assert isinstance(backend, FailSoftRedisCache)
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="shopcart.cache_backends"):
+    with caplog.at_level(logging.WARNING, logger="shopcart.core.cache_backends"):
         assert backend.get("k", "default") == "default"
         assert backend.add("k", 1) is True  # allauth's lock: taken, so sign-in goes on
         backend.set("k", 1)
@@ -111,7 +111,7 @@ def test_unreachable_cache_answers_as_an_empty_cache_and_warns_once(redis_down, 
             backend.incr("k")
 
     assert time.monotonic() - started < 1.0
-    warnings = [r for r in caplog.records if r.name == "shopcart.cache_backends"]
+    warnings = [r for r in caplog.records if r.name == "shopcart.core.cache_backends"]
     assert len(warnings) == 1
     assert "ConnectionError" in warnings[0].getMessage()
     assert redis_down not in caplog.text and "127.0.0.1" not in caplog.text
@@ -265,7 +265,7 @@ def test_checkout_pays_and_the_sweep_sends_the_confirmation_once_redis_is_back(
 ):
     version = Cart.objects.get(pk=alice_cart.pk).version
     pay_page = alice_client.post(reverse("orders:checkout"), {"version": version})["Location"]
-    queueing_log = caplog.at_level(logging.ERROR, logger="shopcart.queueing")
+    queueing_log = caplog.at_level(logging.ERROR, logger="shopcart.core.queueing")
     with queueing_log, django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(pay_page, GOOD_CARD)
 
@@ -290,7 +290,7 @@ def test_checkout_pays_and_the_sweep_sends_the_confirmation_once_redis_is_back(
 
 @pytest.mark.django_db
 def test_task_enqueue_reports_a_down_broker_without_raising(redis_down, alice, caplog):
-    with caplog.at_level(logging.ERROR, logger="shopcart.queueing"):
+    with caplog.at_level(logging.ERROR, logger="shopcart.core.queueing"):
         assert task_enqueue(order_confirmation_send, 1) is False
     assert "not queued now (OperationalError)" in caplog.text
 

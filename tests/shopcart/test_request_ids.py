@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from shopcart.log_formats import JsonFormatter
-from shopcart.request_ids import HEADER, RequestIdLogFilter, request_id_current
+from shopcart.core.log_formats import JsonFormatter
+from shopcart.core.request_ids import HEADER, RequestIdLogFilter, request_id_current
 
 
 def test_every_response_carries_a_fresh_request_id(client):

@@ -18,7 +18,7 @@ from carts.selectors import cart_pass_resolve
 from carts.services import cart_pass_email
 from devices.decoding import decode_image
 from shopcart.celery import app as celery_app
-from shopcart.mail import email_queue
+from shopcart.core.mail import email_queue
 from shopcart.models import OutboundEmail
 from shopcart.tasks import email_send
 from tests.shopcart.celery_workers import (

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopcart.celery import app as celery_app
-from shopcart.mail import email_queue
+from shopcart.core.mail import email_queue
 from shopcart.models import OutboundEmail
 from shopcart.tasks import email_outbox_sweep, email_send
 from tests.shopcart.celery_workers import WorkerProcess, wait_until, worker_skip_reason

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog import demo_data
-from shopcart.staff_mfa import totp_code_current
+from shopcart.core.staff_mfa import totp_code_current
 
 ERROR_PRODUCTION = (
     "demo_totp_code prints codes for a published demo secret, so it refuses to run when "

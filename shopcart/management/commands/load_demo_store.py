@@ -29,7 +29,7 @@ from catalog.barcodes import gtin_normalise
 from catalog.models import Barcode, Category, Product, RecommendationBuild
 from catalog.recommendations.rebuild import recommendations_rebuild
 from orders.models import Order, OrderLine, Payment
-from shopcart.staff_mfa import totp_secret_set
+from shopcart.core.staff_mfa import totp_secret_set
 
 ERROR_PRODUCTION = (
     "load_demo_store creates accounts with published passwords, so it refuses to run when "

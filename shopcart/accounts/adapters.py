@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from carts.services import cart_pass_email
-from shopcart.mail import KIND_ACCOUNT, email_queue
+from shopcart.core.mail import KIND_ACCOUNT, email_queue
 
 
 class StoreSite:

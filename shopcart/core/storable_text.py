@@ -5,7 +5,7 @@ does a query string or form field decoded with a charset such as UTF-7 that the 
 but UTF-8 cannot encode it: SQLite and MariaDB fail the query, and a page echoing it fails to
 render. Either way the request would end in a 500. It is refused where text comes in:
 
-- JSON bodies (every API and the webhooks): ``shopcart.json_input.json_loads``;
+- JSON bodies (every API and the webhooks): ``shopcart.core.json_input.json_loads``;
 - query strings and multipart form data: ``RequestCharsetMiddleware`` below. Django itself
   decodes URL-encoded form bodies only as UTF-8 (it refuses other charsets with 400), where
   undecodable bytes become U+FFFD, never a surrogate; this extends that rule to the two other
@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
-from shopcart.errors import API_PREFIX
-from shopcart.request_ids import request_id_current
+from shopcart.core.errors import API_PREFIX
+from shopcart.core.request_ids import request_id_current
 
 ERROR_SURROGATE = (
     "The text is not valid Unicode: it holds a surrogate code point (U+D800 to U+DFFF) on its "

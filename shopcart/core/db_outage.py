@@ -7,7 +7,7 @@ with the same ``scan_id``, which is safe), a friendly page for people. Three way
 Django hands an exception to only one of them:
 
 - ``DatabaseOutageMiddleware.process_exception`` for Django views and templates;
-- ``api_outage_response``, through DRF's ``EXCEPTION_HANDLER`` (``shopcart.api_errors``), for
+- ``api_outage_response``, through DRF's ``EXCEPTION_HANDLER`` (``shopcart.core.api_errors``), for
   DRF views, which catch their own exceptions before any middleware sees them;
 - ``server_error`` (``handler500``) for an exception raised inside a middleware, e.g. the
   session or user lookup.
@@ -29,8 +29,8 @@ from django.utils.cache import add_never_cache_headers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from shopcart.errors import API_PREFIX, plain_page
-from shopcart.request_ids import request_id_current
+from shopcart.core.errors import API_PREFIX, plain_page
+from shopcart.core.request_ids import request_id_current
 
 logger = logging.getLogger(__name__)
 

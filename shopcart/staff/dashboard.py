@@ -14,8 +14,8 @@ from devices.selectors import (
     unknown_codes_count,
 )
 from orders.selectors import sales_summary
-from shopcart.dates import local_day_start
-from shopcart.staff_mfa import staff_page_required
+from shopcart.core.dates import local_day_start
+from shopcart.core.staff_mfa import staff_page_required
 
 # Staff who may look at orders may see the day's figures.
 DASHBOARD_PERMISSION = "orders.view_order"

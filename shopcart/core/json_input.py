@@ -4,7 +4,7 @@ Python's ``json`` recurses once per level of nesting, so two kilobytes of ``[`` 
 ``RecursionError``: a 500 instead of the 400 each endpoint documents. ``json_loads`` measures
 the nesting first, in one pass over the text that skips strings and never recurses, and
 refuses a document nested deeper than ``JSON_DEPTH_MAX`` before ``json.loads`` sees it. Then
-it refuses a document holding text the database cannot store (``shopcart.storable_text``).
+it refuses a document holding text the database cannot store (``shopcart.core.storable_text``).
 
 ``BoundedJSONParser`` does both for DRF: it is every API view's parser (``REST_FRAMEWORK`` in
 the settings), answering DRF's 400 ``{"detail": ...}``. The device API, which reads its bodies
@@ -23,7 +23,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils.json import strict_constant
 
-from shopcart.storable_text import ERROR_SURROGATE, text_storable
+from shopcart.core.storable_text import ERROR_SURROGATE, text_storable
 
 # Levels of arrays and objects one inside another. The store's own bodies need 2 or 3, a
 # Stripe event under 10.

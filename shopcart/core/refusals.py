@@ -2,7 +2,7 @@
 
 A refusal carries its message for people (``str(error)``), a stable ``code`` for programs and
 the HTTP status an API answers it with. The API's exception handler
-(``shopcart.db_outage.api_exception_handler``) answers any of them as
+(``shopcart.core.db_outage.api_exception_handler``) answers any of them as
 ``{"detail": <message>, "code": <code>}`` with that status, so no API translates refusals by
 hand; a caller that must tell one refusal from another catches its subclass, never compares a
 message or a code.

@@ -1,16 +1,16 @@
 """DRF's ``EXCEPTION_HANDLER``: how every API answers what its views raise.
 
-A service's refusal (``shopcart.refusals.Refused``: a cart, order or coupon error) is answered
+A service's refusal (``shopcart.core.refusals.Refused``: a cart, order or coupon error) is answered
 ``{"detail": <message>, "code": <code>}`` with the refusal's own status; a database outage 503
-with ``Retry-After`` (``shopcart.db_outage``); anything else as DRF answers it.
+with ``Retry-After`` (``shopcart.core.db_outage``); anything else as DRF answers it.
 """
 
 from typing import Any
 
 from rest_framework.response import Response
 
-from shopcart.db_outage import api_outage_response
-from shopcart.refusals import Refused
+from shopcart.core.db_outage import api_outage_response
+from shopcart.core.refusals import Refused
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
