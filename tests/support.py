@@ -1,5 +1,7 @@
 """Helpers shared across the test folders."""
 
+import subprocess
+
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
 from django.test import Client, RequestFactory
@@ -14,3 +16,13 @@ def second_factor_given(client: Client, user) -> Client:
     record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
     request.session.save()
     return client
+
+
+def process_stop(process: subprocess.Popen) -> None:
+    """Stop a server a test started: terminate, then kill if it has not ended in 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -57,7 +57,7 @@ from catalog.tasks import product_import_run
 from devices.services import device_pair, device_register
 from tests.catalog.import_files import import_stored, products_csv
 from tests.factories import BarcodeFactory, UserFactory
-from tests.support import second_factor_given
+from tests.support import process_stop, second_factor_given
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 IMPORT_ROWS = int(os.environ.get("SMARTCART_TEST_IMPORT_ROWS", "1000"))
@@ -336,12 +336,7 @@ class EmbeddedStore:
         raise AssertionError(f"runserver did not answer within {START_SECONDS} s")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        process_stop(self.process)
         self._log.close()
 
 

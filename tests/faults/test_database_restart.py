@@ -37,6 +37,7 @@ from devices.services import device_pair, device_register
 from shopcart.core.db_outage import ERROR_DATABASE_UNAVAILABLE
 from tests.factories import BarcodeFactory, UserFactory
 from tests.shopcart.celery_workers import database_url
+from tests.support import process_stop
 
 pytestmark = [
     pytest.mark.skipif(
@@ -181,12 +182,7 @@ class AppServer:
         raise AssertionError(f"gunicorn did not answer within {START_SECONDS} s")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        process_stop(self.process)
         self._log.close()
 
 
