@@ -304,7 +304,7 @@ class StoreRecommender:
         self.times_ms: list[float] = []
 
     def __call__(self, cart: list[int], k: int) -> Answer:
-        from catalog.recommendations import REASON_BOUGHT_WITH, product_suggestions
+        from catalog.suggestions import REASON_BOUGHT_WITH, product_suggestions
 
         ids = [self.product_ids[item] for item in cart]
         start = time.perf_counter()
@@ -324,8 +324,8 @@ def store_run(
     eval_baskets: int | None,
 ) -> dict[str, Any]:
     from catalog.models import Product
-    from catalog.recommendations.ease import NEIGHBOURS, REGULARISATION
-    from catalog.recommendations.rebuild import recommendations_rebuild
+    from orders.recommendations.ease import NEIGHBOURS, REGULARISATION
+    from orders.recommendations.rebuild import recommendations_rebuild
 
     split = splits(baskets, seeds=())[0]
     test = split.test[:eval_baskets] if eval_baskets is not None else split.test
@@ -428,7 +428,7 @@ def run(
     eval_baskets: int | None,
     seeds: Sequence[int] = SEEDS,
 ) -> dict[str, Any]:
-    import catalog.recommendations.rebuild  # noqa: F401 - loaded now: a long run sees one version of the code
+    import orders.recommendations.rebuild  # noqa: F401 - loaded now: a long run sees one version of the code
 
     names, baskets = baskets_index(baskets_read(path))
     groups, categories = departments_of(names) if departments else ([], [None] * len(names))

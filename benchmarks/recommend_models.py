@@ -8,7 +8,7 @@ each product's stored neighbours summed over the cart, best sellers to fill up.
 - **count, confidence, cosine, Jaccard**: scores from pair counts (``n``: baskets holding a
   product, ``c``: holding both; pairs with ``c ≥ 2``). Jaccard ``c / (n_a + n_b - c)`` is
   what the store shipped before.
-- **EASE**: ``catalog.recommendations.ease``, the shipped model (the store's own code).
+- **EASE**: ``orders.recommendations.ease``, the shipped model (the store's own code).
 - **ALS**: implicit-feedback matrix factorisation (the ``implicit`` library, Hu, Koren and
   Volinsky's model); the cart is folded in as a new user at query time, so it is not
   servable from stored neighbours as is. Left out when the library is missing.
@@ -93,7 +93,7 @@ def _pair_model(score: Callable[[int, int, int, int], float]) -> Trainer:
 
 
 def _ease(training: Training, params: dict[str, Any]) -> Recommender:
-    from catalog.recommendations.ease import ease_train
+    from orders.recommendations.ease import ease_train
 
     model = ease_train(
         training.baskets,

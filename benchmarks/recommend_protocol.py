@@ -201,7 +201,7 @@ def _interval(difference: float, samples: np.ndarray) -> Interval:
 
 @dataclass
 class NeighbourRecommender:
-    """Answers as ``catalog.recommendations.product_suggestions`` does, without a database:
+    """Answers as ``catalog.suggestions.product_suggestions`` does, without a database:
     each cart product's stored neighbours summed, best first (then by index); then the best
     sellers of the cart's categories, then of the store (products sold at least once)."""
 

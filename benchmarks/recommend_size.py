@@ -183,7 +183,7 @@ def _peak_mb() -> float:
 
 
 def train() -> dict[str, Any]:
-    from catalog.recommendations.rebuild import recommendations_rebuild
+    from orders.recommendations.rebuild import recommendations_rebuild
 
     phases: list[tuple[str, float]] = []
     start = time.perf_counter()
@@ -212,7 +212,7 @@ def kinds_serve(asks: dict[str, list[list[int]]], categories: dict[int, int]) ->
     """Each kind of request timed, the kinds taking turns (query n of every kind, then n + 1)
     so that the machine's load falls on all of them alike."""
     from catalog.models import Product
-    from catalog.recommendations import SUGGESTIONS, product_suggestions
+    from catalog.suggestions import SUGGESTIONS, product_suggestions
 
     def suggest(cart: list[int]) -> Any:
         return product_suggestions(

@@ -44,13 +44,13 @@ from carts.selectors import CartSummary, cart_etag, cart_suggestions, cart_summa
 from carts.services.carts import ERROR_COUPON_BLANK, ERROR_NOT_IN_CART, ERROR_UNAVAILABLE
 from catalog.barcodes import BarcodeError, gtin_normalise
 from catalog.models import Product
-from catalog.recommendations import (
+from catalog.selectors import product_get_by_barcode, product_search
+from catalog.suggestions import (
     REASON_BOUGHT_WITH,
     REASON_POPULAR,
     REASON_POPULAR_IN_CATEGORY,
     Suggestion,
 )
-from catalog.selectors import product_get_by_barcode, product_search
 from shopcart.core.money import QUANTITY_MAX
 
 ERROR_QUANTITY_INVALID = (

@@ -3,7 +3,7 @@ refusal look like, kept apart from the views they document."""
 
 from drf_spectacular.utils import OpenApiExample
 
-from catalog.recommendations import REASON_BOUGHT_WITH
+from catalog.suggestions import REASON_BOUGHT_WITH
 
 EXAMPLE_CART = {
     "version": 7,

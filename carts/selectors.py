@@ -22,7 +22,7 @@ from carts.models import Cart, CartLine, CartPass
 from carts.pricing import CartPrice, LineInput, PricedLine, cart_price
 from catalog.instore_labels import instore_label_describe
 from catalog.models import Coupon, Product
-from catalog.recommendations import Suggestion, product_suggestions
+from catalog.suggestions import Suggestion, product_suggestions
 from shopcart.core.money import CENT
 
 REASON_OK = "ok"

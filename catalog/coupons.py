@@ -3,6 +3,10 @@
 The cart checks them when a shopper applies a code (``carts.services.cart_apply_coupon``), and
 checkout again under the coupon's row lock (``orders.services.placement``); each turns a
 refusal into its own error, keeping ``code``.
+
+A shopper's earlier uses are the orders' coupon redemptions (``orders.CouponRedemption``),
+counted through ``Coupon.redemptions``, the reverse side of their foreign key: catalog imports
+nothing from orders.
 """
 
 from django.contrib.auth.models import User

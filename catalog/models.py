@@ -267,28 +267,7 @@ class Coupon(models.Model):
         return code.strip().upper()
 
 
-class CouponRedemption(models.Model):
-    """One use of a coupon by an order; counts towards the per-shopper limit."""
-
-    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="redemptions")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        # The redemption still counts towards the coupon's total after an account is deleted.
-        on_delete=models.SET_NULL,
-        related_name="coupon_redemptions",
-        null=True,
-    )
-    order_number = models.CharField(max_length=32)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.coupon} on order {self.order_number}"
-
-
-# --- Recommendations (written only by catalog.recommendations) ----------------------------
+# --- Recommendations (written only by orders.recommendations, read by catalog.suggestions) ---
 
 
 class ProductPairScore(models.Model):
@@ -345,8 +324,8 @@ def recommendation_version_new() -> str:
 class RecommendationBuild(models.Model):
     """One run of ``recommendations_rebuild``: what it learnt from, and how long it took.
 
-    ``version`` names the neighbours it wrote in the cache (``catalog.recommendations.
-    serving``): a new build's entries never mix with an old one's.
+    ``version`` names the neighbours it wrote in the cache (``catalog.suggestions``): a new
+    build's entries never mix with an old one's.
     """
 
     started_at = models.DateTimeField()

@@ -1,12 +1,9 @@
-"""Background work of the catalog: CSV imports, the recommendations model, the optional AI tips."""
+"""Background work of the catalog: CSV imports and the optional AI tips."""
 
 from celery import Task, shared_task
 from django.db import DatabaseError
 
 from catalog import imports
-from catalog.recommendations.rebuild import (
-    recommendations_rebuild as recommendations_rebuild_service,
-)
 from catalog.tips import product_tips_generate as product_tips_generate_service
 from shopcart.core.db_outage import database_unavailable
 
@@ -14,15 +11,6 @@ from shopcart.core.db_outage import database_unavailable
 # sweep queues the import again, up to catalog.imports.runs.MAX_ATTEMPTS runs in all.
 PRODUCT_IMPORT_MAX_RETRIES = 5
 PRODUCT_IMPORT_RETRY_BASE_SECONDS = 30
-
-
-@shared_task
-def recommendations_rebuild() -> int:
-    """Learn "often bought with" from the paid orders again; run by beat. Idempotent.
-
-    Returns the id of the ``RecommendationBuild`` row that records the run.
-    """
-    return recommendations_rebuild_service().pk
 
 
 @shared_task

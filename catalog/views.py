@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from catalog import selectors
-from catalog.recommendations import product_suggestions
+from catalog.suggestions import product_suggestions
 from catalog.tips import product_tip_get
 
 PRODUCTS_PER_PAGE = 24

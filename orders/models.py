@@ -227,6 +227,31 @@ class Order(models.Model):
             )
 
 
+class CouponRedemption(models.Model):
+    """An order's use of a coupon, kept while the order holds it (placement writes it,
+    cancelling or expiring the order deletes it).
+
+    The coupon's per-shopper limit counts them (``catalog.coupons.coupon_check``, through
+    ``Coupon.redemptions``); a redemption still counts after its shopper's account is deleted.
+    """
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="redemptions")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="coupon_redemption")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="coupon_redemptions",
+        null=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} on order {self.order.number}"
+
+
 class OrderLine(models.Model):
     """A snapshot of one cart line: editing the catalog never changes a past order."""
 

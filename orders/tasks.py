@@ -20,6 +20,19 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task
+def recommendations_rebuild() -> int:
+    """Learn "often bought with" from the paid orders again; run by beat. Idempotent.
+
+    Returns the id of the ``RecommendationBuild`` row that records the run.
+    """
+    # Imported here: web nodes import this module to queue tasks, and only the worker that
+    # trains needs numpy and scipy in memory.
+    from orders.recommendations.rebuild import recommendations_rebuild as rebuild
+
+    return rebuild().pk
+
+
+@shared_task
 def orders_expire_pending() -> int:
     """Expire overdue pending orders (Celery beat, every minute: ``CELERY_BEAT_SCHEDULE``).
 

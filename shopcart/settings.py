@@ -547,9 +547,9 @@ if PAYMENT_GATEWAY == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SEC
 
 # --- Recommendations and AI tips -----------------------------------------------------------
 # "Often bought with" is learnt again from the paid orders every few hours (and by
-# `manage.py recommendations_rebuild`); catalog/recommendations/.
-CELERY_BEAT_SCHEDULE["catalog-recommendations-rebuild"] = {
-    "task": "catalog.tasks.recommendations_rebuild",
+# `manage.py recommendations_rebuild`); orders/recommendations/.
+CELERY_BEAT_SCHEDULE["orders-recommendations-rebuild"] = {
+    "task": "orders.tasks.recommendations_rebuild",
     "schedule": 6 * 60 * 60,
 }
 # Optional AI shopping tips from an OpenAI-compatible chat-completions API (catalog/tips.py).

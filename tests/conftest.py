@@ -156,10 +156,10 @@ def _celery_tasks_run_eagerly():
 @pytest.fixture(autouse=True)
 def _recommendations_version_forgotten():
     """Each test's database has its own recommendation builds: the serving's cached pointer
-    to the current one (catalog.recommendations.serving) must not come from another test."""
+    to the current one (catalog.suggestions) must not come from another test."""
     from django.core.cache import cache
 
-    from catalog.recommendations.serving import VERSION_KEY
+    from catalog.suggestions import VERSION_KEY
 
     cache.delete(VERSION_KEY)
     yield

@@ -58,9 +58,9 @@ from carts.services import (
     stock_mismatch_record,
 )
 from catalog.coupons import CouponRefused, coupon_check
-from catalog.models import Barcode, Coupon, CouponRedemption, Product
+from catalog.models import Barcode, Coupon, Product
 from orders.errors import OrderError
-from orders.models import Order, OrderLine, order_number_new
+from orders.models import CouponRedemption, Order, OrderLine, order_number_new
 from shopcart.core.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
 
 logger = logging.getLogger(__name__)
@@ -331,7 +331,7 @@ def _first_gtins(product_ids: list[int]) -> dict[int | None, str]:
 
 def _coupon_redeem(coupon: Coupon, order: Order) -> None:
     Coupon.objects.filter(pk=coupon.pk).update(times_used=F("times_used") + 1)
-    CouponRedemption.objects.create(coupon=coupon, user=order.user, order_number=order.number)
+    CouponRedemption.objects.create(coupon=coupon, order=order, user=order.user)
 
 
 # --- Cancelling and expiring ----------------------------------------------------------------
@@ -411,7 +411,6 @@ def _coupon_give_back(order: Order) -> None:
     coupon = Coupon.objects.select_for_update().filter(pk=order.coupon_id).first()
     if coupon is None:
         return
-    redemptions = CouponRedemption.objects.filter(coupon=coupon, order_number=order.number)
-    deleted, _ = redemptions.delete()
+    deleted, _ = CouponRedemption.objects.filter(coupon=coupon, order=order).delete()
     if deleted:
         Coupon.objects.filter(pk=coupon.pk, times_used__gt=0).update(times_used=F("times_used") - 1)

@@ -5,11 +5,11 @@ import pytest
 from playwright.sync_api import expect
 
 from carts.services import cart_add_product, cart_get_for_user
-from catalog.recommendations.rebuild import recommendations_rebuild
+from orders.recommendations.rebuild import recommendations_rebuild
 from tests.browser.conftest import PHONE, is_png
 from tests.browser.support import LIVE_WITHIN_MS, NO_HORIZONTAL_SCROLL, sign_in
-from tests.catalog.sales import paid_order
 from tests.factories import CategoryFactory, ProductFactory
+from tests.orders.support import paid_order
 
 pytestmark = [
     pytest.mark.browser,

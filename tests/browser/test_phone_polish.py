@@ -13,11 +13,11 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from carts.services import cart_add_product, cart_get_for_user
-from catalog.recommendations.rebuild import recommendations_rebuild
+from orders.recommendations.rebuild import recommendations_rebuild
 from tests.browser.conftest import PHONE
 from tests.browser.support import NO_HORIZONTAL_SCROLL, sign_in
-from tests.catalog.sales import paid_order
 from tests.factories import ProductFactory
+from tests.orders.support import paid_order
 
 pytestmark = [
     pytest.mark.browser,

@@ -44,8 +44,10 @@ from catalog.coupons import (
     ERROR_COUPON_USED_BY_YOU,
     ERROR_COUPON_USED_UP,
 )
-from catalog.models import Coupon, CouponRedemption
+from catalog.models import Coupon
+from orders.models import CouponRedemption
 from tests.factories import ProductFactory
+from tests.orders.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -427,7 +429,7 @@ def test_blank_coupon_code_is_refused_with_its_own_message(cart, code):
 
 def test_coupon_used_up_by_this_shopper_is_refused_but_others_may_use_it(alice, bob, cart):
     coupon = make_coupon(max_uses_per_shopper=1)
-    CouponRedemption.objects.create(coupon=coupon, user=alice, order_number="A-1")
+    CouponRedemption.objects.create(coupon=coupon, user=alice, order=OrderFactory(user=alice))
 
     with pytest.raises(CartError) as excinfo:
         cart_apply_coupon(cart=cart, code="SAVE10")

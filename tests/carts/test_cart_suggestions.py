@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from carts.services import cart_add_product, cart_get_for_user
-from catalog.recommendations.rebuild import recommendations_rebuild
-from tests.catalog.sales import paid_order
+from orders.recommendations.rebuild import recommendations_rebuild
 from tests.factories import CategoryFactory, ProductFactory
+from tests.orders.support import paid_order
 
 pytestmark = pytest.mark.django_db
 

@@ -26,11 +26,11 @@ from carts.services import (
 )
 from carts.services.carts import ERROR_CART_CLOSED
 from catalog.coupons import ERROR_COUPON_EXPIRED, ERROR_COUPON_USED_UP
-from catalog.models import Coupon, CouponRedemption, Product
+from catalog.models import Coupon, Product
 from devices.services import device_pair
 from devices.services.scans import DISPLAY_CART_PAYING
 from orders.errors import OrderError
-from orders.models import Order
+from orders.models import CouponRedemption, Order
 from orders.services import order_cancel, order_place
 from orders.services import placement as placement_module
 from orders.services.placement import (
@@ -426,11 +426,7 @@ def test_a_coupon_use_is_counted_and_recorded_for_the_order(alice, milk):
     coupon = Coupon.objects.get(code="SAVE")
     assert coupon.times_used == 1
     redemption = CouponRedemption.objects.get()
-    assert (redemption.coupon, redemption.user, redemption.order_number) == (
-        coupon,
-        alice,
-        order.number,
-    )
+    assert (redemption.coupon, redemption.user, redemption.order) == (coupon, alice, order)
     assert order.total == Decimal("2.98")
 
 

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from catalog.models import Coupon, CouponRedemption
+from catalog.models import Coupon
 from orders.errors import OrderError
-from orders.models import Order
+from orders.models import CouponRedemption, Order
 from orders.services import order_cancel, order_place, orders_expire_pending
 from tests.factories import ProductFactory, UserFactory
 from tests.orders.support import cart_with, stock_of
@@ -82,7 +82,7 @@ def test_a_single_use_coupon_checked_out_by_ten_shoppers_at_once_is_used_once():
     assert {error.code for error in refused} == {"coupon_used_up"}
     assert len(refused) == 9
     assert Coupon.objects.get(code="ONLYONE").times_used == 1
-    assert CouponRedemption.objects.get().order_number == placed[0].number
+    assert CouponRedemption.objects.get().order == placed[0]
     assert stock_of(product) == 99  # the refused checkouts took nothing
 
 

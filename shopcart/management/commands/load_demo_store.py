@@ -27,8 +27,8 @@ from django.utils import timezone
 from catalog import demo_data
 from catalog.barcodes import gtin_normalise
 from catalog.models import Barcode, Category, Product, RecommendationBuild
-from catalog.recommendations.rebuild import recommendations_rebuild
 from orders.models import Order, OrderLine, Payment
+from orders.recommendations.rebuild import recommendations_rebuild
 from shopcart.core.staff_mfa import totp_secret_set
 
 ERROR_PRODUCTION = (

@@ -1,7 +1,7 @@
 """Serving “often bought with” from the stored neighbours, within about a millisecond.
 
 For a cart (or one product): each cart product's neighbours (``ProductPairScore``, written by
-``catalog.recommendations.rebuild``) are summed, best first; then come the best sellers of the
+``orders.recommendations.rebuild``) are summed, best first; then come the best sellers of the
 cart's categories, then of the whole store (``ProductPopularity``), for a product with no
 neighbours (never sold, or only alone) or too few in stock. Products in the cart, inactive or
 out of stock are never suggested; a store with no build yet suggests nothing.

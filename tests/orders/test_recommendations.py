@@ -10,15 +10,15 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
-from catalog import recommendations as rec
+from catalog import suggestions as rec
 from catalog.models import ProductPairScore, ProductPopularity, RecommendationBuild
-from catalog.recommendations import ease
-from catalog.recommendations.rebuild import HISTORY_DAYS, recommendations_rebuild
-from catalog.tasks import recommendations_rebuild as recommendations_rebuild_task
 from orders.models import Order
+from orders.recommendations import ease
+from orders.recommendations.rebuild import HISTORY_DAYS, recommendations_rebuild
+from orders.tasks import recommendations_rebuild as recommendations_rebuild_task
 from shopcart.celery import app as celery_app
-from tests.catalog.sales import paid_order
 from tests.factories import CategoryFactory, ProductFactory
+from tests.orders.support import paid_order
 
 
 def scores() -> dict[tuple[str, str], float]:
@@ -228,8 +228,8 @@ def test_task_rebuilds_and_is_scheduled(pasta, sauce):
     build_id = recommendations_rebuild_task.delay().get()
 
     assert RecommendationBuild.objects.get().pk == build_id
-    schedule = settings.CELERY_BEAT_SCHEDULE["catalog-recommendations-rebuild"]
-    assert schedule["task"] == "catalog.tasks.recommendations_rebuild"
+    schedule = settings.CELERY_BEAT_SCHEDULE["orders-recommendations-rebuild"]
+    assert schedule["task"] == "orders.tasks.recommendations_rebuild"
     assert schedule["task"] in celery_app.tasks
 
 

@@ -12,7 +12,7 @@ import pytest
 from benchmarks import basket_files, recommend
 from benchmarks import recommend_protocol as protocol
 from benchmarks.recommend_models import BASELINE, SHIPPED, Model, Training, models
-from catalog.recommendations import ease
+from orders.recommendations import ease
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -201,7 +201,7 @@ def test_the_comparison_runs_the_shipped_model_and_the_baseline():
 @pytest.mark.django_db
 def test_the_protocol_answers_exactly_as_the_store_serves(django_assert_max_num_queries):
     from catalog.models import Product
-    from catalog.recommendations.rebuild import recommendations_rebuild
+    from orders.recommendations.rebuild import recommendations_rebuild
 
     baskets = basket_files.synthetic_baskets(seed=8, count=400)
     names, indexed = recommend.baskets_index(baskets)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from catalog.recommendations.rebuild import HISTORY_DAYS, recommendations_rebuild
+from orders.recommendations.rebuild import HISTORY_DAYS, recommendations_rebuild
 
 MESSAGE_DONE = (
     "Learnt from {orders} paid orders of the last {days} days: {products} products sold, "

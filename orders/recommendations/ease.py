@@ -7,7 +7,7 @@ with ``G = XᵀX`` (orders holding both i and j) and ``P = (G + λI)⁻¹``,
 ``B_ij = -P_ij / P_jj``. Unlike a pair count, a weight says what i adds once the rest of the
 order is known: two products that always come together do not count the same evidence twice.
 
-Serving sums ``B_ij`` over the cart's products ``i`` (``catalog.recommendations.serving``),
+Serving sums ``B_ij`` over the cart's products ``i`` (``catalog.suggestions``),
 which is the model's own prediction restricted to each product's ``neighbours`` largest
 positive weights, among the products bought with it at least once: the model can give a
 small weight to two products never bought together (through the products bought with both),

@@ -10,7 +10,7 @@ from django.urls import reverse
 from carts.services import cart_add_product, cart_get_for_user
 from catalog import demo_data
 from catalog.models import Product, ProductPairScore, RecommendationBuild
-from catalog.recommendations import REASON_BOUGHT_WITH, product_suggestions
+from catalog.suggestions import REASON_BOUGHT_WITH, product_suggestions
 from orders.models import Order, OrderLine, Payment
 
 pytestmark = pytest.mark.django_db

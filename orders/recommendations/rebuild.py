@@ -1,23 +1,21 @@
 """Training from the store's paid orders: read them, fit the model, replace the tables.
 
-Run by Celery beat (``catalog.tasks.recommendations_rebuild``) and by ``manage.py
-recommendations_rebuild``, never by a request.
-
-Catalog reads the orders app's tables here and only here, through the app registry: orders
-depends on catalog, never the other way round at import time.
+Run by Celery beat (``orders.tasks.recommendations_rebuild``) and by ``manage.py
+recommendations_rebuild``, never by a request. What it writes is catalog's (the neighbours
+and best sellers of its products), which ``catalog.suggestions`` serves.
 """
 
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Product, ProductPairScore, ProductPopularity, RecommendationBuild
-from catalog.recommendations.ease import NeighbourModel, Progress, baskets_from_lines, ease_train
-from catalog.recommendations.serving import cache_fill
+from catalog.suggestions import cache_fill
+from orders.models import Order, OrderLine
+from orders.recommendations.ease import NeighbourModel, Progress, baskets_from_lines, ease_train
 
 HISTORY_DAYS = 365
 WRITE_BATCH = 1000
@@ -26,11 +24,9 @@ WRITE_BATCH = 1000
 def paid_baskets(*, since: datetime) -> Iterator[set[int]]:
     """The products of each order paid since ``since`` (wholly refunded ones left out),
     streamed in order id order, a chunk of rows at a time."""
-    order_model = apps.get_model("orders", "Order")
-    line_model = apps.get_model("orders", "OrderLine")
-    statuses = [order_model.Status.PAID, order_model.Status.PARTIALLY_REFUNDED]
+    statuses = [Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED]
     rows = (
-        line_model.objects.filter(
+        OrderLine.objects.filter(
             order__status__in=statuses, order__paid_at__gte=since, product__isnull=False
         )
         .order_by("order_id")
