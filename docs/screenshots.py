@@ -22,6 +22,9 @@ What it does, all in its own temporary directory (``var/`` is never read or writ
 
 Each step prints a line; a failing one is named, with the end of the server's log, and the exit
 status is 1. The pictures need not match from one run to the next (times, order numbers).
+
+Size: kept in one file: it is a script a reader follows from the store's set-up to the last
+shot, and no other module uses its steps.
 """
 
 import argparse

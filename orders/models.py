@@ -7,6 +7,8 @@ illegal transitions with ``OrderStateError``; services call them under the order
        │          └──────────────────────────────► refunded
        ├──► cancelled   (declined payment, or the shopper went back to the cart)
        └──► expired     (never paid within ORDER_PENDING_MINUTES)
+
+Size: kept in one module: the orders app's models together, as Django keeps an app's models.
 """
 
 import base64
