@@ -153,8 +153,8 @@ class NvsStorage : public Storage {
 
 // The saved offline queue, on LittleFS in the partition table's data partition ("spiffs" in
 // partitions_ota.csv: 892 KiB, room for the six 96 KiB slots and LittleFS's copy-on-write).
-// LittleFS commits a file when it is closed; a power cut before that leaves the old file, and the core's
-// checksum catches whatever else a cut leaves.
+// LittleFS commits a file when it is closed; a power cut before that leaves the old file, and
+// the core's checksum catches whatever else a cut leaves.
 class LittleFsFlash : public Flash {
  public:
   bool begin() {
