@@ -1,6 +1,8 @@
 // smartcart cart firmware: the sketch only wires the core (../core, a library) to the hardware.
 // (The Arduino builder puts the Arduino header in front of every .ino; nothing here uses it.)
 #include "hardware.h"
+#include "ota.h"
+#include "setup_mode.h"
 
 using namespace smartcart;
 
@@ -18,8 +20,15 @@ static void network_loop(void*) {
   for (;;) {
     hardware::watchdog_feed();
     cart->poll_network(clock.millis());
+    UpdateOffer offer;
+    if (cart->update_take(clock.millis(), &offer)) hardware::update_install(offer, settings);
     clock.sleep_ms(10);
   }
+}
+
+static void console_poll() {
+  for (int c; (c = hardware::console_read()) >= 0;) console->feed(static_cast<char>(c));
+  if (console->reboot_requested()) hardware::restart();
 }
 
 void setup() {
@@ -27,6 +36,11 @@ void setup() {
   settings_load(hardware::storage(), &settings);
   editing = settings;
   console = new Console(editing, hardware::storage(), hardware::console_out());
+  // No settings yet, or the button held at power-on: read the provisioning QR (restarts when
+  // enrolled; returns on a fresh press when the saved settings are complete).
+  if (settings_check(settings) != SETTINGS_OK || hardware::button_pressed()) {
+    hardware::setup_mode_run(&settings, console_poll);
+  }
   CartBuffers buffers;
   if (!hardware::buffers_allocate(&buffers)) return;  // loop() still runs the console
   cart = new CartCore(hardware::ports(), buffers);
@@ -54,7 +68,6 @@ void loop() {
     const char* code = scanner_code_split(line, symbology, sizeof symbology);
     cart->scan_code(code, symbology, clock.millis());
   }
-  for (int c; (c = hardware::console_read()) >= 0;) console->feed(static_cast<char>(c));
-  if (console->reboot_requested()) hardware::restart();
+  console_poll();
   clock.sleep_ms(5);
 }

@@ -152,9 +152,9 @@ class NvsStorage : public Storage {
 };
 
 // The saved offline queue, on LittleFS in the partition table's data partition ("spiffs" in
-// huge_app.csv: 896 KiB, room for the six 96 KiB slots and LittleFS's copy-on-write). LittleFS
-// commits a file when it is closed; a power cut before that leaves the old file, and the core's
-// checksum catches whatever else a cut leaves.
+// partitions_ota.csv: 892 KiB, room for the six 96 KiB slots and LittleFS's copy-on-write).
+// LittleFS commits a file when it is closed; a power cut before that leaves the old file, and
+// the core's checksum catches whatever else a cut leaves.
 class LittleFsFlash : public Flash {
  public:
   bool begin() {
@@ -357,8 +357,8 @@ void board_start() {
   Serial.printf("Started: %s\n", reset_reason_name(board_port.reset_reason()));
 }
 
-bool camera_start(const Settings& settings) {
-  camera_config_t config = {};
+void camera_pins(void* camera_config) {
+  camera_config_t& config = *static_cast<camera_config_t*>(camera_config);
   config.pin_pwdn = 32;
   config.pin_reset = -1;
   config.pin_xclk = 0;
@@ -378,6 +378,11 @@ bool camera_start(const Settings& settings) {
   config.xclk_freq_hz = 20000000;
   config.ledc_timer = LEDC_TIMER_0;
   config.ledc_channel = LEDC_CHANNEL_0;
+}
+
+bool camera_start(const Settings& settings) {
+  camera_config_t config = {};
+  camera_pins(&config);
   config.pixel_format = PIXFORMAT_JPEG;
   config.frame_size = frame_size_of(settings.frame);
   config.jpeg_quality = JPEG_QUALITY_DEFAULT;
@@ -401,6 +406,8 @@ bool camera_start(const Settings& settings) {
   if (error != ESP_OK) Serial.printf("Camera failed to start: 0x%x\n", error);
   return error == ESP_OK;
 }
+
+void net_pin(const char* ca_pem) { net_port.pin(ca_pem); }
 
 void network_start(const Settings& settings) {
   net_port.pin(settings.ca_pem);

@@ -35,10 +35,15 @@ bool buffers_allocate(smartcart::CartBuffers* buffers);
 
 void board_start();  // serial console, pins, OLED, buzzer, scanner module
 bool camera_start(const smartcart::Settings& settings);
+// The AI-Thinker board's camera pins, XCLK and LEDC, into a camera_config_t (declared as void*
+// here: this header includes no board header).
+void camera_pins(void* camera_config);
 // Wi-Fi with the provisioned network, SNTP, and TLS pinned to the provisioned CA certificate
 // (settings must live as long as the program: the TLS client keeps a pointer to it).
 void network_start(const smartcart::Settings& settings);
 void network_task_start(void (*body)(void*));  // a FreeRTOS task on core 0
+// Pins the TLS stream (ports().net) to ca_pem, which must outlive the connection.
+void net_pin(const char* ca_pem);
 
 // The task watchdog: a task that has been watched and then not fed for TASK_WATCHDOG_S
 // restarts the cart (the heartbeat after it reports task_watchdog).

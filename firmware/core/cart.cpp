@@ -24,6 +24,7 @@ const Lines TEXT_KEY_REFUSED = {"Key refused", "Call staff"};
 const Lines TEXT_SCAN_REFUSED = {"Scan refused", "Call staff"};
 const Lines TEXT_SCAN_CONFLICT = {"Scan not added", "Scan again"};
 const Lines TEXT_ODD_ANSWER = {"Odd answer", "Check your cart"};
+const Lines TEXT_UPDATING = {"Updating...", "Do not unplug"};
 
 namespace {
 
@@ -45,8 +46,10 @@ CartCore::CartCore(const CartPorts& ports, const CartBuffers& buffers)
       http_(ports.net, ports.clock), settings_(NULL), configured_(false), lines_since_ms_(0),
       lines_from_scan_(false), hz_(0), led_(false), drawn_once_(false), uptime_ms_(0),
       uptime_mark_(0), heartbeat_sent_(false), heartbeat_at_ms_(0), mailbox_count_(0),
-      net_(NET_STARTING), paired_(false), camera_fault_(false), failed_captures_(0) {
+      net_(NET_STARTING), paired_(false), camera_fault_(false), failed_captures_(0),
+      last_press_ms_(0) {
   memset(screen_, 0, sizeof screen_);
+  memset(&offer_, 0, sizeof offer_);
   lines_copy(lines_, TEXT_STARTING);
   lines_copy(idle_lines_, TEXT_STARTING);
   memset(&url_, 0, sizeof url_);
@@ -55,6 +58,7 @@ CartCore::CartCore(const CartPorts& ports, const CartBuffers& buffers)
 bool CartCore::begin(const Settings& settings, uint32_t now) {
   settings_ = &settings;
   uptime_mark_ = now;
+  last_press_ms_ = now;
   configured_ = settings_check(settings) == SETTINGS_OK &&
                 server_url_parse(settings.server_url, &url_) == URL_OK;
   if (configured_) {
@@ -89,6 +93,10 @@ void CartCore::restore_saved(uint32_t now) {
 
 void CartCore::poll_input(bool button_pressed, uint32_t now) {
   ButtonEvent event = button_.update(button_pressed, now);
+  if (event != BUTTON_NONE) {
+    Locked held(ports_.lock);
+    last_press_ms_ = now;
+  }
   if (configured_) {
     if (event == BUTTON_SHORT_PRESS) now = capture(now);
     if (event == BUTTON_LONG_PRESS) {
@@ -436,8 +444,27 @@ void CartCore::send_heartbeat(uint32_t now) {
     return;
   }
   post_answer(answer.display, PATTERN_NONE, true);
+  offer_ = answer.update;  // network side only: no lock
   Locked held(ports_.lock);
   paired_ = answer.paired;
+}
+
+bool CartCore::update_take(uint32_t now, UpdateOffer* offer) {
+  if (!configured_ || !offer_.offered) return false;
+  uint32_t idle_ms;
+  {
+    Locked held(ports_.lock);
+    idle_ms = elapsed_ms(now, last_press_ms_);
+  }
+  if (!update_due(offer_, SMARTCART_FIRMWARE_VERSION, paired(), queue_.depth(), idle_ms)) {
+    return false;
+  }
+  *offer = offer_;
+  offer_.offered = false;
+  char lines[2][DISPLAY_LINE_BYTES];
+  lines_copy(lines, TEXT_UPDATING);
+  post_answer(lines, PATTERN_NONE, true);  // idle lines: they stay until the restart
+  return true;
 }
 
 void CartCore::post(const Lines& lines, Pattern pattern) {

@@ -22,6 +22,7 @@
 #include "scan_queue.h"
 #include "scan_store.h"
 #include "settings.h"
+#include "update.h"
 #include "url.h"
 
 namespace smartcart {
@@ -47,6 +48,7 @@ extern const Lines TEXT_KEY_REFUSED;
 extern const Lines TEXT_SCAN_REFUSED;
 extern const Lines TEXT_SCAN_CONFLICT;
 extern const Lines TEXT_ODD_ANSWER;
+extern const Lines TEXT_UPDATING;
 
 struct CartPorts {
   Clock& clock;
@@ -96,6 +98,11 @@ class CartCore {
   // --- the network task ---
   // Also runs the Wi-Fi watchdog: reconnect, and restart after minutes without a network.
   void poll_network(uint32_t now);
+  // The last heartbeat's update offer, once it is due (update_due: newer, not paired, no scan
+  // waiting, no press for UPDATE_IDLE_MS): copied into *offer, "Updating" shown, and the offer
+  // forgotten, so a failed download is tried again only after the next heartbeat offers it.
+  // The caller (the network task) downloads it into an UpdateInstaller and restarts.
+  bool update_take(uint32_t now, UpdateOffer* offer);
 
   size_t queue_depth() { return queue_.depth(); }
   Mode mode() const { return modes_.current(); }
@@ -168,6 +175,7 @@ class CartCore {
   bool heartbeat_sent_;
   uint32_t heartbeat_at_ms_;
   WifiWatchdog wifi_watchdog_;
+  UpdateOffer offer_;
 
   // shared, behind the lock
   static const size_t MAILBOX_SIZE = 4;
@@ -177,6 +185,7 @@ class CartCore {
   bool paired_;
   bool camera_fault_;
   uint32_t failed_captures_;
+  uint32_t last_press_ms_;  // or the start: an update waits UPDATE_IDLE_MS after either
 };
 
 }  // namespace smartcart

@@ -257,6 +257,40 @@ TEST_SUITE("update") {
     CHECK(rig.board.marked_valid == 1);  // once
   }
 
+  TEST_CASE("the heartbeat's offer is taken after two idle minutes, once, and not when paired") {
+    std::string offer =
+        fakes::file_text(fakes::fixtures_dir() + "/cart/heartbeat_update_offer.json");
+    std::string with_offer = golden("response_heartbeat");
+    with_offer.replace(with_offer.find("null"), 4, offer);
+    std::string paired = with_offer;
+    with_offer.replace(with_offer.find("\"paired\": true"), 14, "\"paired\": false");
+    Rig rig;
+    REQUIRE(rig.begin());
+    rig.net.answer(http_answer(200, with_offer));
+    rig.network();
+    UpdateOffer taken;
+    CHECK_FALSE(rig.cart().update_take(rig.clock.millis(), &taken));  // just started
+    rig.clock.now += UPDATE_IDLE_MS - 1000;
+    rig.long_press();  // a press starts the idle time over (a long one: no scan to send)
+    rig.clock.now += UPDATE_IDLE_MS - 1000 - FEEDBACK_HOLD_MS;
+    rig.input();  // remove mode has long run out: back to add
+    rig.clock.now += FEEDBACK_HOLD_MS;  // two minutes less a second since the press
+    CHECK_FALSE(rig.cart().update_take(rig.clock.millis(), &taken));
+    rig.clock.now += 2000;
+    REQUIRE(rig.cart().update_take(rig.clock.millis(), &taken));
+    CHECK(std::string(taken.version) == "1.2.0");
+    CHECK(taken.size == 1048576);
+    rig.input();
+    REQUIRE_FALSE(rig.ui.screens.empty());
+    CHECK(rig.ui.screens.back().line1 == "Updating...");
+    CHECK_FALSE(rig.cart().update_take(rig.clock.millis(), &taken));  // once per offer
+
+    rig.net.answer(http_answer(200, paired));
+    rig.clock.now += HEARTBEAT_INTERVAL_MS;
+    rig.network();
+    CHECK_FALSE(rig.cart().update_take(rig.clock.millis(), &taken));  // a shopper's cart
+  }
+
   TEST_CASE("base64 decoding, for the signature") {
     uint8_t out[8];
     CHECK(base64_decode("TWFu", 4, out, sizeof out) == 3);
