@@ -328,20 +328,19 @@ def _line_change(cart: Cart, target: LineTarget, quantity: Quantity) -> services
         assert target.line is not None
         if quantity != QUANTITY_DELETE:
             message = ERROR_UNAVAILABLE.format(product=target.line.product_name)
-            raise services.CartError(message, code="unavailable")
+            raise services.CartError(message, code=services.CartErrorCode.UNAVAILABLE)
         return services.cart_delete_unavailable_line(cart=cart, line_id=target.line.pk)
     if target.line is not None and target.line.is_labelled:
         if quantity != QUANTITY_DELETE:
             message = ERROR_LABELLED_LINE.format(product=target.line.product_name)
-            raise services.CartError(message, code="labelled_line")
+            raise services.CartError(message, code=services.CartErrorCode.LABELLED_LINE)
         return services.cart_delete_labelled_line(cart=cart, line_id=target.line.pk)
     if quantity is None:
         return services.cart_add_product(cart=cart, product=product)
     if isinstance(quantity, int):
         return services.cart_set_quantity(cart=cart, product=product, quantity=quantity)
     if not cart.lines.filter(product=product, label_code="").exists():  # "delete", not in cart
-        message = ERROR_NOT_IN_CART.format(product=product.name)
-        raise services.CartError(message, code="not_in_cart")
+        raise services.NotInCart(ERROR_NOT_IN_CART.format(product=product.name))
     return services.cart_delete_line(cart=cart, product_id=product.pk)
 
 

@@ -326,7 +326,7 @@ def _quantity(text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise services.CartError(ERROR_QUANTITY, code="quantity") from None
+        raise services.CartError(ERROR_QUANTITY, code=services.CartErrorCode.QUANTITY) from None
 
 
 def _product_or_404(product_id: int) -> Product:

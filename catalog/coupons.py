@@ -9,6 +9,8 @@ counted through ``Coupon.redemptions``, the reverse side of their foreign key: c
 nothing from orders.
 """
 
+from enum import StrEnum
+
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -24,6 +26,17 @@ ERROR_COUPON_USED_BY_YOU = "You have already used coupon “{code}”."
 CODE_SHOWN_MAX = 40  # of what the shopper typed, in a message
 
 
+class CouponRefusalCode(StrEnum):
+    """Why a coupon may not be used: ``CouponRefused.code``, kept by the cart's and checkout's
+    errors."""
+
+    UNKNOWN = "coupon_unknown"
+    NOT_YET = "coupon_not_yet"
+    EXPIRED = "coupon_expired"
+    USED_UP = "coupon_used_up"
+    USED_BY_YOU = "coupon_used_by_you"
+
+
 class CouponRefused(Refused):
     """The coupon may not be used now; the message says why, ``code`` for APIs."""
 
@@ -33,16 +46,16 @@ def coupon_check(*, coupon: Coupon | None, code: str, user: User | None) -> None
     ``user``: active, within its dates, not used up in all nor by this shopper."""
     shown = Coupon.normalise_code(code)[:CODE_SHOWN_MAX]
     if coupon is None or not coupon.active:
-        raise CouponRefused(ERROR_COUPON_UNKNOWN.format(code=shown), code="coupon_unknown")
+        raise CouponRefused(ERROR_COUPON_UNKNOWN.format(code=shown), code=CouponRefusalCode.UNKNOWN)
     now = timezone.now()
     if coupon.valid_from and now < coupon.valid_from:
-        raise CouponRefused(ERROR_COUPON_NOT_YET.format(code=shown), code="coupon_not_yet")
+        raise CouponRefused(ERROR_COUPON_NOT_YET.format(code=shown), code=CouponRefusalCode.NOT_YET)
     if coupon.valid_until and now > coupon.valid_until:
-        raise CouponRefused(ERROR_COUPON_EXPIRED.format(code=shown), code="coupon_expired")
+        raise CouponRefused(ERROR_COUPON_EXPIRED.format(code=shown), code=CouponRefusalCode.EXPIRED)
     if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
-        raise CouponRefused(ERROR_COUPON_USED_UP.format(code=shown), code="coupon_used_up")
+        raise CouponRefused(ERROR_COUPON_USED_UP.format(code=shown), code=CouponRefusalCode.USED_UP)
     if coupon.max_uses_per_shopper is not None and user is not None:
         used = coupon.redemptions.filter(user=user).count()
         if used >= coupon.max_uses_per_shopper:
             message = ERROR_COUPON_USED_BY_YOU.format(code=shown)
-            raise CouponRefused(message, code="coupon_used_by_you")
+            raise CouponRefused(message, code=CouponRefusalCode.USED_BY_YOU)

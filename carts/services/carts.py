@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from enum import StrEnum
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -75,14 +76,36 @@ ERROR_COUPON_BLANK = "Enter a coupon code."
 MESSAGE_MERGED = "We added the {count} item(s) you chose before signing in to your cart."
 
 
+class CartErrorCode(StrEnum):
+    """Why a cart change was refused: ``CartError.code``, a stable word for APIs and devices
+    (a refused coupon keeps its ``catalog.coupons.CouponRefusalCode``)."""
+
+    NOT_IN_CART = "not_in_cart"
+    OUT_OF_STOCK = "out_of_stock"
+    UNAVAILABLE = "unavailable"
+    LABELLED_LINE = "labelled_line"
+    QUANTITY = "quantity"
+    PRICE = "price"
+    CART_FULL = "cart_full"
+    CART_TOTAL = "cart_total"
+    COUPON_BLANK = "coupon_blank"
+    CART_CLOSED = "cart_closed"
+
+
 class CartError(Refused):
     """A cart change was refused; ``code`` says why for APIs and devices."""
+
+
+class NotInCart(CartError):
+    """Taking away a product the cart does not hold."""
+
+    code = CartErrorCode.NOT_IN_CART
 
 
 class CartClosed(CartError):
     """The cart is being paid for or is closed: a conflict with its state, not bad input."""
 
-    code = "cart_closed"
+    code = CartErrorCode.CART_CLOSED
     http_status = 409
 
 
@@ -260,7 +283,7 @@ def cart_remove_product(
         lines = locked.lines
         row = _row_of(lines.rows, product.pk, label_code)
         if row is None:
-            raise CartError(ERROR_NOT_IN_CART.format(product=product.name), code="not_in_cart")
+            raise NotInCart(ERROR_NOT_IN_CART.format(product=product.name))
         changed = replace(row)
         changed.quantity -= min(quantity, changed.quantity)
         if scanned:
@@ -288,7 +311,9 @@ def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartCha
     scanned_part = row.scanned_quantity if row else 0
     allowed = max(product.stock, scanned_part)
     if allowed <= 0:
-        raise CartError(ERROR_OUT_OF_STOCK.format(product=product.name), code="out_of_stock")
+        raise CartError(
+            ERROR_OUT_OF_STOCK.format(product=product.name), code=CartErrorCode.OUT_OF_STOCK
+        )
     messages = list(lines.messages)
     if quantity > allowed:
         quantity = allowed
@@ -383,7 +408,7 @@ def cart_apply_coupon(*, cart: Cart, code: str) -> CartChange:
     ``CartError`` with a message naming the problem (also for a blank ``code``).
     """
     if not code.strip():
-        raise CartError(ERROR_COUPON_BLANK, code="coupon_blank")
+        raise CartError(ERROR_COUPON_BLANK, code=CartErrorCode.COUPON_BLANK)
     cart = _cart_lock(cart)
     coupon = Coupon.objects.by_code(code).select_related("category").first()
     try:
@@ -602,7 +627,7 @@ def _cart_publish(cart: Cart) -> None:
 
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= QUANTITY_MAX:
-        raise CartError(ERROR_QUANTITY, code="quantity")
+        raise CartError(ERROR_QUANTITY, code=CartErrorCode.QUANTITY)
 
 
 def _row_of(rows: list[CartLineRow], product_id: int, label_code: str) -> CartLineRow | None:
@@ -680,16 +705,18 @@ def _check_bounds(lines: list[CartLineRow], changed: CartLineRow, *, was: int) -
         return
     name = changed.product_name
     if changed.quantity > QUANTITY_MAX:
-        raise CartError(ERROR_LINE_FULL.format(product=name), code="quantity")
+        raise CartError(ERROR_LINE_FULL.format(product=name), code=CartErrorCode.QUANTITY)
     if changed.unit_price > PRICE_MAX:
         limit = money_format(PRICE_MAX)
-        raise CartError(ERROR_PRICE_TOO_HIGH.format(product=name, limit=limit), code="price")
+        raise CartError(
+            ERROR_PRICE_TOO_HIGH.format(product=name, limit=limit), code=CartErrorCode.PRICE
+        )
     if changed.pk is None and len(lines) >= LINES_MAX:
-        raise CartError(ERROR_CART_FULL, code="cart_full")
+        raise CartError(ERROR_CART_FULL, code=CartErrorCode.CART_FULL)
     after = [changed if line.pk == changed.pk else line for line in lines]
     if _goods_value([*lines, changed] if changed.pk is None else after) > CART_TOTAL_MAX:
         limit = money_format(CART_TOTAL_MAX)
-        raise CartError(ERROR_CART_TOTAL.format(limit=limit), code="cart_total")
+        raise CartError(ERROR_CART_TOTAL.format(limit=limit), code=CartErrorCode.CART_TOTAL)
 
 
 def _goods_value(lines: list[CartLineRow]) -> Decimal:
@@ -703,17 +730,21 @@ def _goods_value(lines: list[CartLineRow]) -> Decimal:
 
 def _check_sellable(product: Product) -> None:
     if not product.active:
-        raise CartError(ERROR_UNAVAILABLE.format(product=product.name), code="unavailable")
+        raise CartError(
+            ERROR_UNAVAILABLE.format(product=product.name), code=CartErrorCode.UNAVAILABLE
+        )
 
 
 def _clamp_web_addition(product: Product, in_cart: int, quantity: int) -> tuple[int, list[str]]:
     left = product.stock - in_cart
     if left <= 0:
         if product.stock <= 0:
-            raise CartError(ERROR_OUT_OF_STOCK.format(product=product.name), code="out_of_stock")
+            raise CartError(
+                ERROR_OUT_OF_STOCK.format(product=product.name), code=CartErrorCode.OUT_OF_STOCK
+            )
         raise CartError(
             ERROR_NO_MORE_STOCK.format(stock=product.stock, product=product.name),
-            code="out_of_stock",
+            code=CartErrorCode.OUT_OF_STOCK,
         )
     if quantity <= left:
         return quantity, []

@@ -63,7 +63,9 @@ from carts.selectors import (
 )
 from carts.services import (
     CartError,
+    CartErrorCode,
     LockedCart,
+    NotInCart,
     cart_add_labelled_product,
     cart_add_product,
     cart_remove_product,
@@ -139,10 +141,10 @@ Lines = tuple[str, str]
 
 # What the display says when the cart refuses an addition for a bound (``CartError.code``).
 _BOUND_DISPLAYS: dict[str, Lines] = {
-    "quantity": DISPLAY_LINE_FULL,
-    "price": DISPLAY_PRICE_TOO_HIGH,
-    "cart_full": DISPLAY_CART_FULL,
-    "cart_total": DISPLAY_CART_TOTAL,
+    CartErrorCode.QUANTITY: DISPLAY_LINE_FULL,
+    CartErrorCode.PRICE: DISPLAY_PRICE_TOO_HIGH,
+    CartErrorCode.CART_FULL: DISPLAY_CART_FULL,
+    CartErrorCode.CART_TOTAL: DISPLAY_CART_TOTAL,
 }
 
 # What the cart page is told of a scan that changed nothing (see ``scan_outcome_show``).
@@ -464,9 +466,9 @@ def _cart_change(
             cart=cart, product=product, quantity=quantity, scanned=True, label_code=label_code
         )
         return Result.REMOVED, DISPLAY_REMOVED, BEEP_OK
+    except NotInCart:
+        return Result.NOT_IN_CART, DISPLAY_NOT_IN_CART, BEEP_ERROR
     except CartError as exc:
-        if exc.code == "not_in_cart":
-            return Result.NOT_IN_CART, DISPLAY_NOT_IN_CART, BEEP_ERROR
         # A bound, or "unavailable": the product is in the catalog but no longer sold.
         shown = _BOUND_DISPLAYS.get(exc.code, DISPLAY_NOT_SOLD)
         return Result.UNKNOWN_PRODUCT, shown, BEEP_ERROR

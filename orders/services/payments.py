@@ -28,7 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from carts.services import cart_close
-from orders.errors import OrderError, OrderPaidMeanwhile
+from orders.errors import OrderError, OrderErrorCode, OrderPaidMeanwhile
 from orders.gateways import Gateway, GatewayError, gateway_get
 from orders.models import Order, Payment, Refund
 from orders.services.exits import order_audit_flag_decide
@@ -93,7 +93,7 @@ def _checkout_open(gateway: Gateway, payment: Payment, success_url: str, cancel_
         )
     except GatewayError as exc:
         logger.warning("payment %s: checkout not started (%s)", payment.pk, exc)
-        raise OrderError(ERROR_GATEWAY, code="gateway") from None
+        raise OrderError(ERROR_GATEWAY, code=OrderErrorCode.GATEWAY) from None
     # Two racing starts got the same session (same key); whichever stores it first is right.
     Payment.objects.filter(pk=payment.pk, external_id__isnull=True).update(
         external_id=session.external_id, redirect_url=session.redirect_url
@@ -107,10 +107,13 @@ def _payment_for_checkout(order: Order, gateway: Gateway) -> Payment:
         if order.status != Order.Status.PENDING:
             status = order.get_status_display()
             raise OrderError(
-                ERROR_NOT_PENDING.format(number=order.number, status=status), code="not_pending"
+                ERROR_NOT_PENDING.format(number=order.number, status=status),
+                code=OrderErrorCode.NOT_PENDING,
             )
         if order.expires_at <= timezone.now():
-            raise OrderError(ERROR_TOO_LATE.format(number=order.number), code="expired")
+            raise OrderError(
+                ERROR_TOO_LATE.format(number=order.number), code=OrderErrorCode.EXPIRED
+            )
         open_payments = order.payments.filter(gateway=gateway.name, status=Payment.Status.CREATED)
         payment = open_payments.order_by("pk").first()
         if payment is None:
@@ -134,7 +137,7 @@ def order_payment_abandon(*, order: Order) -> Order:
             still_unpaid = gateway_get(payment.gateway).checkout_cancel(payment=payment)
         except GatewayError as exc:
             logger.warning("payment %s: checkout not closed (%s)", payment.pk, exc)
-            raise OrderError(ERROR_GATEWAY, code="gateway") from None
+            raise OrderError(ERROR_GATEWAY, code=OrderErrorCode.GATEWAY) from None
         if not still_unpaid:
             raise OrderPaidMeanwhile(ERROR_PAID_MEANWHILE.format(number=order.number))
     with transaction.atomic(durable=True):
@@ -245,7 +248,7 @@ def order_refund(
     stays requested, to be settled by the gateway's webhook).
     """
     if amount <= ZERO:
-        raise OrderError(ERROR_REFUND_NOT_POSITIVE, code="refund_amount")
+        raise OrderError(ERROR_REFUND_NOT_POSITIVE, code=OrderErrorCode.REFUND_AMOUNT)
     refund = _refund_request(order, amount, requested_by, reason)
     return _refund_send(refund)
 
@@ -259,7 +262,8 @@ def _refund_request(
         if not order.is_paid or payment is None:
             status = order.get_status_display()
             raise OrderError(
-                ERROR_REFUND_NOT_PAID.format(number=order.number, status=status), code="not_paid"
+                ERROR_REFUND_NOT_PAID.format(number=order.number, status=status),
+                code=OrderErrorCode.NOT_PAID,
             )
         in_flight = _refunds_total(payment, [Refund.Status.REQUESTED])
         left = order.refundable_amount - in_flight
@@ -267,7 +271,7 @@ def _refund_request(
             left_text = money_format(left, order.currency)
             raise OrderError(
                 ERROR_REFUND_TOO_MUCH.format(number=order.number, left=left_text),
-                code="refund_too_much",
+                code=OrderErrorCode.REFUND_TOO_MUCH,
             )
         return Refund.objects.create(
             payment=payment, amount=amount, reason=reason[:255], requested_by=requested_by
@@ -284,11 +288,13 @@ def _refund_send(refund: Refund) -> Refund:
     except GatewayError as exc:
         logger.warning("refund %s not confirmed (%s)", refund.pk, exc)
         if not exc.definite:
-            raise OrderError(ERROR_REFUND_UNKNOWN, code="gateway") from None
+            raise OrderError(ERROR_REFUND_UNKNOWN, code=OrderErrorCode.GATEWAY) from None
         Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
             status=Refund.Status.FAILED
         )
-        raise OrderError(ERROR_REFUND_REFUSED.format(reason=exc), code="refund_refused") from None
+        raise OrderError(
+            ERROR_REFUND_REFUSED.format(reason=exc), code=OrderErrorCode.REFUND_REFUSED
+        ) from None
     return refund_settle(refund=refund, external_id=result.external_id, status=result.status)
 
 

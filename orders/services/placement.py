@@ -59,7 +59,7 @@ from carts.services import (
 )
 from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Barcode, Coupon, Product
-from orders.errors import OrderError
+from orders.errors import OrderError, OrderErrorCode
 from orders.models import CouponRedemption, Order, OrderLine, order_number_new
 from shopcart.core.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
 
@@ -116,7 +116,7 @@ def _order_place_locked(cart: Cart, user: User) -> Order:
     locked = cart_lock(cart)
     cart = locked.cart
     if cart.owner_id != user.pk:
-        raise OrderError(ERROR_NOT_YOUR_CART, code="not_your_cart")
+        raise OrderError(ERROR_NOT_YOUR_CART, code=OrderErrorCode.NOT_YOUR_CART)
     if cart.status != Cart.Status.OPEN:
         return _order_pending_of(cart)
     products = _products_lock(cart)
@@ -145,7 +145,7 @@ def _order_pending_of(cart: Cart) -> Order:
         order = cart.orders.filter(status=Order.Status.PENDING).first()
         if order is not None:
             return order
-    raise OrderError(ERROR_CART_CLOSED, code="cart_closed")
+    raise OrderError(ERROR_CART_CLOSED, code=OrderErrorCode.CART_CLOSED)
 
 
 def _products_lock(cart: Cart) -> dict[int, Product]:
@@ -166,31 +166,37 @@ def _coupon_lock(cart: Cart) -> Coupon | None:
 
 def _lines_check(summary: CartSummary) -> None:
     if not summary.lines:
-        raise OrderError(ERROR_EMPTY, code="empty")
+        raise OrderError(ERROR_EMPTY, code=OrderErrorCode.EMPTY)
     for view in summary.lines:
         if view.status == LINE_UNAVAILABLE:
             name = view.line.product_name
-            raise OrderError(ERROR_UNAVAILABLE.format(product=name), code="unavailable")
+            raise OrderError(
+                ERROR_UNAVAILABLE.format(product=name), code=OrderErrorCode.UNAVAILABLE
+            )
         if view.status != LINE_OK:
             name = view.line.product_name
-            raise OrderError(ERROR_OUT_OF_STOCK.format(product=name), code="out_of_stock")
+            raise OrderError(
+                ERROR_OUT_OF_STOCK.format(product=name), code=OrderErrorCode.OUT_OF_STOCK
+            )
 
 
 def _bounds_check(summary: CartSummary) -> None:
     """Refuse (``OrderError``, code ``too_large``) an order that would not fit the bounds."""
     if len(summary.lines) > LINES_MAX:
         count = len(summary.lines)
-        raise OrderError(ERROR_TOO_MANY_LINES.format(count=count), code="too_large")
+        raise OrderError(ERROR_TOO_MANY_LINES.format(count=count), code=OrderErrorCode.TOO_LARGE)
     for view in summary.lines:
         line = view.line
         if line.quantity > QUANTITY_MAX or line.unit_price > PRICE_MAX:
             message = ERROR_LINE_TOO_LARGE.format(
                 price=money_format(PRICE_MAX), product=line.product_name
             )
-            raise OrderError(message, code="too_large")
+            raise OrderError(message, code=OrderErrorCode.TOO_LARGE)
     if summary.price.subtotal > ORDER_TOTAL_MAX:
         limit, subtotal = money_format(ORDER_TOTAL_MAX), money_format(summary.price.subtotal)
-        raise OrderError(ERROR_TOO_LARGE.format(limit=limit, subtotal=subtotal), code="too_large")
+        raise OrderError(
+            ERROR_TOO_LARGE.format(limit=limit, subtotal=subtotal), code=OrderErrorCode.TOO_LARGE
+        )
 
 
 def _coupon_check(coupon: Coupon, user: User) -> None:
@@ -233,7 +239,7 @@ def _stock_take_plan(product: Product, lines: list[CartLine]) -> StockTake:
         wanted = scanned + web
         raise OrderError(
             ERROR_NOT_ENOUGH_STOCK.format(left=product.stock, product=product.name, wanted=wanted),
-            code="out_of_stock",
+            code=OrderErrorCode.OUT_OF_STOCK,
         )
     per_line = {}
     left_to_share = scanned_off
