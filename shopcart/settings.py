@@ -158,6 +158,8 @@ MIDDLEWARE = [
     "shopcart.core.request_ids.RequestIdMiddleware",
     # A database outage in a view answers 503 "retry", not a 500 (shopcart/core/db_outage.py).
     "shopcart.core.db_outage.DatabaseOutageMiddleware",
+    # A service's refusal no view answered: its message and status, not a 500 (core/errors.py).
+    "shopcart.core.errors.RefusalMiddleware",
     # Query strings and multipart forms in a client-named charset other than UTF-8 answer 400:
     # decoded, they could hold text the database cannot store (shopcart/core/storable_text.py).
     "shopcart.core.storable_text.RequestCharsetMiddleware",

@@ -2,9 +2,16 @@
 
 400 and 500 are rendered without the request (``plain_page``): the request may be what is
 broken (a Host header not allowed, a session that cannot be read), and the shop's layout
-queries the database for the cart in the header. 403, 404 and a failed CSRF check use the
-shop's layout, with the header and the menu.
+queries the database for the cart in the header. 403, 404, a failed CSRF check and a refusal
+use the shop's layout, with the header and the menu.
+
+A service's refusal (``shopcart.core.refusals.Refused``) that a view did not answer itself (views
+that can show it beside a field or on their own page do) is answered here, by
+``RefusalMiddleware``: its message on a page with its status, or ``{"detail", "code"}`` under
+/api/, as the API's own handler answers it (``shopcart.core.api_errors``). Never a 500.
 """
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,6 +21,8 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
+
+from shopcart.core.refusals import Refused
 
 API_PREFIX = "/api/"
 
@@ -73,3 +82,21 @@ def _page_the_form_came_from(request: HttpRequest) -> str:
     ):
         return referer
     return reverse("catalog:home")
+
+
+class RefusalMiddleware:
+    """The one HTML error path for refusals: see the module's docstring."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Refused):
+            return None
+        status = exception.http_status
+        if request.path.startswith(API_PREFIX):
+            return JsonResponse({"detail": str(exception), "code": exception.code}, status=status)
+        return render(request, "refused.html", {"message": str(exception)}, status=status)
