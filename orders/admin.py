@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 
 from orders.errors import OrderError
 from orders.forms import RefundForm
-from orders.models import Order, OrderLine, Payment, Refund, WebhookEvent
+from orders.models import CouponRedemption, Order, OrderLine, Payment, Refund, WebhookEvent
 from orders.services import order_refund
 from shopcart.core.admin_permissions import ViewOnlyMixin
 from shopcart.core.money import money_format
@@ -270,6 +270,17 @@ class RefundAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description="order", ordering="payment__order__number")
     def order_number(self, refund: Refund) -> str:
         return refund.payment.order.number
+
+
+@admin.register(CouponRedemption)
+class CouponRedemptionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Who used which coupon on which order: what the per-shopper limits count."""
+
+    list_display = ("coupon", "order", "user", "created_at")
+    list_filter = ("coupon", "created_at")
+    search_fields = ("coupon__code", "order__number", "user__email")
+    list_select_related = ("coupon", "order", "user")
+    fields = readonly_fields = ("coupon", "order", "user", "created_at")
 
 
 @admin.register(WebhookEvent)

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Coupon
 from orders.admin import (
     MESSAGE_CHOOSE_ONE,
     MESSAGE_NOTHING_TO_REFUND,
@@ -21,7 +22,7 @@ from orders.admin import (
     REFUND_TEMPLATE,
 )
 from orders.forms import ERROR_REFUND_NOT_POSITIVE, ERROR_REFUND_TOO_MUCH
-from orders.models import Order, Payment, Refund, WebhookEvent
+from orders.models import CouponRedemption, Order, Payment, Refund, WebhookEvent
 from orders.services.payments import ERROR_REFUND_TOO_MUCH as SERVICE_REFUND_TOO_MUCH
 from tests.orders.factories import (
     OrderFactory,
@@ -205,8 +206,13 @@ def test_a_clerk_cannot_refund_by_posting_the_action(clerk_client):
     assert not Refund.objects.exists()
 
 
-@pytest.mark.parametrize("url_name", ["orders_payment", "orders_refund", "orders_webhookevent"])
-def test_payments_refunds_and_webhook_events_are_listed_read_only(staff_client, url_name):
+@pytest.mark.parametrize(
+    "url_name",
+    ["orders_payment", "orders_refund", "orders_webhookevent", "orders_couponredemption"],
+)
+def test_payments_refunds_webhook_events_and_coupon_uses_are_listed_read_only(
+    staff_client, url_name
+):
     payment = PaymentFactory()
     Refund.objects.create(payment=payment, amount=Decimal("1.00"), status="succeeded")
     WebhookEvent.objects.create(
@@ -215,6 +221,8 @@ def test_payments_refunds_and_webhook_events_are_listed_read_only(staff_client, 
         event_type="checkout.session.completed",
         order=payment.order,
     )
+    coupon = Coupon.objects.create(code="SAVE1", amount_off=Decimal("1.00"))
+    CouponRedemption.objects.create(coupon=coupon, order=payment.order, user=payment.order.user)
 
     listing = staff_client.get(reverse(f"admin:{url_name}_changelist"))
 
