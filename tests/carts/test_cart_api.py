@@ -1,4 +1,4 @@
-"""Shopper cart API at /api/v1/cart/: the caller's own cart only, the prototype's update rules."""
+"""Shopper cart API at /api/v1/cart/: the caller's own cart only, and its update rules."""
 
 from decimal import Decimal
 
@@ -401,7 +401,7 @@ def test_delete_of_a_product_not_in_the_cart_is_a_clear_400(alice, alice_client,
     [
         (0, ERROR_QUANTITY_TOO_SMALL),
         ("0", ERROR_QUANTITY_TOO_SMALL),
-        (-1, ERROR_QUANTITY_TOO_SMALL),  # the prototype let the quantity go negative
+        (-1, ERROR_QUANTITY_TOO_SMALL),  # a cart line never goes negative
         ("-3", ERROR_QUANTITY_TOO_SMALL),
         (100, ERROR_QUANTITY_TOO_LARGE),
         ("100", ERROR_QUANTITY_TOO_LARGE),
@@ -644,7 +644,7 @@ def test_bobs_coupon_goes_on_bobs_cart_only(alice, bob, bob_client):
 
 
 def test_coupon_with_a_cap_takes_off_at_most_the_cap(alice, alice_client):
-    # The prototype gave 50 here: it applied the cap to the total, not to the discount.
+    # The cap limits the discount, not the total: 100 at 20 % off capped at 50 is 80.
     cart_add_product(
         cart=cart_get_for_user(user=alice), product=ProductFactory(price=Decimal("100.00"))
     )

@@ -96,7 +96,7 @@ def test_add_captures_the_price_and_adds_up(cart, milk):
 
 @pytest.mark.parametrize("quantity", [0, -1, 100])
 def test_add_refuses_quantities_outside_1_to_99(cart, milk, quantity):
-    # The prototype accepted negative quantities and carts went below zero.
+    # A negative quantity would take a cart below zero.
     with pytest.raises(CartError) as excinfo:
         cart_add_product(cart=cart, product=milk, quantity=quantity)
 

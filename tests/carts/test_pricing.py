@@ -43,7 +43,7 @@ THIRTY_FOUR_NINETY = [
 @pytest.mark.parametrize(
     ("lines", "terms", "total"),
     [
-        # The prototype's cap bug: 20 % off capped at 50 must take 20 off, not leave 50.
+        # The cap limits the discount: 20 % off capped at 50 takes 20 off, not leaves 50.
         ([one_line("100")], {"percent_off": D("20"), "max_discount": D("50")}, D("80.00")),
         # The cap bites: 50 % of 100 is 50, capped at 30.
         ([one_line("100")], {"percent_off": D("50"), "max_discount": D("30")}, D("70.00")),
