@@ -63,3 +63,32 @@ def _column(model: type[Model], name: str) -> tuple[Field, str]:
     if not isinstance(field, Field) or not field.column:
         raise ValueError(f"{model.__name__}.{name} is not a column")
     return field, connection.ops.quote_name(field.column)
+
+
+def row_insert(instance: Model) -> None:
+    """``instance.save(force_insert=True)`` as one written-out ``INSERT`` of every column but
+    an automatic primary key, each value as its field prepares it for saving (``auto_now_add``
+    and defaults included); sets ``instance.pk``. Sends no ``pre_save``/``post_save`` signal:
+    for models no receiver listens to. Raises ``IntegrityError`` as ``save`` does."""
+    meta = type(instance)._meta
+    quote = connection.ops.quote_name
+    automatic_pk = instance.pk is None  # the database numbers the row
+    columns = {
+        field: quote(column)
+        for field in meta.concrete_fields
+        if (column := field.column) and not field.generated
+        if not (field.primary_key and automatic_pk)
+    }
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in columns
+    ]
+    table, placeholders = quote(meta.db_table), ", ".join(["%s"] * len(columns))
+    # Names from the model's metadata, quoted; every value a parameter.
+    sql = f"INSERT INTO {table} ({', '.join(columns.values())}) VALUES ({placeholders})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if automatic_pk:
+            pk_column = _column(type(instance), "pk")[0].column or ""
+            instance.pk = connection.ops.last_insert_id(cursor, meta.db_table, pk_column)
+    instance._state.adding = False
+    instance._state.db = connection.alias
