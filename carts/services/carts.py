@@ -595,7 +595,7 @@ def _cart_changed(cart: Cart, *, scan: tuple[str, str] | None = None) -> None:
     than the statement.
     """
     changes: dict[str, object] = {"updated_at": timezone.now()}
-    raised = ("version",)
+    raised: tuple[str, ...] = ("version",)
     if scan is not None:
         changes |= _scan_marked(cart, scan)
         raised += SCANNED

@@ -150,9 +150,12 @@ def test_get_many_and_set_keep_one_client_and_store_what_django_stores(fresh_out
     backend = FailSoftRedisCache(django_settings.REDIS_URL, {"OPTIONS": {"socket_timeout": 1}})
     clients = []
     made = redis.Redis.__init__
-    monkeypatch.setattr(
-        redis.Redis, "__init__", lambda self, *a, **k: (clients.append(1), made(self, *a, **k))[1]
-    )
+
+    def counted(self, *args, **kwargs):
+        clients.append(1)
+        made(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counted)
     count, stamp = f"hot-test:{uuid.uuid4()}", f"hot-test:{uuid.uuid4()}"
 
     backend.set(count, 3, 30)
