@@ -7,7 +7,6 @@ from django.db.models import Q
 from catalog.barcodes import BarcodeError, gtin_candidates, gtin_normalise
 from catalog.instore_labels import InstoreLabel, InstoreLabelError, instore_label_parse
 from catalog.models import Barcode, Category, Product, ProductQuerySet
-from shopcart.core.queries import only_row
 
 
 def product_search(
@@ -62,12 +61,30 @@ def product_get_by_barcode(*, text: str, symbology: str | None = None) -> Produc
         gtins = gtin_candidates(text)
     if not gtins:
         return None
-    # Without the category: no caller needs it, and on a device scan the join and the extra
-    # model cost about as much as the look-up itself.
-    found = Product.objects.all()
     if len(gtins) == 1:  # a GTIN is on one product at most: nothing to order
-        return only_row(found.filter(barcodes__gtin=gtins[0]))
-    return found.filter(barcodes__gtin__in=gtins).first()
+        return product_get_by_gtin(gtin=gtins[0])
+    return Product.objects.filter(barcodes__gtin__in=gtins).first()
+
+
+# Written out rather than built by the ORM: every device scan runs it, and compiling
+# ``Product.objects.filter(barcodes__gtin=...)`` cost about 0.2 ms of CPU more than this
+# (benchmarks/README.md, "Scan CPU"; a test compares the two). Without the category: no
+# caller needs it, and on a device scan the join and the extra model cost about as much as
+# the look-up itself.
+_PRODUCT_BY_GTIN_SQL = """
+SELECT product.* FROM {products} product
+INNER JOIN {barcodes} barcode ON barcode.product_id = product.id
+WHERE barcode.gtin = %s
+"""
+
+
+def product_get_by_gtin(*, gtin: str) -> Product | None:
+    """The product whose barcode is the GTIN-14 ``gtin`` (a whole product: every field
+    loaded, as the ORM reads it), or None. One query."""
+    sql = _PRODUCT_BY_GTIN_SQL.format(
+        products=Product._meta.db_table, barcodes=Barcode._meta.db_table
+    )
+    return next(iter(Product.objects.raw(sql, [gtin])), None)
 
 
 def barcode_gtins_sold(gtins: Collection[str]) -> set[str]:
@@ -92,7 +109,7 @@ def _item_gtin(gtin: str) -> str:
 
 def product_get_by_instore_label(*, label: InstoreLabel) -> Product | None:
     """The product whose registered barcode is ``label`` with its price or weight zeroed."""
-    return only_row(Product.objects.filter(barcodes__gtin=label.item_gtin))
+    return product_get_by_gtin(gtin=label.item_gtin)
 
 
 def category_list() -> list[Category]:

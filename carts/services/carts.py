@@ -54,6 +54,7 @@ from carts.selectors import MESSAGE_CLAMPED, CartLineRow, cart_line_rows
 from catalog.coupons import CouponRefused, coupon_check
 from catalog.models import Coupon, Product
 from shopcart.core.money import LINES_MAX, ORDER_TOTAL_MAX, PRICE_MAX, QUANTITY_MAX, money_format
+from shopcart.core.queries import row_update
 from shopcart.core.refusals import Refused
 
 # What a cart's goods may come to: what one order may (see shopcart.core.money).
@@ -551,7 +552,9 @@ def cart_scan_record(
                 lambda: _owner_cart_scan_record(owner_id, outcome, product_name), robust=True
             )
         return
-    Cart.objects.filter(pk=record.pk).update(**_scan_marked(record, (outcome, product_name)))
+    row_update(
+        Cart, record.pk, values=_scan_marked(record, (outcome, product_name)), increments=SCANNED
+    )
     _cart_publish(record)
 
 
@@ -565,16 +568,20 @@ def _owner_cart_scan_record(owner_id: int, outcome: str, product_name: str) -> N
         )
 
 
+# The counter an UPDATE recording a scan raises (``_scan_marked`` sets the rest).
+SCANNED = ("scan_count",)
+
+
 def _scan_marked(cart: Cart, scan: tuple[str, str]) -> dict[str, object]:
     """The UPDATE's values recording ``scan`` (outcome, product name) on ``cart``, the instance
-    read under its row lock: set on it too, its scan count the one read plus one."""
+    read under its row lock: set on it too, its scan count the one read plus one (the UPDATE
+    raises the column: ``SCANNED``)."""
     outcome, product_name = scan
     cart.scan_count += 1
     cart.last_scan_outcome = outcome
     cart.last_scan_product = product_name[:PRODUCT_NAME_MAX_LENGTH]
     cart.last_scan_at = timezone.now()
     return {
-        "scan_count": F("scan_count") + 1,
         "last_scan_outcome": cart.last_scan_outcome,
         "last_scan_product": cart.last_scan_product,
         "last_scan_at": cart.last_scan_at,
@@ -609,12 +616,15 @@ def _cart_changed(cart: Cart, *, scan: tuple[str, str] | None = None) -> None:
     no one else changed the row since, so the new version is the one read plus one.
 
     ``scan`` (outcome, product name): the change was a device's scan; recorded in the same
-    UPDATE.
+    UPDATE. Written out (``row_update``): on the scan path the ORM's compiling of it cost more
+    than the statement.
     """
-    changes: dict[str, object] = {"version": F("version") + 1, "updated_at": timezone.now()}
+    changes: dict[str, object] = {"updated_at": timezone.now()}
+    raised: tuple[str, ...] = ("version",)
     if scan is not None:
         changes |= _scan_marked(cart, scan)
-    Cart.objects.filter(pk=cart.pk).update(**changes)
+        raised += SCANNED
+    row_update(Cart, cart.pk, values=changes, increments=raised)
     cart.version += 1
     _cart_publish(cart)
 
@@ -676,8 +686,10 @@ def _row_save(
         CartLine.objects.filter(pk=changed.pk).delete()
         del rows[index]
         return None
-    CartLine.objects.filter(pk=changed.pk).update(
-        quantity=changed.quantity, scanned_quantity=changed.scanned_quantity
+    row_update(
+        CartLine,
+        changed.pk,
+        values={"quantity": changed.quantity, "scanned_quantity": changed.scanned_quantity},
     )
     rows[index] = changed
     return CartLine(

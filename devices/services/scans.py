@@ -101,7 +101,7 @@ from devices.services.pairing import (
 )
 from devices.services.photos import scan_photo_keep
 from shopcart.core.money import QUANTITY_MAX
-from shopcart.core.queries import only_row
+from shopcart.core.queries import only_row, row_insert
 
 MODE_ADD = "add"
 MODE_REMOVE = "remove"
@@ -221,7 +221,7 @@ def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
             storing = True
             # Last, so the row is written once with its answer. Of racing requests with this
             # scan_id, one inserts it; the others' inserts fail and all they did rolls back.
-            event = ScanEvent.objects.create(
+            event = ScanEvent(
                 device=device,
                 scan_id=scan.scan_id,
                 body_hash=scan.body_hash,
@@ -232,6 +232,7 @@ def scan_process(*, device: Device, scan: ScanInput) -> ScanAnswer:
                 decode_ms=read.decode_ms,
                 answer=answer,
             )
+            row_insert(event)  # written out: the ORM's compiling cost more than the INSERT
     except IntegrityError:
         if not storing:  # some other constraint failed while applying the scan
             raise

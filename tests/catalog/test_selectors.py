@@ -1,8 +1,16 @@
 """Catalog reads: search by name or by any barcode form, barcode lookup."""
 
+from decimal import Decimal
+
 import pytest
 
-from catalog.selectors import product_get_by_barcode, product_get_for_shoppers, product_search
+from catalog.models import Product
+from catalog.selectors import (
+    product_get_by_barcode,
+    product_get_by_gtin,
+    product_get_for_shoppers,
+    product_search,
+)
 from tests.factories import BarcodeFactory, CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +69,26 @@ def test_product_page_lookup_hides_inactive_products():
     ProductFactory(slug="gone", active=False)
 
     assert product_get_for_shoppers(slug="gone") is None
+
+
+def test_product_by_gtin_is_the_whole_product_the_orm_reads(django_assert_num_queries):
+    product = BarcodeFactory(gtin="04006381333931", product__price=Decimal("1234.50")).product
+    BarcodeFactory(product=product, gtin="00036602301467")
+    BarcodeFactory(gtin="00042100005264")
+    expected = Product.objects.get(pk=product.pk)
+
+    with django_assert_num_queries(1):
+        found = product_get_by_gtin(gtin="04006381333931")
+
+    assert found is not None
+    assert found.get_deferred_fields() == set()
+    for field in Product._meta.concrete_fields:
+        read, orm = getattr(found, field.attname), getattr(expected, field.attname)
+        assert (read, type(read)) == (orm, type(orm)), field.name
+    assert str(found.price) == "1234.50"
+
+
+def test_product_by_gtin_is_none_for_a_gtin_no_product_has():
+    BarcodeFactory(gtin="04006381333931")
+
+    assert product_get_by_gtin(gtin="04006381333948") is None

@@ -16,9 +16,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -141,6 +143,32 @@ def test_cache_on_a_running_redis_works_normally(fresh_outages):
     assert cache.get(key) == {"a": 1}
     assert cache.delete(key) is True
     assert cache.get(key, "gone") == "gone"
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="REDIS_URL is not set: no real Redis")
+def test_get_many_and_set_keep_one_client_and_store_what_django_stores(fresh_outages, monkeypatch):
+    backend = FailSoftRedisCache(django_settings.REDIS_URL, {"OPTIONS": {"socket_timeout": 1}})
+    clients = []
+    made = redis.Redis.__init__
+
+    def counted(self, *args, **kwargs):
+        clients.append(1)
+        made(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counted)
+    count, stamp = f"hot-test:{uuid.uuid4()}", f"hot-test:{uuid.uuid4()}"
+
+    backend.set(count, 3, 30)
+    backend.set(stamp, "abc", 30)
+    read = backend.get_many([count, stamp, "hot-test:missing"])
+
+    assert clients == []  # Django's own get_many and set make a client each call
+    assert read == {count: 3, stamp: "abc"}
+    assert RedisCache.get_many(backend, [count, stamp]) == read  # Django reads what we wrote
+    RedisCache.set(backend, count, 4, 30)
+    assert backend.get_many([count]) == {count: 4}  # and we what Django wrote
+    backend.set(count, 5, 0)  # no time to live: gone, as with Django's
+    assert backend.get(count, "gone") == "gone"
 
 
 # --- Shopping ---------------------------------------------------------------------------------
