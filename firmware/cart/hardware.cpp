@@ -357,7 +357,7 @@ void board_start() {
   Serial.printf("Started: %s\n", reset_reason_name(board_port.reset_reason()));
 }
 
-void camera_pins(void* camera_config) {
+bool camera_init(void* camera_config) {
   camera_config_t& config = *static_cast<camera_config_t*>(camera_config);
   config.pin_pwdn = 32;
   config.pin_reset = -1;
@@ -378,11 +378,16 @@ void camera_pins(void* camera_config) {
   config.xclk_freq_hz = 20000000;
   config.ledc_timer = LEDC_TIMER_0;
   config.ledc_channel = LEDC_CHANNEL_0;
+  config.fb_count = 1;
+  config.fb_location = CAMERA_FB_IN_PSRAM;
+  config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;
+  esp_err_t error = esp_camera_init(&config);
+  if (error != ESP_OK) Serial.printf("Camera failed to start: 0x%x\n", error);
+  return error == ESP_OK;
 }
 
 bool camera_start(const Settings& settings) {
   camera_config_t config = {};
-  camera_pins(&config);
   config.pixel_format = PIXFORMAT_JPEG;
   config.frame_size = frame_size_of(settings.frame);
   config.jpeg_quality = JPEG_QUALITY_DEFAULT;
@@ -399,12 +404,7 @@ bool camera_start(const Settings& settings) {
   // buffer): 94 KiB at SVGA, the largest `set frame` allows (a larger frame's JPEG might not
   // fit a queue slot). Two SVGA buffers and the cart's own ~710 KiB (buffers_allocate) would
   // fit the 4 MiB PSRAM easily, and buy nothing.
-  config.fb_count = 1;
-  config.fb_location = CAMERA_FB_IN_PSRAM;
-  config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;
-  esp_err_t error = esp_camera_init(&config);
-  if (error != ESP_OK) Serial.printf("Camera failed to start: 0x%x\n", error);
-  return error == ESP_OK;
+  return camera_init(&config);
 }
 
 void net_pin(const char* ca_pem) { net_port.pin(ca_pem); }

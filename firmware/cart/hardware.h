@@ -35,9 +35,10 @@ bool buffers_allocate(smartcart::CartBuffers* buffers);
 
 void board_start();  // serial console, pins, OLED, buzzer, scanner module
 bool camera_start(const smartcart::Settings& settings);
-// The AI-Thinker board's camera pins, XCLK and LEDC, into a camera_config_t (declared as void*
-// here: this header includes no board header).
-void camera_pins(void* camera_config);
+// Starts the camera as a camera_config_t says (its pixel format and frame size set by the
+// caller; declared as void* here: this header includes no board header): the AI-Thinker
+// board's pins, XCLK and LEDC, one frame buffer in PSRAM refilled when empty. Logs a failure.
+bool camera_init(void* camera_config);
 // Wi-Fi with the provisioned network, SNTP, and TLS pinned to the provisioned CA certificate
 // (settings must live as long as the program: the TLS client keeps a pointer to it).
 void network_start(const smartcart::Settings& settings);

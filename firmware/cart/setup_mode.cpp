@@ -37,15 +37,9 @@ const int QR_WIDTH = 320;
 const int QR_HEIGHT = 240;
 bool camera_start_grey() {
   camera_config_t config = {};
-  camera_pins(&config);
   config.pixel_format = PIXFORMAT_GRAYSCALE;
   config.frame_size = FRAMESIZE_QVGA;
-  config.fb_count = 1;
-  config.fb_location = CAMERA_FB_IN_PSRAM;
-  config.grab_mode = CAMERA_GRAB_WHEN_EMPTY;
-  esp_err_t error = esp_camera_init(&config);
-  if (error != ESP_OK) Serial.printf("Camera failed to start: 0x%x\n", error);
-  return error == ESP_OK;
+  return camera_init(&config);
 }
 
 // The first QR in the next frame that is a provisioning QR of ours, read into *out.
