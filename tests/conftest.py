@@ -28,6 +28,19 @@ from tests.support import second_factor_given
 MYSQL_NEEDED_FOR = "real row locks and concurrent writers"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On SQLite, the test database is a file, not Django's default in-memory one: a live
+    server (the browser tests) then gives each of its request threads a connection of its own,
+    as a real server does. An in-memory database is one connection shared by every thread, and
+    a page's requests running beside a device's scan would interleave their transactions on it
+    (Django's documentation warns of exactly this)."""
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        folder = tmp_path_factory.mktemp("database")
+        settings_dict["TEST"]["NAME"] = str(folder / "test.sqlite3")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if connection.vendor == "mysql":
         return
