@@ -18,6 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 
+from carts import events
+from carts.events import InProcessBroker
 from devices.key_cache import device_keys_forget_all
 from devices.services import device_register
 from shopcart.celery import app as celery_app
@@ -29,7 +31,9 @@ MYSQL_NEEDED_FOR = "real row locks and concurrent writers"
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """On SQLite, the test database is a file, not Django's default in-memory one: a live
     server (the browser tests) then gives each of its request threads a connection of its own,
     as a real server does. An in-memory database is one connection shared by every thread, and
@@ -53,6 +57,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 f"this run uses {connection.vendor}"
             )
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def local_broker(monkeypatch):
+    """The live events' in-process broker, whatever REDIS_URL says: a stream or listener and the
+    change that publishes share it."""
+    broker = InProcessBroker()
+    monkeypatch.setattr(events, "broker", lambda: broker)
+    return broker
 
 
 @pytest.fixture

@@ -31,14 +31,13 @@ def orders_link(apps, schema_editor):
     order_model = apps.get_model("orders", "Order")
     db = schema_editor.connection.alias
     redemptions = redemption_model.objects.using(db)
+    numbers = redemptions.values_list("order_number", flat=True)
+    order_ids = dict(
+        order_model.objects.using(db).filter(number__in=numbers).values_list("number", "pk")
+    )
     linked = set()
     for redemption in redemptions.order_by("pk").iterator():
-        order_id = (
-            order_model.objects.using(db)
-            .filter(number=redemption.order_number)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        order_id = order_ids.get(redemption.order_number)
         if order_id is None or order_id in linked:
             redemption.delete()
             continue

@@ -15,5 +15,5 @@ from shopcart.core.refusals import Refused
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Refused):
-        return Response({"detail": str(exc), "code": exc.code}, status=exc.http_status)
+        return Response(exc.answer(), status=exc.http_status)
     return api_outage_response(exc, context)

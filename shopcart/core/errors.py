@@ -98,5 +98,5 @@ class RefusalMiddleware:
             return None
         status = exception.http_status
         if request.path.startswith(API_PREFIX):
-            return JsonResponse({"detail": str(exception), "code": exception.code}, status=status)
+            return JsonResponse(exception.answer(), status=status)
         return render(request, "refused.html", {"message": str(exception)}, status=status)

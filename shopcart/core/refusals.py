@@ -17,3 +17,7 @@ class Refused(ValueError):
         super().__init__(message)
         if code is not None:
             self.code = code
+
+    def answer(self) -> dict[str, str]:
+        """The body an API answers it with (``http_status`` the status)."""
+        return {"detail": str(self), "code": self.code}

@@ -37,6 +37,8 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
+from tests.support import process_stop
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
@@ -225,15 +227,6 @@ def idp_wait(server: subprocess.Popen, port: int, log: Path) -> None:
     )
 
 
-def idp_stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 @pytest.fixture(scope="module")
 def oidc_provider(live_server, tmp_path_factory) -> Iterator[OidcProvider]:
     pytest.importorskip(
@@ -279,4 +272,4 @@ def oidc_provider(live_server, tmp_path_factory) -> Iterator[OidcProvider]:
         idp_wait(server, provider.port, log)
         yield provider
     finally:
-        idp_stop(server)
+        process_stop(server)

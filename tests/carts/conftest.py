@@ -1,22 +1,13 @@
-"""Fixtures the cart tests share: a product, alice's cart holding one of it, the live events'
-in-process broker and a stream that beats and ends quickly."""
+"""Fixtures the cart tests share: a product, alice's cart holding one of it, and a stream that
+beats and ends quickly (the live events' in-process broker: ``local_broker``, tests/conftest.py)."""
 
 from decimal import Decimal
 
 import pytest
 
-from carts import events, live
-from carts.events import InProcessBroker
+from carts import live
 from carts.services import cart_add_product, cart_get_for_user
 from tests.factories import ProductFactory
-
-
-@pytest.fixture
-def local_broker(monkeypatch):
-    """The in-process broker, whatever REDIS_URL says: the stream and the change share it."""
-    broker = InProcessBroker()
-    monkeypatch.setattr(events, "broker", lambda: broker)
-    return broker
 
 
 @pytest.fixture

@@ -3,20 +3,12 @@ commit), and leave its contents' version alone (a pay button carries it)."""
 
 import pytest
 
-from carts import events
-from carts.events import CartStamp, InProcessBroker
+from carts.events import CartStamp
 from carts.models import Cart
 from carts.services import cart_get_for_user, cart_pass_issue, cart_pass_replace
 from devices.services import cart_pairing_end, device_pair, device_register, device_unpair
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def broker(monkeypatch):
-    local = InProcessBroker()
-    monkeypatch.setattr(events, "broker", lambda: local)
-    return local
 
 
 @pytest.fixture
@@ -31,11 +23,11 @@ def stamp(cart: Cart) -> CartStamp:
 
 
 def test_pairing_tells_the_carts_page_after_commit(
-    alice, cart07, broker, django_capture_on_commit_callbacks
+    alice, cart07, local_broker, django_capture_on_commit_callbacks
 ):
     cart = cart_get_for_user(user=alice)
     before = stamp(cart)
-    listener = broker.subscribe(cart.pk)
+    listener = local_broker.subscribe(cart.pk)
 
     with django_capture_on_commit_callbacks(execute=False) as pending:
         device_pair(device=cart07, cart_pass=cart_pass_issue(user=alice))
@@ -49,7 +41,7 @@ def test_pairing_tells_the_carts_page_after_commit(
 
 
 def test_pairing_again_with_the_same_pass_changes_nothing(
-    alice, cart07, broker, django_capture_on_commit_callbacks
+    alice, cart07, local_broker, django_capture_on_commit_callbacks
 ):
     cart_pass = cart_pass_issue(user=alice)
     cart = device_pair(device=cart07, cart_pass=cart_pass).cart
@@ -64,11 +56,11 @@ def test_pairing_again_with_the_same_pass_changes_nothing(
 
 @pytest.mark.parametrize("end", ["device", "cart"])
 def test_ending_a_pairing_tells_the_carts_page(
-    alice, cart07, broker, django_capture_on_commit_callbacks, end
+    alice, cart07, local_broker, django_capture_on_commit_callbacks, end
 ):
     cart = device_pair(device=cart07, cart_pass=cart_pass_issue(user=alice)).cart
     before = stamp(cart)
-    listener = broker.subscribe(cart.pk)
+    listener = local_broker.subscribe(cart.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         ended = device_unpair(device=cart07) if end == "device" else cart_pairing_end(cart=cart)
@@ -80,12 +72,13 @@ def test_ending_a_pairing_tells_the_carts_page(
 
 
 def test_a_device_moving_to_another_shoppers_cart_tells_both_pages(
-    alice, bob, cart07, broker, django_capture_on_commit_callbacks
+    alice, bob, cart07, local_broker, django_capture_on_commit_callbacks
 ):
     alices = device_pair(device=cart07, cart_pass=cart_pass_issue(user=alice)).cart
     alice_before = stamp(alices)
     bobs = cart_get_for_user(user=bob)
-    alice_listener, bob_listener = broker.subscribe(alices.pk), broker.subscribe(bobs.pk)
+    alice_listener = local_broker.subscribe(alices.pk)
+    bob_listener = local_broker.subscribe(bobs.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         device_pair(device=cart07, cart_pass=cart_pass_issue(user=bob))
@@ -97,11 +90,11 @@ def test_a_device_moving_to_another_shoppers_cart_tells_both_pages(
 
 
 def test_replacing_the_pass_tells_the_page_its_pairing_ended(
-    alice, cart07, broker, django_capture_on_commit_callbacks
+    alice, cart07, local_broker, django_capture_on_commit_callbacks
 ):
     cart = device_pair(device=cart07, cart_pass=cart_pass_issue(user=alice)).cart
     before = stamp(cart)
-    listener = broker.subscribe(cart.pk)
+    listener = local_broker.subscribe(cart.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         cart_pass_replace(user=alice)
