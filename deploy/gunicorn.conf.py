@@ -7,23 +7,40 @@ weak Wi-Fi never holds a worker. Every request but the live cart stream comes he
 stream goes to its own ASGI pool (``deploy/gunicorn-stream.conf.py``).
 
 Environment: ``WEB_BIND`` (default ``0.0.0.0:$PORT``, ``PORT`` default 8000), ``WEB_WORKERS``
-(processes, default 2), ``WEB_WORKER_CLASS`` (``gthread``, the default, or ``sync``),
-``WEB_THREADS`` (threads of a gthread worker, default 4), ``WEB_GRACEFUL_TIMEOUT`` (seconds a
-stopping worker may finish its requests, default 30), ``WEB_MAX_REQUESTS`` (recycle a worker
-after this many requests, default 0 = never). gunicorn itself also honours
-``FORWARDED_ALLOW_IPS`` and ``GUNICORN_CMD_ARGS``. Each worker thread keeps one database
-connection (``CONN_MAX_AGE``).
+(processes, default: 2 a CPU this process may use, plus 1, at most 9), ``WEB_WORKER_CLASS``
+(``sync``, the default, or ``gthread``), ``WEB_THREADS`` (threads of a gthread worker, default 4),
+``WEB_GRACEFUL_TIMEOUT`` (seconds a stopping worker may finish its requests, default 30),
+``WEB_MAX_REQUESTS`` (recycle a worker after this many requests, default 0 = never). gunicorn
+itself also honours ``FORWARDED_ALLOW_IPS`` and ``GUNICORN_CMD_ARGS``. Each worker (each
+thread of a gthread worker) keeps one database connection (``CONN_MAX_AGE``).
 """
 
 import os
 
 # All interfaces inside a container; make prod-local sets WEB_BIND=127.0.0.1:<port>.
 bind = [os.environ.get("WEB_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
-workers = int(os.environ.get("WEB_WORKERS", "2"))
-# gthread: a scan waits on MariaDB for most of its time (round trips, the commit's flush), and
-# a worker's other threads use the CPU meanwhile; a sync worker would sit idle. nginx in front
-# does the waiting on slow clients either way. benchmarks/README.md has the measurements.
-worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+
+
+# Each worker holds a database connection and about 110 MiB: a node on a large host stops at
+# this many unless WEB_WORKERS says otherwise (more load: more nodes, or WEB_WORKERS).
+MAX_DEFAULT_WORKERS = 9
+
+
+def default_workers() -> int:
+    """gunicorn's advice: 2 workers per CPU, plus one, for the CPUs this process may run on (a
+    container limited by CPU quota rather than a CPU set sees the host's), at most
+    ``MAX_DEFAULT_WORKERS``."""
+    return min(2 * len(os.sched_getaffinity(0)) + 1, MAX_DEFAULT_WORKERS)
+
+
+workers = int(os.environ.get("WEB_WORKERS") or default_workers())
+# sync: one request at a time per process. A process that is free takes the next connection
+# from the kernel's queue, so requests are served in the order they came, whichever worker is
+# free; nginx in front buffers slow clients, so none holds a worker. gthread workers keep the
+# connections nginx reuses and queue requests on their own, so a busier worker's requests wait
+# longer: with 32 carts scanning, p95 81-102 ms against sync's 56 ms at the same CPU per scan
+# (benchmarks/README.md, "Scan load"). A sync worker waits idle on MariaDB: hence 2 per CPU.
+worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
 # Only for gthread: gunicorn turns a sync worker with more than one thread into a gthread one.
 threads = int(os.environ.get("WEB_THREADS", "4")) if worker_class == "gthread" else 1
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))

@@ -16,9 +16,9 @@
 #   deploy/prod-local.sh manage ARGS...         manage.py with that environment
 #   deploy/prod-local.sh sql ARGS...            the mariadb client as the instance's root
 #
-# Environment: PORT (nginx's HTTPS port, 8443), WEB_NODES (1), WEB_WORKERS (2 a node),
-# WEB_WORKER_CLASS (gthread), WEB_THREADS (4), STREAM_WORKERS (1), WORKER_CONCURRENCY
-# (2), PROD_LOCAL_DB_PORT (33307), PROD_LOCAL_REDIS_PORT (36380), PROD_LOCAL_DIR
+# Environment: PORT (nginx's HTTPS port, 8443), WEB_NODES (1), WEB_WORKERS (a node: 2 a CPU
+# + 1, at most 9), WEB_WORKER_CLASS (sync), WEB_THREADS (4, gthread only), STREAM_WORKERS (1),
+# WORKER_CONCURRENCY (2), PROD_LOCAL_DB_PORT (33307), PROD_LOCAL_REDIS_PORT (36380), PROD_LOCAL_DIR
 # (var/prod-local), PROD_LOCAL_RESTART_DELAY (seconds before a dead web node is started
 # again, 5). A busy database or Redis port is swapped for a free one; a busy PORT is an error;
 # the web nodes and the stream pool take free loopback ports. Everything lives under
@@ -45,8 +45,9 @@ MARIADB_ROOT_AUTH=socket
 BIN=$ROOT/.venv/bin
 PORT=${PORT:-8443}
 WEB_NODES=${WEB_NODES:-1}
-WEB_WORKERS=${WEB_WORKERS:-2}
-WEB_WORKER_CLASS=${WEB_WORKER_CLASS:-gthread}
+# deploy/gunicorn.conf.py's defaults, spelt out for the stack's environment and summary.
+WEB_WORKERS=${WEB_WORKERS:-$((2 * $(nproc) + 1 > 9 ? 9 : 2 * $(nproc) + 1))}
+WEB_WORKER_CLASS=${WEB_WORKER_CLASS:-sync}
 WEB_THREADS=${WEB_THREADS:-4}
 STREAM_WORKERS=${STREAM_WORKERS:-1}
 RESTART_DELAY=${PROD_LOCAL_RESTART_DELAY:-5}

@@ -52,9 +52,8 @@ TARGET_P95_MS = 100.0
 TARGET_CARTS = 32
 # The issue's CPU targets: server CPU per scan, every process of the stack counted.
 TARGET_CPU_MS_PER_SCAN = {"code": 4.0, "image": 6.0}
-# --stack prod-local: a stack of its own here, wiped at each start; its web workers' class.
+# --stack prod-local: a stack of its own here, wiped at each start.
 PROD_LOCAL_DIR = BASE_DIR / "var" / "scan-load"
-PROD_LOCAL_WORKER_CLASS = "gthread"
 
 
 @dataclass(frozen=True)
@@ -292,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worker-class",
         choices=WORKER_CLASSES,
-        help=f"default {DEFAULT_WORKER_CLASS}; with --stack prod-local the stack's, "
-        f"{PROD_LOCAL_WORKER_CLASS}",
+        help=f"default {DEFAULT_WORKER_CLASS}; with --stack prod-local the stack's "
+        "(deploy/gunicorn.conf.py)",
     )
     parser.add_argument("--threads", type=int, default=4, help="per gthread worker")
     parser.add_argument(
@@ -310,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--web-nodes", type=int, default=1, help="--stack prod-local")
     parser.add_argument(
-        "--web-workers", type=int, default=2, help="--stack prod-local: per web node"
+        "--web-workers",
+        type=int,
+        help="--stack prod-local: per web node (default: the stack's, 2 a CPU + 1)",
     )
     parser.add_argument("--products", type=int, default=100)
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds not measured")
@@ -318,9 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stack_dir is not None:
         args.stack = "prod-local"
-    if args.worker_class is None:
-        prod_local = args.stack == "prod-local"
-        args.worker_class = PROD_LOCAL_WORKER_CLASS if prod_local else DEFAULT_WORKER_CLASS
+    if args.worker_class is None and args.stack != "prod-local":
+        args.worker_class = DEFAULT_WORKER_CLASS
     if args.stack == "prod-local" and args.worker_class == "uvicorn":
         parser.error("the prod-local stack's web nodes are WSGI: --worker-class sync|gthread")
     # Like Ctrl-C: unwind, so that the server is stopped and the database dropped.
@@ -392,10 +392,13 @@ def _prod_local_stack(args: argparse.Namespace) -> Iterator[Any]:
     if args.stack_dir is not None:
         yield stack_attach(args.stack_dir)
         return
+    chosen = {
+        "WEB_WORKERS": args.web_workers,
+        "WEB_WORKER_CLASS": args.worker_class,
+    }
     settings = {
         "WEB_NODES": str(args.web_nodes),
-        "WEB_WORKERS": str(args.web_workers),
-        "WEB_WORKER_CLASS": args.worker_class,
+        **{name: str(value) for name, value in chosen.items() if value is not None},
         "WEB_THREADS": str(args.threads),
         # Each cart here scans far faster than a shopper: see the module's docstring.
         "DEVICE_THROTTLE_RATE": THROTTLE_RATE,
@@ -419,6 +422,10 @@ def _main_prod_local(args: argparse.Namespace) -> int:
 def _run_prod_local(args: argparse.Namespace, stack: Any) -> int:
     from benchmarks.prod_local import cpu_by_service, stack_sample
 
+    # What the stack runs, asked for or its defaults (an attached stack: whatever it was given).
+    args.web_workers = int(stack.env["WEB_WORKERS"])
+    args.worker_class = stack.env["WEB_WORKER_CLASS"]
+    args.threads = int(stack.env["WEB_THREADS"])
     os.environ.update(stack.env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopcart.settings")
     import django

@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds not measured (default: a tenth of the run, 10 to 60)",
     )
     parser.add_argument("--products", type=int, default=120)
-    parser.add_argument("--web-workers", type=int, default=2, help="per web node")
+    parser.add_argument(
+        "--web-workers", type=int, help="per web node (default: the stack's, 2 a CPU + 1)"
+    )
     parser.add_argument(
         "--web-nodes",
         type=int,
@@ -100,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: the stack is stopped
     settings = {
         "WEB_NODES": str(args.web_nodes),
-        "WEB_WORKERS": str(args.web_workers),
         "PROD_LOCAL_RESTART_DELAY": str(NODE_RESTART_DELAY_S),
     }
+    if args.web_workers is not None:
+        settings["WEB_WORKERS"] = str(args.web_workers)
     try:
         with stack_running(STATE_DIR, settings) as stack:
             return _run(args, stack)
@@ -119,6 +122,8 @@ def _terminated(signum: int, frame: Any) -> None:
 
 
 def _run(args: argparse.Namespace, stack: Stack) -> int:
+    args.web_workers = int(stack.env["WEB_WORKERS"])  # asked for, or the stack's default
+    args.worker_class = stack.env["WEB_WORKER_CLASS"]
     os.environ.update(stack.env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopcart.settings")
     import django
@@ -251,7 +256,7 @@ def report(
         f"\nStore load: {args.carts} carts (half code, half image scans), {args.watchers} live "
         f"cart pages, a checkout every {args.checkout_every:g} s; {args.minutes:g} min, "
         f"the first {args.warmup:g} s not timed; prod-local: nginx (TLS) -> {args.web_nodes} "
-        f"web node(s) x {args.web_workers} workers"
+        f"web node(s) x {args.web_workers} {args.worker_class} workers"
     )
     endpoints = endpoint_rows(stats, measured)
     print(
@@ -321,6 +326,7 @@ def report(
         "carts": args.carts,
         "watchers": args.watchers,
         "web_workers": args.web_workers,
+        "worker_class": args.worker_class,
         "web_nodes": args.web_nodes,
         "node_outage": None
         if outage is None

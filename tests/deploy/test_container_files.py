@@ -204,11 +204,17 @@ def _stream_settings(**environ: str) -> dict:
         return runpy.run_path(str(BASE_DIR / "deploy" / "gunicorn-stream.conf.py"))
 
 
-def test_gunicorn_settings_default_to_two_gthread_wsgi_workers_on_port_8000():
-    settings = _gunicorn_settings()
+def test_gunicorn_settings_default_to_sync_wsgi_workers_two_a_cpu_plus_one_on_port_8000():
+    with mock.patch("os.sched_getaffinity", return_value={0, 1, 2}):
+        settings = _gunicorn_settings()
 
     assert settings["bind"] == ["0.0.0.0:8000"]
-    assert (settings["workers"], settings["worker_class"], settings["threads"]) == (2, "gthread", 4)
+    assert (settings["workers"], settings["worker_class"], settings["threads"]) == (7, "sync", 1)
+    assert _gunicorn_settings(WEB_WORKER_CLASS="gthread")["threads"] == 4
+    # A large host: no more than 9 by default (each is a database connection), unless asked.
+    with mock.patch("os.sched_getaffinity", return_value=set(range(32))):
+        assert _gunicorn_settings()["workers"] == 9
+        assert _gunicorn_settings(WEB_WORKERS="24")["workers"] == 24
     # Sync workers stay sync: more than one thread would make gunicorn run gthread instead.
     assert _gunicorn_settings(WEB_WORKER_CLASS="sync", WEB_THREADS="8")["threads"] == 1
     assert settings["preload_app"] is True

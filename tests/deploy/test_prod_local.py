@@ -172,7 +172,7 @@ def stack(tmp_path_factory):
         "PORT": str(_free_port()),
         "PROD_LOCAL_DB_PORT": str(_free_port()),
         "PROD_LOCAL_REDIS_PORT": str(_free_port()),
-        # Fewer processes than the default 4 web workers: the test checks the shape, not speed.
+        # Fewer processes than the default (2 a CPU + 1): the test checks the shape, not speed.
         "WEB_WORKERS": "2",
         "WORKER_CONCURRENCY": "1",
         # Commits without a disk flush each: the migrations run twice as fast. Durability is not
