@@ -1,6 +1,10 @@
 """Helpers shared across the test folders."""
 
+import json
 import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
@@ -26,3 +30,29 @@ def process_stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+
+
+def benchmark_run(
+    module: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    check: bool = True,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``python -m benchmarks.<module> args`` from the project's root: the finished run and its
+    summary (the JSON on its last line of output). ``check``: the run must have succeeded
+    (off for a benchmark that fails on a missed speed target, which a test does not judge)."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0 or not check, result.stdout[-3000:] + result.stderr[-3000:]
+    return result, json.loads(result.stdout.strip().splitlines()[-1])

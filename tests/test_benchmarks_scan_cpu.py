@@ -3,32 +3,19 @@
 The figures themselves are the benchmark's business (benchmarks/README.md, "Scan CPU").
 """
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from tests.support import benchmark_run
+
 # The run makes its own SQLite database; these would point it elsewhere.
 FOREIGN = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEVICE_THROTTLE_RATE")
 
 
 def test_short_run_prints_cpu_and_statements_per_scan_of_each_kind():
     env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
-    command = [sys.executable, "-m", "benchmarks.scan_cpu", "--scans", "20", "--warmup", "5"]
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [*command, "--lines", "3", "--kind", "both"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    args = ("--scans", "20", "--warmup", "5", "--lines", "3", "--kind", "both")
+    _, summary = benchmark_run("scan_cpu", *args, env=env)
 
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["benchmark"], summary["database"], summary["lines"]) == (
         "scan_cpu",
         "sqlite",

@@ -4,18 +4,14 @@ The speed figures are the benchmark's business (benchmarks/README.md); these tes
 that it runs from a clean environment, checks every cart and leaves no server behind.
 """
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from benchmarks.scan_load.store import ean13, photos_render
 from devices.decoding import decode_image
+from tests.support import benchmark_run
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 # The run makes its own SQLite database; these would point it (or its server) elsewhere.
 FOREIGN = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEVICE_THROTTLE_RATE")
 
@@ -31,19 +27,9 @@ def pid_alive(pid: int) -> bool:
 def test_short_run_checks_every_cart_answers_retries_and_stops_its_server():
     pytest.importorskip("gunicorn", reason="gunicorn is not installed")
     env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
-    command = [sys.executable, "-m", "benchmarks.scan_load", "--carts", "2", "--seconds", "2"]
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [*command, "--warmup", "0.5", "--kind", "code"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    args = ("--carts", "2", "--seconds", "2", "--warmup", "0.5", "--kind", "code")
+    result, summary = benchmark_run("scan_load", *args, env=env, timeout=120)
 
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["benchmark"] == "scan_load"
     assert (summary["kind"], summary["carts"], summary["database"]) == ("code", 2, "sqlite")
     assert summary["scans"] > 0 and summary["scans_per_s"] > 0

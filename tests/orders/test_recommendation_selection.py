@@ -1,18 +1,12 @@
 """``benchmarks.recommend_selection``: the two ways of choosing settings are judged on the
 file-order training baskets only, and the rule fixed before the run decides."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from benchmarks import recommend_protocol as protocol
 from benchmarks import recommend_selection as selection
 from benchmarks.recommend_models import Model, Training
-
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.support import benchmark_run
 
 
 def unique_baskets(count: int) -> list[list[int]]:
@@ -87,24 +81,8 @@ def test_selection_check_runs_and_ends_with_a_json_line(tmp_path):
     lines = ["pasta,sauce,cheese", "pasta,sauce", "milk,bread", "milk", "pasta,sauce,milk"] * 20
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.recommend_selection",
-            "--baskets",
-            str(path),
-            "--repeats",
-            "2",
-        ],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    result, summary = benchmark_run("recommend_selection", "--baskets", str(path), "--repeats", "2")
 
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["file baskets"], summary["baskets"], summary["repeats"]) == (100, 80, 2)
     assert [row["cut"] for row in summary["rows"]] == ["seed 101", "seed 102"]
     assert summary["verdict"]["kept"] in {"five folds", "one part"}

@@ -1,9 +1,6 @@
 """``benchmarks.recommend`` and its protocol: splits without leakage, per-basket averaging,
 paired intervals, serving as the store does, and a run end to end."""
 
-import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +10,7 @@ from benchmarks import basket_files, recommend
 from benchmarks import recommend_protocol as protocol
 from benchmarks.recommend_models import BASELINE, SHIPPED, Model, Training, models
 from orders.recommendations import ease
+from tests.support import benchmark_run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -247,16 +245,8 @@ def test_benchmark_runs_and_ends_with_a_json_line(tmp_path):
     lines = ["pasta,sauce,cheese", "pasta,sauce", "milk,bread", "milk", "pasta,sauce,milk"] * 6
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "benchmarks.recommend", "--baskets", str(path), "--no-als"],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    result, summary = benchmark_run("recommend", "--baskets", str(path), "--no-als")
 
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["baskets"], summary["products"]) == (30, 5)
     first = summary["compared"]["splits"][0]
     assert (first["split"], first["train baskets"], first["test baskets"]) == ("file order", 24, 6)
