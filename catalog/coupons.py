@@ -55,7 +55,7 @@ def coupon_check(*, coupon: Coupon | None, code: str, user: User | None) -> None
     if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
         raise CouponRefused(ERROR_COUPON_USED_UP.format(code=shown), code=CouponRefusalCode.USED_UP)
     if coupon.max_uses_per_shopper is not None and user is not None:
-        used = coupon.redemptions.filter(user=user).count()
+        used = coupon.redemptions.filter(order__user=user).count()
         if used >= coupon.max_uses_per_shopper:
             message = ERROR_COUPON_USED_BY_YOU.format(code=shown)
             raise CouponRefused(message, code=CouponRefusalCode.USED_BY_YOU)

@@ -276,11 +276,15 @@ class RefundAdmin(ViewOnlyMixin, admin.ModelAdmin):
 class CouponRedemptionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Who used which coupon on which order: what the per-shopper limits count."""
 
-    list_display = ("coupon", "order", "user", "created_at")
+    list_display = ("coupon", "order", "shopper", "created_at")
     list_filter = ("coupon", "created_at")
-    search_fields = ("coupon__code", "order__number", "user__email")
-    list_select_related = ("coupon", "order", "user")
-    fields = readonly_fields = ("coupon", "order", "user", "created_at")
+    search_fields = ("coupon__code", "order__number", "order__email")
+    list_select_related = ("coupon", "order__user")
+    fields = readonly_fields = ("coupon", "order", "shopper", "created_at")
+
+    @admin.display(description="shopper", ordering="order__email")
+    def shopper(self, redemption: CouponRedemption) -> str:
+        return redemption.order.email
 
 
 @admin.register(WebhookEvent)

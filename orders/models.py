@@ -233,18 +233,12 @@ class CouponRedemption(models.Model):
     """An order's use of a coupon, kept while the order holds it (placement writes it,
     cancelling or expiring the order deletes it).
 
-    The coupon's per-shopper limit counts them (``catalog.coupons.coupon_check``, through
-    ``Coupon.redemptions``); a redemption still counts after its shopper's account is deleted.
+    The coupon's per-shopper limit counts them by their order's shopper
+    (``catalog.coupons.coupon_check``, through ``Coupon.redemptions``).
     """
 
     coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="redemptions")
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="coupon_redemption")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        related_name="coupon_redemptions",
-        null=True,
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

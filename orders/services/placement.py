@@ -337,7 +337,7 @@ def _first_gtins(product_ids: list[int]) -> dict[int | None, str]:
 
 def _coupon_redeem(coupon: Coupon, order: Order) -> None:
     Coupon.objects.filter(pk=coupon.pk).update(times_used=F("times_used") + 1)
-    CouponRedemption.objects.create(coupon=coupon, order=order, user=order.user)
+    CouponRedemption.objects.create(coupon=coupon, order=order)
 
 
 # --- Cancelling and expiring ----------------------------------------------------------------

@@ -429,7 +429,7 @@ def test_blank_coupon_code_is_refused_with_its_own_message(cart, code):
 
 def test_coupon_used_up_by_this_shopper_is_refused_but_others_may_use_it(alice, bob, cart):
     coupon = make_coupon(max_uses_per_shopper=1)
-    CouponRedemption.objects.create(coupon=coupon, user=alice, order=OrderFactory(user=alice))
+    CouponRedemption.objects.create(coupon=coupon, order=OrderFactory(user=alice))
 
     with pytest.raises(CartError) as excinfo:
         cart_apply_coupon(cart=cart, code="SAVE10")

@@ -426,7 +426,7 @@ def test_a_coupon_use_is_counted_and_recorded_for_the_order(alice, milk):
     coupon = Coupon.objects.get(code="SAVE")
     assert coupon.times_used == 1
     redemption = CouponRedemption.objects.get()
-    assert (redemption.coupon, redemption.user, redemption.order) == (coupon, alice, order)
+    assert (redemption.coupon, redemption.order, redemption.order.user) == (coupon, order, alice)
     assert order.total == Decimal("2.98")
 
 
