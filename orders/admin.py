@@ -279,7 +279,7 @@ class CouponRedemptionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ("coupon", "order", "shopper", "created_at")
     list_filter = ("coupon", "created_at")
     search_fields = ("coupon__code", "order__number", "order__email")
-    list_select_related = ("coupon", "order__user")
+    list_select_related = ("coupon", "order")
     fields = readonly_fields = ("coupon", "order", "shopper", "created_at")
 
     @admin.display(description="shopper", ordering="order__email")
