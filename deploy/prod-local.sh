@@ -16,15 +16,15 @@
 #   deploy/prod-local.sh manage ARGS...         manage.py with that environment
 #   deploy/prod-local.sh sql ARGS...            the mariadb client as the instance's root
 #
-# Environment: PORT (nginx's HTTPS port, 8443), WEB_NODES (1), WEB_WORKERS (a node: 2 a CPU
-# + 1, at most 9), WEB_WORKER_CLASS (sync), WEB_THREADS (4, gthread only), STREAM_WORKERS (1),
+# Environment: PORT (nginx's HTTPS port, 8443), WEB_NODES (1), WEB_WORKERS (a node: 2 a CPU + 1,
+# at most 9), WEB_WORKER_CLASS (sync), WEB_THREADS (4, gthread only), STREAM_WORKERS (1),
 # WORKER_CONCURRENCY (2), PROD_LOCAL_DB_PORT (33307), PROD_LOCAL_REDIS_PORT (36380),
-# PROD_LOCAL_DIR (var/prod-local), PROD_LOCAL_RESTART_DELAY (seconds before a dead web node
-# is started again, 5). A busy database or Redis port is swapped for a free one; a busy PORT is an error;
-# the web nodes and the stream pool take free loopback ports. Everything lives under
+# PROD_LOCAL_DIR (var/prod-local), PROD_LOCAL_RESTART_DELAY (seconds before a dead web node is
+# started again, 5). A busy database or Redis port is swapped for a free one; a busy PORT is an
+# error; the web nodes and the stream pool take free loopback ports. Everything lives under
 # PROD_LOCAL_DIR: data, logs, pid files, the generated SECRET_KEY, database password and TLS
-# certificate. Variables it does not set (STRIPE_*, STORE_NAME, ...) come from the environment
-# or .env.
+# certificate. Variables it does not set (STRIPE_*, STORE_NAME, ...) come from the environment or
+# .env.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
