@@ -42,6 +42,20 @@ def test_short_run_checks_every_cart_answers_retries_and_stops_its_server():
     assert not pid_alive(server_pid)
 
 
+def test_paced_carts_offer_the_rate_asked_for_and_their_latency_is_judged_not_their_speed():
+    pytest.importorskip("gunicorn", reason="gunicorn is not installed")
+    env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
+    args = ("--carts", "2", "--seconds", "3", "--warmup", "0.5", "--kind", "code", "--rate", "20")
+    result, summary = benchmark_run("scan_load", *args, env=env, timeout=120)
+
+    # Closed loop, two carts scan far faster than 20 a second (the test above); paced, 20.
+    assert summary["rate"] == 20
+    assert 15 <= summary["scans_per_s"] <= 21
+    assert set(summary["targets"]) == {"p95", "errors", "lines"}
+    assert (summary["errors"], summary["wrong_answers"], summary["wrong_lines"]) == ({}, 0, 0)
+    assert "paced at 20 scans/s in all" in result.stdout
+
+
 def test_rendered_photos_are_kept_only_when_the_decoder_reads_their_product():
     catalog = {1: ean13(1), 2: ean13(2), 3: ean13(3)}
 

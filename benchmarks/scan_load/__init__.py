@@ -1,8 +1,9 @@
 """Scan throughput: carts scanning closed-loop against gunicorn, then every cart checked.
 
     .venv/bin/python -m benchmarks.scan_load --carts 32 --seconds 20 --kind code|image
-        [--worker-class gthread|sync|uvicorn] [--threads 4] [--products 100] [--warmup 1]
-        [--stack prod-local [--web-nodes 1] [--web-workers 2] | --stack-dir DIR]
+        [--rate SCANS_PER_S] [--worker-class gthread|sync|uvicorn] [--threads 4]
+        [--products 100] [--warmup 1]
+        [--stack prod-local [--web-nodes 1] [--web-workers N] | --stack-dir DIR]
 
 With ``--stack prod-local`` (or ``--stack-dir`` naming a running one) the server is the
 production stack (``make prod-local``: nginx with TLS, WSGI web nodes, MariaDB, Redis; see
@@ -31,7 +32,12 @@ The package: ``store`` (the run's database, the store in it, the photos), ``serv
    text as a code (``--kind code``) or a JPEG photo of the QR code (``--kind image``).
 5. **Load.** Each cart is one closed loop: one request at a time on its own persistent HTTP/1.1
    connection (asyncio streams in this single process and no HTTP library: a request is a few
-   joined strings; the client shares the 2 cores with the server and must stay lean).
+   joined strings; the client shares the 2 cores with the server and must stay lean). With
+   ``--rate`` the carts are paced instead: together they offer that many scans a second, each
+   cart one every ``carts / rate`` seconds from a random start, and a scan's latency counts
+   from when it was due (one held back by a slow answer to the one before is measured with its
+   wait). The closed loop measures how many scans the stack serves; the paced run, the latency
+   at a given rate (its scans/s is not judged).
    ``load.ADD_SHARE`` of the scans add one item (sometimes two) from the cart's own shopping
    list of ``load.SHOPPING_LIST`` products, the others remove one of something the cart holds.
    ``--kind code`` posts JSON with ``code`` and ``symbology`` (as a scanner module does);

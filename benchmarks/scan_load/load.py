@@ -176,15 +176,24 @@ class Run:
     window: tuple[float, float]  # monotonic start and end of the measured window
     tally: Tally = field(default_factory=Tally)
     tls: ssl.SSLContext | None = None  # through nginx (prod-local), else plain HTTP
+    # --rate: each cart sends a scan every this many seconds, answered or not yet (its next
+    # scan waits for the answer, then goes at once); None: closed loop, one after another.
+    scan_period_s: float | None = None
 
     def measured(self, started: float) -> bool:
         return self.window[0] <= started < self.window[1]
 
 
-async def send(run: Run, connection: Connection, request: bytes) -> Answer | None:
-    """``request`` until it is answered (the same bytes each time, as the firmware retries)."""
+async def send(
+    run: Run, connection: Connection, request: bytes, due: float | None = None
+) -> Answer | None:
+    """``request`` until it is answered (the same bytes each time, as the firmware retries).
+
+    ``due``: when a paced cart meant to send it; its latency counts from then, so a scan held
+    back by a slow answer to the one before is not measured as if it had not waited.
+    """
     for attempt in range(1, ATTEMPTS + 1):
-        started = time.monotonic()
+        started = due if due is not None and attempt == 1 else time.monotonic()
         try:
             answer = await connection.exchange(request)
         except TransportError as exc:
@@ -266,10 +275,15 @@ def answer_judge(cart: Cart, scan: Scan, answer: Answer) -> str | None:
 
 
 async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
-    """Scan one request after another until the measured window ends."""
+    """Scan one request after another (or one every ``run.scan_period_s``, starting at a random
+    point of the first period) until the measured window ends."""
     connection = Connection(run.port, run.tls)
+    period = run.scan_period_s
+    due = time.monotonic() + rng.uniform(0, period) if period else None
     try:
-        while time.monotonic() < run.window[1]:
+        while (time.monotonic() if due is None else due) < run.window[1]:
+            if due is not None:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
             scan, request = scan_next(
                 port=run.port,
                 cart=cart,
@@ -278,7 +292,9 @@ async def cart_drive(run: Run, cart: Cart, rng: random.Random) -> None:
                 photos=run.photos,
                 rng=rng,
             )
-            answer = await send(run, connection, request)
+            answer = await send(run, connection, request, due)
+            if period and due is not None:
+                due += period
             if answer is None:
                 run.tally.wrong_answers.append(f"cart {cart.index}: a scan got no answer")
                 continue
