@@ -100,7 +100,9 @@ def step_redemptions() -> dict[str, Any]:
 
     rows = CouponRedemption.objects.select_related("coupon", "order__user").order_by("pk")
     return {
-        "redemptions": [[r.coupon.code, r.order.number, r.order.user.username] for r in rows],
+        "redemptions": [
+            [r.coupon.code, r.order.number, r.order.user and r.order.user.username] for r in rows
+        ],
         "content_type_id": ContentType.objects.get_for_model(CouponRedemption).pk,
     }
 
