@@ -40,7 +40,7 @@ workers = int(os.environ.get("WEB_WORKERS") or default_workers())
 # connections nginx reuses and queue requests on their own, so a busier worker's requests wait
 # longer: with 32 carts scanning, p95 81-102 ms against sync's 56 ms at the same CPU per scan
 # (benchmarks/README.md, "Scan load"). A sync worker waits idle on MariaDB: hence 2 per CPU.
-worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
+worker_class = os.environ.get("WEB_WORKER_CLASS") or "sync"
 # Only for gthread: gunicorn turns a sync worker with more than one thread into a gthread one.
 threads = int(os.environ.get("WEB_THREADS", "4")) if worker_class == "gthread" else 1
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))

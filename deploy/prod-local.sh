@@ -45,9 +45,9 @@ MARIADB_ROOT_AUTH=socket
 BIN=$ROOT/.venv/bin
 PORT=${PORT:-8443}
 WEB_NODES=${WEB_NODES:-1}
-# deploy/gunicorn.conf.py's defaults, spelt out for the stack's environment and summary.
-WEB_WORKERS=${WEB_WORKERS:-$((2 * $(nproc) + 1 > 9 ? 9 : 2 * $(nproc) + 1))}
-WEB_WORKER_CLASS=${WEB_WORKER_CLASS:-sync}
+# Unset: deploy/gunicorn.conf.py's defaults (read from it at start: web_settings).
+WEB_WORKERS=${WEB_WORKERS:-}
+WEB_WORKER_CLASS=${WEB_WORKER_CLASS:-}
 WEB_THREADS=${WEB_THREADS:-4}
 STREAM_WORKERS=${STREAM_WORKERS:-1}
 RESTART_DELAY=${PROD_LOCAL_RESTART_DELAY:-5}
@@ -147,10 +147,21 @@ secret_get() {
     cat "$file"
 }
 
+# web_settings: the web workers' number and class as deploy/gunicorn.conf.py settles them from
+# this environment, its defaults where unset: one source for the workers and the summary.
+web_settings() {
+    local settled='import runpy
+settings = runpy.run_path("deploy/gunicorn.conf.py")
+print(settings["workers"], settings["worker_class"])'
+    WEB_WORKERS=$WEB_WORKERS WEB_WORKER_CLASS=$WEB_WORKER_CLASS "$BIN/python" -c "$settled"
+}
+
 env_write() {
     local secret_key db_password
     secret_key=$(secret_get secret_key)
     db_password=$(secret_get db_password)
+    read -r WEB_WORKERS WEB_WORKER_CLASS < <(web_settings)
+    [[ -n $WEB_WORKER_CLASS ]] || die "could not read the web workers' settings (deploy/gunicorn.conf.py)"
     # Production mode, behind nginx ending TLS as a real store's proxy does (HTTPS redirect and
     # Secure cookies on), with one difference: no HSTS, since the certificate is a self-signed
     # one for loopback and a browser must not be told to insist on HTTPS for localhost.
