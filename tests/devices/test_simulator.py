@@ -425,6 +425,34 @@ def test_the_demo_pairs_as_alice_and_fills_her_cart(live_server, alice, oat_milk
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_demo_sends_the_photos_and_codes_given_instead_of_its_own(
+    live_server, alice, oat_milk, tmp_path: Path
+):
+    (tmp_path / "oat-milk.png").write_bytes(encoded(ean13_image()))
+
+    output = simulate(
+        "--demo", "--server", live_server.url, "--pause", "0", "--images", str(tmp_path), EAN13
+    )
+
+    assert "| Hi Alice" in output
+    assert "scan oat-milk.png" in output
+    assert "Photos: 1 sent, 1 added or removed" in output
+    assert "Scanning" not in output  # not the demo's own products
+    assert CartLine.objects.get(cart__owner=alice).quantity == 2  # the code, then the photo
+
+
+@pytest.mark.parametrize(
+    ("option", "named"),
+    [(("--key", "scd_x"), "--key"), (("--pass", "SC1:x"), "--pass"), (("--update",), "--update")],
+)
+def test_the_demo_refuses_a_device_or_pass_of_the_users_own(db, option, named):
+    with pytest.raises(CommandError, match=f"leave out {named}, or leave out --demo"):
+        simulate("--demo", *option)
+
+    assert not Device.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_demo_says_to_start_the_server_when_none_runs(alice, oat_milk):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -3,6 +3,7 @@
     simulate_cart --key scd_… --pass "SC1:…" 4006381333931 036000291452:UPCA
     simulate_cart --images photos/ --mode remove
     simulate_cart --demo      # against make run: pairs as alice and fills her cart
+    simulate_cart --demo --images photos/   # pairs as alice, then sends these photos
     simulate_cart --enrol qr.png --pass "SC1:…" 4006381333931   # provisioned by QR first
     simulate_cart --key scd_… --firmware-version 1.1.0 --update   # follow an update offer
 
@@ -18,6 +19,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devices import simulator, simulator_enrol, simulator_update
 from devices.services.scans import MODES
+
+# --demo registers its own device and pairs it with alice's pass: these would be ignored.
+DEMO_CHOOSES = {"key": "--key", "pass_text": "--pass", "enrol": "--enrol", "update": "--update"}
+ERROR_DEMO_CHOOSES = (
+    "--demo uses the demo cart and alice's pass: leave out {options}, or leave out --demo."
+)
 
 
 class Command(BaseCommand):
@@ -62,7 +69,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo",
             action="store_true",
-            help="Use the local demo data: pair the 'Demo cart' with alice and scan products.",
+            help="Use the local demo data: pair the 'Demo cart' with alice and scan demo "
+            "products, or the codes and --images given.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -70,6 +78,9 @@ class Command(BaseCommand):
         options["server"] = options["server"] or simulator.default_server()
         try:
             if options["demo"]:
+                given = [flag for name, flag in DEMO_CHOOSES.items() if options[name]]
+                if given:
+                    raise CommandError(ERROR_DEMO_CHOOSES.format(options=", ".join(given)))
                 self._demo(options)
             else:
                 self._run(options)
@@ -103,29 +114,47 @@ class Command(BaseCommand):
         key = key or options["key"] or os.environ.get(simulator.KEY_ENV)
         if not key:
             raise simulator.SimulatorError(simulator.ERROR_NO_KEY)
-        requests = []
+        requests, photos = self._given(options)
         if options["pass_text"]:
-            requests.append(simulator.pass_request(text=options["pass_text"]))
-        mode, qty = options["mode"], options["qty"]
-        for argument in options["codes"]:
-            code, symbology = simulator.code_parse(argument)
-            requests.append(
-                simulator.code_request(code=code, symbology=symbology, mode=mode, qty=qty)
-            )
-        photos = simulator.image_paths(options["images"]) if options["images"] else []
+            requests.insert(0, simulator.pass_request(text=options["pass_text"]))
         cart = self._cart(options["server"], key, options["firmware_version"])
         if options["update"]:
             public_key = options["release_key"] or settings.FIRMWARE_RELEASE_PUBLIC_KEY
             simulator_update.update_follow(cart, public_key=public_key)
-        if not requests and not photos:
-            return  # enrolled or updated: nothing to scan this time
-        pause = options["pause"] or 0.0
+        # Without codes or photos: enrolled or updated, nothing to scan this time.
+        self._scan(cart, requests, photos, options, pause=options["pause"] or 0.0)
+
+    @staticmethod
+    def _given(options: dict[str, Any]) -> tuple[list[simulator.ScanRequest], list[Path]]:
+        """The scans of the codes given (in ``--mode``, ``--qty`` each) and the photos of
+        ``--images``; raises ``SimulatorError`` for a code or a folder that cannot be sent."""
+        requests = []
+        for argument in options["codes"]:
+            code, symbology = simulator.code_parse(argument)
+            requests.append(
+                simulator.code_request(
+                    code=code, symbology=symbology, mode=options["mode"], qty=options["qty"]
+                )
+            )
+        photos = simulator.image_paths(options["images"]) if options["images"] else []
+        return requests, photos
+
+    def _scan(
+        self,
+        cart: simulator.Cart,
+        requests: list[simulator.ScanRequest],
+        photos: list[Path],
+        options: dict[str, Any],
+        *,
+        pause: float,
+    ) -> None:
         cart.scan_all(requests, pause=pause)
         if photos:
-            tally = cart.scan_photos(photos, mode=mode, qty=qty, pause=pause)
+            tally = cart.scan_photos(photos, mode=options["mode"], qty=options["qty"], pause=pause)
             self.stdout.write(tally.summary())
 
     def _demo(self, options: dict[str, Any]) -> None:
+        requests, photos = self._given(options)
         self.stdout.write("Preparing the demo from the local database…")
         setup = simulator.demo_prepare()
         for note in setup.notes:
@@ -136,7 +165,8 @@ class Command(BaseCommand):
         self.stdout.write("Pairing with alice's cart pass…")
         cart.scan(simulator.pass_request(text=setup.pass_text))
         pause = simulator.DEMO_PAUSE_SECONDS if options["pause"] is None else options["pause"]
-        self.stdout.write(f"Scanning {len(setup.codes)} products, {pause:g} s apart…")
-        requests = [simulator.code_request(code=c, symbology=s) for c, s in setup.codes]
-        cart.scan_all(requests, pause=pause)
+        if not requests and not photos:
+            self.stdout.write(f"Scanning {len(setup.codes)} products, {pause:g} s apart…")
+            requests = [simulator.code_request(code=c, symbology=s) for c, s in setup.codes]
+        self._scan(cart, requests, photos, options, pause=pause)
         self.stdout.write(self.style.SUCCESS("Done: alice's cart at /cart/ shows them."))
