@@ -4,11 +4,21 @@ The speed figures are the benchmark's business (benchmarks/README.md); these tes
 that it runs from a clean environment, checks every cart and leaves no server behind.
 """
 
+import argparse
 import os
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from benchmarks.scan_load.store import ean13, photos_render
+from benchmarks.scan_load.__main__ import HINT_THROTTLED, throttle_hint
+from benchmarks.scan_load.store import (
+    ERROR_STORE_EXISTS,
+    BenchmarkError,
+    ean13,
+    photos_render,
+    store_create,
+)
 from devices.decoding import decode_image
 from tests.support import benchmark_run
 
@@ -65,3 +75,28 @@ def test_rendered_photos_are_kept_only_when_the_decoder_reads_their_product():
     for product_id, photo in photos.items():
         assert photo.startswith(b"\xff\xd8\xff")  # JPEG
         assert [code.text for code in decode_image(photo)] == [catalog[product_id]]
+
+
+@pytest.mark.django_db
+def test_a_second_store_in_the_same_database_is_refused_with_what_to_do():
+    carts, catalog = store_create(carts=1, products=2)
+    assert (len(carts), len(catalog)) == (1, 2)
+
+    with pytest.raises(BenchmarkError, match="earlier run") as caught:
+        store_create(carts=1, products=2)
+
+    assert str(caught.value) == ERROR_STORE_EXISTS
+
+
+@pytest.mark.parametrize(
+    ("stack_dir", "errors", "hint"),
+    [
+        (Path("var/pl"), Counter({"429": 3}), HINT_THROTTLED),
+        (Path("var/pl"), Counter({"502": 1}), None),
+        (None, Counter({"429": 3}), None),  # a stack of its own has the throttle raised
+    ],
+)
+def test_an_attached_stack_that_throttled_the_carts_says_how_to_start_one(stack_dir, errors, hint):
+    args = argparse.Namespace(stack_dir=stack_dir)
+
+    assert throttle_hint(args, errors) == hint

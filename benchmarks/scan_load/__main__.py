@@ -12,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +52,11 @@ TARGET_P95_MS = 100.0
 TARGET_CARTS = 32
 # The issue's CPU targets: server CPU per scan, every process of the stack counted.
 TARGET_CPU_MS_PER_SCAN = {"code": 4.0, "image": 6.0}
+# An attached stack keeps the throttle it was started with (a shopper's pace, by default).
+HINT_THROTTLED = (
+    "scan_load: the stack answered 429 (the device throttle): start it with "
+    f"DEVICE_THROTTLE_RATE={THROTTLE_RATE} in the environment, as --stack prod-local does"
+)
 # --stack prod-local: a stack of its own here, wiped at each start.
 PROD_LOCAL_DIR = BASE_DIR / "var" / "scan-load"
 
@@ -463,7 +468,16 @@ def _run_prod_local(args: argparse.Namespace, stack: Any) -> int:
         tls=stack.tls(),
     )
     outcome = asyncio.run(measure(args, server_cpu, carts, run))
-    return 0 if report(args, run, outcome, extra) else 1
+    passed = report(args, run, outcome, extra)
+    hint = throttle_hint(args, run.tally.errors)
+    if hint:
+        print(hint, file=sys.stderr)
+    return 0 if passed else 1
+
+
+def throttle_hint(args: argparse.Namespace, errors: Mapping[str, int]) -> str | None:
+    """How to start a stack that lets the carts through, when an attached one throttled them."""
+    return HINT_THROTTLED if args.stack_dir is not None and errors.get("429") else None
 
 
 if __name__ == "__main__":

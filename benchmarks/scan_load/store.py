@@ -116,6 +116,14 @@ class Sent:
     answer: Any  # the parsed JSON body
 
 
+SHOPPER = "shopper{n}@example.com"
+ERROR_STORE_EXISTS = (
+    "the database already holds the store of an earlier run (its shoppers and products): the "
+    "benchmark makes its own, so give it a fresh one; with --stack-dir, a stack it has not run "
+    "against (stop it, remove its folder, start it again)"
+)
+
+
 def ean13(n: int) -> str:
     from catalog.barcodes import gs1_check_digit
 
@@ -124,14 +132,19 @@ def ean13(n: int) -> str:
 
 
 def store_create(carts: int, products: int) -> tuple[list[Cart], dict[int, str]]:
-    """The shoppers with their passes and devices, and the catalog as product id -> EAN-13."""
+    """The shoppers with their passes and devices, and the catalog as product id -> EAN-13.
+
+    Raises ``BenchmarkError`` when the database holds an earlier run's store already."""
     from django.contrib.auth.models import User
 
     from carts import pass_codes
     from carts.services import cart_get_for_user, cart_pass_issue
+    from catalog.selectors import product_get_by_barcode
     from catalog.services import product_create
     from devices.services import device_register
 
+    if product_get_by_barcode(text=ean13(0)) or User.objects.filter(username=SHOPPER.format(n=0)):
+        raise BenchmarkError(ERROR_STORE_EXISTS)
     catalog = {}
     for n in range(products):
         product = product_create(
@@ -143,7 +156,7 @@ def store_create(carts: int, products: int) -> tuple[list[Cart], dict[int, str]]
         catalog[product.pk] = ean13(n)
     shoppers = []
     for n in range(carts):
-        email = f"shopper{n}@example.com"
+        email = SHOPPER.format(n=n)
         user = User.objects.create_user(username=email, email=email, first_name=f"Cart{n}")
         cart_get_for_user(user=user)
         pass_text = pass_codes.pass_text(cart_pass_issue(user=user).token)
