@@ -14,7 +14,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from catalog import tips
@@ -96,6 +96,12 @@ def test_without_configuration_nothing_calls_out(pasta, fake, monkeypatch):
 
 def test_without_configuration_the_product_page_shows_no_tip(client, pasta):
     assert "Tip:" not in product_page(client, pasta)
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "ten"])
+def test_command_refuses_a_limit_that_is_not_a_number_of_products(pasta, limit):
+    with pytest.raises(CommandError, match=f"--limit: a whole number of products.*{limit}"):
+        call_command("product_tips_generate", "--limit", limit)
 
 
 def test_command_says_tips_are_off_without_configuration(pasta):

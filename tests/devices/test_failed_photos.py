@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -198,6 +198,17 @@ def test_purge_command_takes_the_days_as_an_option(keep_photos, device_client, a
 
     assert "older than 1 day(s)" in out.getvalue()
     assert files_under(media) == []
+
+
+def test_purge_command_refuses_negative_days_and_deletes_nothing(
+    keep_photos, device_client, alice_cart, media
+):
+    kept_photo(device_client, days_ago=2)
+
+    with pytest.raises(CommandError, match="--days must be 0 or more"):
+        call_command("scan_photos_purge", "--days", "-30", stdout=StringIO())
+
+    assert len(files_under(media)) == 1
 
 
 def test_purge_task_uses_the_setting_and_is_scheduled_by_beat(

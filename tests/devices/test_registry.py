@@ -4,6 +4,7 @@ heartbeat records, online state, the register_device command and the managers' p
 import hashlib
 import re
 from datetime import timedelta
+from io import StringIO
 from unittest import mock
 
 import pytest
@@ -208,6 +209,23 @@ def test_register_device_command_refuses_a_duplicate_name(device):
 
     assert str(refused.value) == ERROR_NAME_TAKEN.format(name=device.name)
     assert Device.objects.filter(name=device.name).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("   ", "This field cannot be blank."), ("C" * 81, "at most 80 characters (it has 81)")],
+)
+def test_register_device_command_refuses_a_blank_or_too_long_name(name, error):
+    with pytest.raises(CommandError, match=r"^The device's name: .*" + re.escape(error)):
+        call_command("register_device", name)
+
+    assert not Device.objects.exists()
+
+
+def test_register_device_command_takes_the_name_without_surrounding_spaces():
+    call_command("register_device", "  Cart 10 ", stdout=StringIO())
+
+    assert Device.objects.get().name == "Cart 10"
 
 
 def test_store_managers_hold_every_device_permission():

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 
@@ -9,6 +10,7 @@ from devices.models import Device
 from devices.services import device_register
 
 ERROR_NAME_TAKEN = "A device named “{name}” already exists. Choose another name."
+ERROR_NAME_INVALID = "The device's name: {errors}"
 MESSAGE_REGISTERED = "Registered “{name}”. Its key:"
 MESSAGE_WHERE_TO_PUT_IT = (
     "Put this key into the cart firmware's provisioning (its device key setting). "
@@ -23,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("name", help="The device's name, for example “Cart 12”.")
 
     def handle(self, *args: Any, name: str, **options: Any) -> None:
+        # As the admin's form takes it: without surrounding spaces, and checked by the field.
+        name = name.strip()
+        try:
+            Device._meta.get_field("name").clean(name, None)
+        except ValidationError as exc:
+            raise CommandError(ERROR_NAME_INVALID.format(errors=" ".join(exc.messages))) from None
         if Device.objects.filter(name=name).exists():
             raise CommandError(ERROR_NAME_TAKEN.format(name=name))
         try:

@@ -3,10 +3,11 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devices.services.photos import scan_photos_purge
 
+ERROR_DAYS_NEGATIVE = "--days must be 0 or more (0 deletes every kept photo); it was {days}."
 MESSAGE_PROGRESS = "Deleted {done} of {total} photo(s)…"
 MESSAGE_DONE = "Deleted {count} photo(s) of failed scans older than {days} day(s)."
 PROGRESS_EVERY = 100
@@ -24,7 +25,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, days: int | None, **options: Any) -> None:
-        days = settings.SCAN_FAILED_PHOTO_DAYS if days is None else max(days, 0)
+        if days is not None and days < 0:
+            raise CommandError(ERROR_DAYS_NEGATIVE.format(days=days))
+        days = settings.SCAN_FAILED_PHOTO_DAYS if days is None else days
 
         def progress(done: int, total: int) -> None:
             if done % PROGRESS_EVERY == 0 or done == total:
