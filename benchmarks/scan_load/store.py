@@ -143,7 +143,8 @@ def store_create(carts: int, products: int) -> tuple[list[Cart], dict[int, str]]
     from catalog.services import product_create
     from devices.services import device_register
 
-    if product_get_by_barcode(text=ean13(0)) or User.objects.filter(username=SHOPPER.format(n=0)):
+    shopper_zero = User.objects.filter(username=SHOPPER.format(n=0))
+    if product_get_by_barcode(text=ean13(0)) is not None or shopper_zero.exists():
         raise BenchmarkError(ERROR_STORE_EXISTS)
     catalog = {}
     for n in range(products):
