@@ -41,11 +41,29 @@ $(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $@
 
+# make run stops before its set-up when something already serves on HOST:PORT (runserver
+# would say so only after migrating and loading the demo store).
+define PORT_FREE
+import errno, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+family = socket.AF_INET6 if ":" in host else socket.AF_INET
+try:
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver binds
+        probe.bind((host, port))
+except OSError as exc:
+    taken = exc.errno == errno.EADDRINUSE
+    advice = "Stop what serves there, or choose another port: make run PORT=8100." if taken else "Check HOST and PORT."
+    sys.exit(f"make run: cannot serve on {host}:{port} ({exc.strerror}). {advice}")
+endef
+export PORT_FREE
+
 # The store's address, SITE_URL, follows HOST and PORT unless it is set (shopcart/settings.py):
 # every URL printed here, in emails and by simulate_cart is the one the server listens on.
 run: export HOST := $(HOST)
 run: export PORT := $(PORT)
 run: $(VENV)/.installed-base
+	@$(PY) -c "$$PORT_FREE" "$(HOST)" "$(PORT)"
 	@$(INSTALL_DB_DRIVER)
 	@echo "==> Migrating the database"
 	@$(PY) manage.py migrate --no-input

@@ -8,10 +8,12 @@ tests/test_settings.py, so neither the developer's shell nor a ``.env`` file lea
 import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -143,17 +145,16 @@ exec {python} "$@"
 """
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_run_passes_host_and_port_on_and_prints_the_site_url(tmp_path):
+def make_run(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """``make run PORT=port`` with the interpreter standing in (``FAKE_PYTHON``)."""
     fake = tmp_path / "python"
     fake.write_text(FAKE_PYTHON.format(python=sys.executable))
     fake.chmod(0o755)
     venv = BASE_DIR / ".venv"
     stamps = [f"{venv}/.installed-base", f"{venv}/bin/python", str(fake)]
-
     options = [f"-o{stamp}" for stamp in stamps]  # treated as made: nothing is installed
-    result = subprocess.run(  # noqa: S603 - our own Makefile
-        ["make", "--no-print-directory", *options, "run", "PORT=8100", f"PY={fake}"],  # noqa: S607
+    return subprocess.run(  # noqa: S603 - our own Makefile
+        ["make", "--no-print-directory", *options, "run", f"PORT={port}", f"PY={fake}"],  # noqa: S607
         cwd=BASE_DIR,
         env={"PATH": os.environ.get("PATH", "")},
         capture_output=True,
@@ -162,9 +163,35 @@ def test_make_run_passes_host_and_port_on_and_prints_the_site_url(tmp_path):
         check=False,
     )
 
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_passes_host_and_port_on_and_prints_the_site_url(tmp_path):
+    port = free_port()
+
+    result = make_run(tmp_path, port)
+
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "load_demo_store [] http://127.0.0.1:8100" in out
-    assert "runserver ['127.0.0.1:8100'] http://127.0.0.1:8100" in out
-    assert "smartcart is starting on http://127.0.0.1:8100/ " in out
+    assert f"load_demo_store [] http://127.0.0.1:{port}" in out
+    assert f"runserver ['127.0.0.1:{port}'] http://127.0.0.1:{port}" in out
+    assert f"smartcart is starting on http://127.0.0.1:{port}/ " in out
     assert "8000" not in out
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_stops_before_its_set_up_when_the_port_is_taken(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+
+        result = make_run(tmp_path, port)
+
+    assert result.returncode != 0
+    assert f"make run: cannot serve on 127.0.0.1:{port} (Address already in use)" in result.stderr
+    assert "make run PORT=8100" in result.stderr
+    assert "Migrating" not in result.stdout  # nothing was set up
