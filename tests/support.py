@@ -1,6 +1,7 @@
 """Helpers shared across the test folders."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,13 @@ def process_stop(process: subprocess.Popen) -> None:
 
 
 BASE_DIR = Path(__file__).resolve().parents[1]
+# What would point a benchmark that makes its own SQLite database (or its server) elsewhere.
+FOREIGN_TO_OWN_DATABASE = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEVICE_THROTTLE_RATE")
+
+
+def own_database_env() -> dict[str, str]:
+    """This process's environment without ``FOREIGN_TO_OWN_DATABASE``."""
+    return {k: v for k, v in os.environ.items() if k not in FOREIGN_TO_OWN_DATABASE}
 
 
 def benchmark_run(

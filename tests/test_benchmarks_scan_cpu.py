@@ -3,16 +3,11 @@
 The figures themselves are the benchmark's business (benchmarks/README.md, "Scan CPU").
 """
 
-import os
-
-from tests.support import benchmark_run
-
-# The run makes its own SQLite database; these would point it elsewhere.
-FOREIGN = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEVICE_THROTTLE_RATE")
+from tests.support import benchmark_run, own_database_env
 
 
 def test_short_run_prints_cpu_and_statements_per_scan_of_each_kind():
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
+    env = own_database_env()
     args = ("--scans", "20", "--warmup", "5", "--lines", "3", "--kind", "both")
     _, summary = benchmark_run("scan_cpu", *args, env=env)
 

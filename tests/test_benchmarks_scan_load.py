@@ -20,10 +20,7 @@ from benchmarks.scan_load.store import (
     store_create,
 )
 from devices.decoding import decode_image
-from tests.support import benchmark_run
-
-# The run makes its own SQLite database; these would point it (or its server) elsewhere.
-FOREIGN = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEVICE_THROTTLE_RATE")
+from tests.support import benchmark_run, own_database_env
 
 
 def pid_alive(pid: int) -> bool:
@@ -36,7 +33,7 @@ def pid_alive(pid: int) -> bool:
 
 def test_short_run_checks_every_cart_answers_retries_and_stops_its_server():
     pytest.importorskip("gunicorn", reason="gunicorn is not installed")
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
+    env = own_database_env()
     args = ("--carts", "2", "--seconds", "2", "--warmup", "0.5", "--kind", "code")
     result, summary = benchmark_run("scan_load", *args, env=env, timeout=120)
 
@@ -54,7 +51,7 @@ def test_short_run_checks_every_cart_answers_retries_and_stops_its_server():
 
 def test_paced_carts_offer_the_rate_asked_for_and_their_latency_is_judged_not_their_speed():
     pytest.importorskip("gunicorn", reason="gunicorn is not installed")
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN}
+    env = own_database_env()
     args = ("--carts", "2", "--seconds", "3", "--warmup", "0.5", "--kind", "code", "--rate", "20")
     result, summary = benchmark_run("scan_load", *args, env=env, timeout=120)
 

@@ -413,17 +413,17 @@ def _prod_local_stack(args: argparse.Namespace) -> Iterator[Any]:
     if args.stack_dir is not None:
         yield stack_attach(args.stack_dir)
         return
-    chosen = {
-        "WEB_WORKERS": args.web_workers,
-        "WEB_WORKER_CLASS": args.worker_class,
-    }
     settings = {
         "WEB_NODES": str(args.web_nodes),
-        **{name: str(value) for name, value in chosen.items() if value is not None},
         "WEB_THREADS": str(args.threads),
         # Each cart here scans far faster than a shopper: see the module's docstring.
         "DEVICE_THROTTLE_RATE": THROTTLE_RATE,
     }
+    # Unset: the stack's defaults (deploy/gunicorn.conf.py).
+    if args.web_workers is not None:
+        settings["WEB_WORKERS"] = str(args.web_workers)
+    if args.worker_class is not None:
+        settings["WEB_WORKER_CLASS"] = args.worker_class
     with stack_running(PROD_LOCAL_DIR, settings) as stack:
         yield stack
 
